@@ -1,0 +1,132 @@
+"""Agreement of a mask teacher with reference person masks: mean IoU per dataset, written as Markdown.
+
+    python benchmarks/mask_teacher_iou.py [--data ../shared/data] [--teacher mediapipe_selfie]
+        [--threshold 0.5] [--params '{"letterbox": true}' ...] [--out benchmarks/mask_teacher_iou.md]
+
+Each dataset folder holds ``photos/`` and ``masks/`` with the same stems. The teacher's probability is
+computed exactly as ``toonkit data masks`` does (:func:`toonkit.data.teacher.predict_mask`) and
+binarised at ``--threshold``; reference masks (soft or binary, possibly smaller than their photo) are
+resized to the photo with bilinear interpolation and binarised at 0.5. IoU is per image, then averaged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = ("portraits", "people")
+
+
+def iou(pred: torch.Tensor, truth: torch.Tensor) -> float:
+    union = (pred | truth).sum().item()
+    return 1.0 if union == 0 else (pred & truth).sum().item() / union
+
+
+def evaluate(teacher: torch.nn.Module, folder: Path, threshold: float) -> dict[str, float]:
+    from toonkit.data.decode import load_mask, load_rgb_tensor
+    from toonkit.data.folders import match_by_stem, scan_images
+    from toonkit.data.teacher import predict_mask
+
+    photos, masks = folder / "photos", folder / "masks"
+    pairs = match_by_stem(scan_images(photos), photos, scan_images(masks), masks)
+    scores = []
+    for photo, mask in sorted(pairs.items()):
+        image = load_rgb_tensor(photo)
+        prob = predict_mask(teacher, image)
+        truth = load_mask(mask)[None]
+        if truth.shape[-2:] != image.shape[-2:]:
+            truth = F.interpolate(truth, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        scores.append(iou(prob > threshold, truth[0, 0] > 0.5))
+    return {"n": len(scores), "mean": statistics.fmean(scores), "median": statistics.median(scores),
+            "min": min(scores)}
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return "none (no commit yet: working tree)"
+    return head + (" + uncommitted changes" if git("status", "--porcelain") else "")
+
+
+def device_line() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"CPU: {cpu}, {os.cpu_count()} cores (the TFLite teacher runs on the CPU)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
+                   help="folder holding portraits/ and people/ (default: ../shared/data)")
+    p.add_argument("--teacher", default="mediapipe_selfie")
+    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--params", action="append", default=None, metavar="JSON",
+                   help="teacher parameters as JSON; repeat for several rows (default: {})")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "mask_teacher_iou.md")
+    args = p.parse_args(argv)
+
+    import toonkit
+
+    missing = [d for d in DATASETS if not (args.data / d / "photos").is_dir()]
+    if missing:
+        print(f"mask_teacher_iou: {args.data} lacks {', '.join(missing)} (photos/ and masks/)", file=sys.stderr)
+        return 2
+    rows = []
+    for text in args.params or ["{}"]:
+        params = json.loads(text)
+        teacher = toonkit.build("masker", args.teacher, **params).eval()
+        start = time.perf_counter()
+        results = {d: evaluate(teacher, args.data / d, args.threshold) for d in DATASETS}
+        rows.append((params, results, time.perf_counter() - start))
+        print(params, {d: round(r["mean"], 4) for d, r in results.items()}, file=sys.stderr)
+
+    command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/mask_teacher_iou.py", *(argv or sys.argv[1:])])
+    lines = [
+        "# Mask teacher agreement (mean IoU)",
+        "",
+        f"Teacher `{args.teacher}` against the reference person masks of `../shared/data/portraits` "
+        "(soft masks) and `../shared/data/people` (binary masks, some smaller than their photo: resized). "
+        f"Teacher probability binarised at **{args.threshold}**, references at 0.5; IoU per image, then "
+        "averaged. Produced by `benchmarks/mask_teacher_iou.py`.",
+        "",
+        f"- command: `{command}`",
+        f"- commit: {commit()}",
+        f"- device: {device_line()}",
+        f"- toonkit {toonkit.__version__}, torch {torch.__version__}, Python {platform.python_version()}",
+        "",
+        "| teacher params | dataset | images | mean IoU | median IoU | min IoU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for params, results, _ in rows:
+        shown = json.dumps(params) if params else "defaults"
+        for d, r in results.items():
+            lines.append(f"| {shown} | {d} | {r['n']} | {r['mean']:.4f} | {r['median']:.4f} | {r['min']:.4f} |")
+    lines += ["", "Wall time: " + ", ".join(f"{json.dumps(p) if p else 'defaults'} {t:.0f} s" for p, _, t in rows), ""]
+    args.out.write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""AnimeGANv2's generator losses: grayscale Gram style, YUV colour, and total variation.
+
+All take images in [-1, 1] (or feature maps, for the style loss) and return a float32 scalar, also
+under autocast. Formulas follow the authors' TensorFlow ``tools/ops.py``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
+
+# ITU-R BT.601 luma, as OpenCV's grayscale conversion (what AnimeGAN's data loader uses)
+LUMA = (0.299, 0.587, 0.114)
+# rows: Y, U, V from R, G, B (TensorFlow's tf.image.rgb_to_yuv, which AnimeGANv2's colour loss uses)
+RGB_TO_YUV = (
+    (0.299, 0.587, 0.114),
+    (-0.14714119, -0.28886916, 0.43601035),
+    (0.61497538, -0.51496512, -0.10001026),
+)
+
+
+def grayscale(images: torch.Tensor) -> torch.Tensor:
+    """RGB → gray repeated on 3 channels (range kept: the luma weights sum to 1).
+
+    Shape:
+        - Input: :math:`(N, 3, H, W)`.
+        - Output: :math:`(N, 3, H, W)`.
+    """
+    w = images.new_tensor(LUMA).view(1, 3, 1, 1)
+    return (images * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
+
+
+def rgb_to_yuv(images: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] → YUV of the [0, 1] image (Y in [0, 1], U, V centred on 0)."""
+    rgb = (images.float() + 1) / 2
+    return torch.einsum("ij,njhw->nihw", rgb.new_tensor(RGB_TO_YUV), rgb)
+
+
+def gram(x: torch.Tensor) -> torch.Tensor:
+    """Gram matrix normalised by ``C·H·W`` (AnimeGAN's ``gram``), in float32.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`.
+        - Output: :math:`(N, C, C)`.
+    """
+    n, c, h, w = x.shape
+    f = x.float().reshape(n, c, h * w)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def _maps(x: FeatureMaps) -> list[torch.Tensor]:
+    if isinstance(x, torch.Tensor):
+        return [x]
+    return list(x.values()) if isinstance(x, Mapping) else list(x)
+
+
+class GrayStyleLoss(nn.Module):
+    """AnimeGANv2 style loss: L1 between Gram matrices of the output and of the *grayscale* style image.
+
+    Comparing with grayscale anime frames transfers texture and line style without the anime
+    palette; colours come from the photo through :class:`ColorLoss`. Two ways to call it:
+
+    - ``style(fake, anime, features=vgg)``: images in [-1, 1]; ``anime`` is converted to grayscale,
+      both go through ``features`` (the target without gradient).
+    - ``style(fake_feats, gray_anime_feats)``: feature maps already computed (tensors, lists or dicts).
+
+    A target batch of 1 is broadcast; otherwise the batches pair up image by image, as in AnimeGAN.
+
+    Example:
+        >>> style = GrayStyleLoss()
+        >>> x = torch.rand(2, 8, 4, 4)
+        >>> float(style(x, x))
+        0.0
+    """
+
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters"
+        super().__init__()
+
+    def forward(self, input: FeatureMaps, target: FeatureMaps,
+                features: nn.Module | None = None) -> torch.Tensor:
+        if features is not None:
+            if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
+                raise TypeError("with features=..., pass images (tensors) as input and target")
+            with torch.no_grad():
+                target = features(grayscale(target.detach()))
+            input = features(input)
+        a, b = _maps(input), _maps(target)
+        if len(a) != len(b) or not a:
+            raise ValueError(f"need the same non-zero number of feature maps, got {len(a)} and {len(b)}")
+        total = 0.0
+        for fa, fb in zip(a, b):
+            ga, gb = gram(fa), gram(fb.detach())
+            if gb.shape[0] == 1 and ga.shape[0] > 1:
+                gb = gb.expand_as(ga)
+            total = total + F.l1_loss(ga, gb)
+        return total / len(a)
+
+
+class ColorLoss(nn.Module):
+    """AnimeGANv2 colour loss: keep the photo's colours, ``L1(Y) + Huber(U) + Huber(V)`` in YUV.
+
+    The luma term is an L1, the chroma terms Huber losses (δ = 1), all mean-reduced, between the
+    generated image and the input photo.
+
+    Args:
+        huber_delta: δ of the chroma Huber losses.
+
+    Shape:
+        - input, target: :math:`(N, 3, H, W)` in [-1, 1].
+
+    Example:
+        >>> color = ColorLoss()
+        >>> x = torch.rand(1, 3, 8, 8) * 2 - 1
+        >>> float(color(x, x))
+        0.0
+    """
+
+    def __init__(self, huber_delta: float = 1.0) -> None:
+        super().__init__()
+        if huber_delta <= 0:
+            raise ValueError(f"huber_delta must be positive, got {huber_delta}")
+        self.huber_delta = huber_delta
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if input.shape != target.shape or input.shape[1] != 3:
+            raise ValueError(f"need two RGB batches of one shape, got {tuple(input.shape)} and {tuple(target.shape)}")
+        a, b = rgb_to_yuv(input), rgb_to_yuv(target.detach())
+        return (F.l1_loss(a[:, 0], b[:, 0]) + F.huber_loss(a[:, 1], b[:, 1], delta=self.huber_delta)
+                + F.huber_loss(a[:, 2], b[:, 2], delta=self.huber_delta))
+
+
+class TotalVariationLoss(nn.Module):
+    """Total variation ``(mean(Δ_h²) + mean(Δ_w²)) / 2``, AnimeGANv2's smoothness term (``tf.nn.l2_loss``
+    of the neighbour differences over their count).
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`.
+
+    Example:
+        >>> tv = TotalVariationLoss()
+        >>> float(tv(torch.ones(1, 3, 4, 4)))
+        0.0
+        >>> float(tv(torch.tensor([[[[0.0, 2.0]]]])))  # one horizontal step of 2: (0 + 4) / 2
+        2.0
+    """
+
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters"
+        super().__init__()
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        x = input.float()
+        total = x.new_zeros(())
+        if x.shape[-2] > 1:
+            total = total + (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean() / 2
+        if x.shape[-1] > 1:
+            total = total + (x[..., :, 1:] - x[..., :, :-1]).pow(2).mean() / 2
+        return total

@@ -1,0 +1,103 @@
+"""Every trainable method runs a couple of steps of each phase at a tiny size on CPU."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import toonkit
+from toonkit.data import make_demo
+from toonkit.train import checkpoint as ckpt
+from toonkit.train.trainer import Trainer
+
+from .helpers import TINY_NETS, tiny_recipe
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    make_demo(root, n=6, size=40, seed=0)
+    return root
+
+
+def _params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def test_every_trainable_builtin_method_has_a_tiny_recipe() -> None:
+    builtin = {e.name for e in toonkit.list_components("method") if e.plugin == "builtin" and e.factory.trainable}
+    assert builtin <= set(TINY_NETS), f"add tiny nets for {builtin - set(TINY_NETS)}"
+
+
+@pytest.mark.parametrize("method", sorted(TINY_NETS))
+def test_method_trains_every_phase(method: str, demo: Path, tmp_path: Path) -> None:
+    trainer = Trainer(tiny_recipe(method, demo), tmp_path / "run")
+    gen = trainer.raw_nets[trainer.method.generator_slot]
+    before = _params(gen)
+    trainer.fit()
+    after = _params(gen)
+    assert any(not torch.equal(before[k], after[k]) for k in before), "generator weights did not change"
+    n_phases = sum(1 for p in trainer.method.phases)
+    assert trainer.global_step == 2 * n_phases
+    weights = ckpt.read_checkpoint(tmp_path / "run")
+    assert weights.step == trainer.global_step
+    assert set(weights.nets) == set(trainer.raw_nets)
+    rows = (tmp_path / "run" / "logs" / "losses.csv").read_text().splitlines()
+    assert len(rows) == 1 + trainer.global_step  # header + one row per step (log_every=1)
+    assert "nan" not in "".join(rows[1:]).lower()
+    assert list((tmp_path / "run" / "samples").glob("*.png"))
+    assert (tmp_path / "run" / "recipe.yaml").is_file()
+
+
+def test_selfie_gan_freezes_masker_and_shows_d_masked_images(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.train.phases["init"].steps = 0
+    recipe.spec.train.phases["masker"].steps = 0
+    trainer = Trainer(recipe, tmp_path / "run")
+    masker, D = trainer.method.net["masker"], trainer.method.net["discriminator"]
+    before = _params(masker)
+    seen: dict[str, torch.Tensor] = {}
+    masks: list[torch.Tensor] = []
+    inputs: list[torch.Tensor] = []
+
+    def on_masker(module: torch.nn.Module, args: tuple, out: torch.Tensor) -> None:
+        inputs.append(args[0].detach())
+        masks.append(torch.sigmoid(out.detach().float()))
+        assert not module.training, "masker must be in eval mode during the adversarial phase"
+        assert not torch.is_grad_enabled(), "masker must run without gradients"
+
+    def on_d(module: torch.nn.Module, args: tuple) -> None:
+        seen.setdefault("first", args[0].detach())
+
+    masker.register_forward_hook(on_masker)
+    D.register_forward_pre_hook(on_d)
+    trainer.fit()
+    assert all(torch.equal(before[k], v) for k, v in _params(masker).items()), "masker changed"
+    # the first D batch is exactly m·img + (1 − m)·fill for the images the masker saw
+    expected = masks[0] * inputs[0] + (1 - masks[0]) * trainer.method.fill
+    torch.testing.assert_close(seen["first"], expected)
+    assert not torch.equal(seen["first"], inputs[0])
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(demo: Path, tmp_path: Path) -> None:
+    from toonkit.train.optim import NonFiniteLossError
+
+    recipe = tiny_recipe("cartoongan", demo, steps=3, checkpoint_every=1)
+    trainer = Trainer(recipe, tmp_path / "run")
+    real_step = trainer.method.train_step
+    calls = {"n": 0}
+
+    def poisoned(batch, ctx):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:  # first adversarial step: poison the photos
+            batch = {**batch, "photo": batch["photo"] * float("nan")}
+        return real_step(batch, ctx)
+
+    trainer.method.train_step = poisoned  # type: ignore[method-assign]
+    with pytest.raises(NonFiniteLossError, match=r"non-finite .*at step 3 of phase 'adversarial'"):
+        trainer.fit()
+    last = ckpt.list_checkpoints(tmp_path / "run")[-1]
+    assert ckpt.read_checkpoint(last).step == 3
+    for tensor in ckpt.read_checkpoint(last).nets["generator"].values():
+        assert torch.isfinite(tensor).all()

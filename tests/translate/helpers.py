@@ -1,0 +1,62 @@
+"""Tiny checkpoints and images for the translate tests (networks of a few thousand parameters)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+import toonkit
+from toonkit.recipe import recipe_from_dict
+from toonkit.train.checkpoint import save_checkpoint
+
+GEN = {"type": "cartoongan", "base_channels": 8, "res_blocks": 1}
+MASKER = {"type": "unet", "depth": 2, "base_channels": 4}
+
+
+def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True, ema: bool = False,
+                    size: int = 32, seed: int = 0) -> Path:
+    """A run directory holding one checkpoint of ``method`` with tiny random networks."""
+    torch.manual_seed(seed)
+    nets: dict[str, Any] = {"generator": dict(GEN)}
+    if masker:
+        nets["masker"] = dict(MASKER)
+    recipe = recipe_from_dict({"name": "tiny", "method": {"type": method}, "data": {"size": size},
+                               "nets": nets})
+    built = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
+             for slot, kind, block in [("generator", "generator", GEN)] + ([("masker", "masker", MASKER)]
+                                                                          if masker else [])}
+    if masker:  # a masker that has seen some data: batch-norm statistics other than the defaults
+        built["masker"].train()
+        with torch.no_grad():
+            built["masker"](torch.rand(4, 3, 32, 32) * 2 - 1)
+        built["masker"].eval()
+    ema_nets = None
+    if ema:
+        ema_nets = {"generator": toonkit.build("generator", GEN["type"],
+                                               **{k: v for k, v in GEN.items() if k != "type"})}
+    save_checkpoint(root / "checkpoints", 7, "adversarial", built, {}, recipe.to_yaml(), ema=ema_nets)
+    return root
+
+
+def noise_image(h: int, w: int, mode: str = "RGB", seed: int = 0) -> Image.Image:
+    """A smooth random image in ``mode`` (RGB, L, RGBA, P, I;16)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (max(2, h // 8), max(2, w // 8), 3), dtype=np.uint8)
+    rgb = Image.fromarray(coarse).resize((w, h), Image.BILINEAR)
+    if mode == "RGB":
+        return rgb
+    if mode == "L":
+        return rgb.convert("L")
+    if mode == "RGBA":
+        alpha = Image.fromarray(rng.integers(0, 256, (h, w), dtype=np.uint8))
+        out = rgb.convert("RGBA")
+        out.putalpha(alpha)
+        return out
+    if mode == "P":
+        return rgb.convert("P", palette=Image.ADAPTIVE, colors=16)
+    if mode == "I;16":
+        return Image.fromarray(np.asarray(rgb.convert("L"), dtype=np.uint16) * 257)
+    raise ValueError(mode)

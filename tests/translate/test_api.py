@@ -1,0 +1,160 @@
+"""The Python API: toonkit.load(...).translate(...) for every input kind, sizes, masks, EMA."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import toonkit
+from toonkit.train.checkpoint import read_checkpoint
+from toonkit.translate import Cartoonizer, MaskerRequiredError, TranslateError
+
+from .helpers import make_checkpoint, noise_image
+
+
+@pytest.fixture(scope="module")
+def toon(run_dir: Path) -> Cartoonizer:
+    return toonkit.load(run_dir, device="cpu")
+
+
+def _as_tensor(img: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.array(img.convert("RGB"))).permute(2, 0, 1).float() / 127.5 - 1
+
+
+def test_load_rebuilds_the_run(toon: Cartoonizer, run_dir: Path) -> None:
+    assert toon.size == 32 and toon.has_masker and toon.device.type == "cpu"
+    ckpt = read_checkpoint(run_dir)
+    for k, v in toon.generator.state_dict().items():
+        assert torch.equal(v, ckpt.nets["generator"][k])
+    assert "step 7" in toon.source and "selfie_gan" in toon.source
+
+
+def test_ema_weights_are_preferred(tmp_path: Path) -> None:
+    run = make_checkpoint(tmp_path, ema=True)
+    ckpt = read_checkpoint(run)
+    key = next(k for k, v in ckpt.ema["generator"].items() if v.dim() == 4)
+    assert not torch.equal(ckpt.ema["generator"][key], ckpt.nets["generator"][key])
+    with_ema = toonkit.load(run, device="cpu")
+    raw = toonkit.load(run, device="cpu", ema=False)
+    assert torch.equal(with_ema.generator.state_dict()[key], ckpt.ema["generator"][key])
+    assert torch.equal(raw.generator.state_dict()[key], ckpt.nets["generator"][key])
+    assert "EMA" in with_ema.source and "EMA" not in raw.source
+
+
+def test_output_is_the_generator_on_a_multiple_size(toon: Cartoonizer) -> None:
+    x = torch.rand(2, 3, 32, 48) * 2 - 1
+    with torch.no_grad():
+        expected = toon.generator(x)
+    assert torch.allclose(toon.translate(x), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("hw", [(333, 517), (45, 31), (7, 9)])
+def test_odd_sizes_come_back_at_their_size(toon: Cartoonizer, hw: tuple[int, int]) -> None:
+    h, w = hw
+    assert toon.translate(torch.zeros(3, h, w), size="original").shape == (3, h, w)
+    assert toon.translate(noise_image(h, w), size="original").size == (w, h)
+    assert toon.translate(np.zeros((h, w, 3), np.uint8), size="original", background="white").shape == (h, w, 3)
+
+
+def test_default_size_is_the_training_size(toon: Cartoonizer) -> None:
+    assert toon.translate(noise_image(333, 517)).size == (50, 32)  # short side 32, aspect kept
+    assert toon.translate(noise_image(333, 517), size=40).size == (62, 40)
+    with pytest.raises(ValueError, match="size"):
+        toon.translate(noise_image(20, 20), size=0)
+
+
+def test_each_kind_round_trips(toon: Cartoonizer) -> None:
+    pil = noise_image(36, 52)
+    array = np.asarray(pil)
+    tensor = _as_tensor(pil)
+    out_pil = toon.translate(pil, size="original")
+    out_np = toon.translate(array, size="original")
+    out_t = toon.translate(tensor, size="original")
+    out_nchw = toon.translate(tensor[None], size="original")
+    assert isinstance(out_pil, Image.Image) and out_pil.mode == "RGB" and out_pil.size == (52, 36)
+    assert isinstance(out_np, np.ndarray) and out_np.dtype == np.uint8 and out_np.shape == (36, 52, 3)
+    assert isinstance(out_t, torch.Tensor) and out_t.shape == (3, 36, 52) and out_t.dtype == torch.float32
+    assert out_nchw.shape == (1, 3, 36, 52)
+    # the same picture gives the same cartoon whatever its container
+    assert np.array_equal(np.asarray(out_pil), out_np)
+    assert np.abs(((out_t.permute(1, 2, 0) + 1) * 127.5).numpy() - out_np).max() <= 1.0
+    mixed = toon.translate([pil, array, tensor], size="original")
+    assert [type(m) for m in mixed] == [Image.Image, np.ndarray, torch.Tensor]
+    assert np.array_equal(np.asarray(mixed[0]), out_pil)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16"])
+def test_grayscale_rgba_palette_and_16bit_images(toon: Cartoonizer, mode: str) -> None:
+    img = noise_image(30, 44, mode)
+    out = toon.translate(img, size="original")
+    assert out.mode == "RGB" and out.size == (44, 30)
+    if mode == "RGBA":  # transparency is composited on white before translation, like decoded files
+        white = Image.new("RGB", img.size, (255, 255, 255))
+        white.paste(img, mask=img.getchannel("A"))
+        assert np.array_equal(np.asarray(out), np.asarray(toon.translate(white, size="original")))
+    if mode == "L":  # gray is the same picture as its RGB version
+        assert np.array_equal(np.asarray(out), np.asarray(toon.translate(img.convert("RGB"), size="original")))
+
+
+def test_numpy_grayscale_rgba_and_uint16(toon: Cartoonizer) -> None:
+    gray = np.asarray(noise_image(30, 44, "L"))
+    assert toon.translate(gray, size="original").shape == (30, 44, 3)
+    assert np.array_equal(toon.translate(gray, size="original"),
+                          toon.translate(np.repeat(gray[..., None], 3, axis=2), size="original"))
+    rgba = np.concatenate([np.asarray(noise_image(30, 44)), np.full((30, 44, 1), 255, np.uint8)], axis=2)
+    assert np.array_equal(toon.translate(rgba, size="original"), toon.translate(rgba[..., :3], size="original"))
+    assert toon.translate(gray.astype(np.uint16) * 257, size="original").shape == (30, 44, 3)
+
+
+def test_transparent_alpha_is_the_mask(toon: Cartoonizer) -> None:
+    x = torch.rand(1, 3, 40, 52) * 2 - 1
+    out = toon.translate(x, background="transparent", size="original")
+    mask = toon.mask(x)
+    assert out.shape == (1, 4, 40, 52)
+    assert torch.allclose(out[:, 3:], mask, atol=1e-6)
+    assert mask.min() < mask.max()  # the masker says different things in different places
+    pil = toon.translate(noise_image(40, 52), background="transparent", size="original")
+    assert pil.mode == "RGBA"
+    expected = toon.mask(_as_tensor(noise_image(40, 52))[None])[0, 0]
+    assert np.abs(np.asarray(pil.getchannel("A"), np.float32) / 255 - expected.numpy()).max() <= 0.5 / 255 + 1e-6
+
+
+def test_batching_does_not_change_results(toon: Cartoonizer) -> None:
+    images = [noise_image(36, 44, seed=i) for i in range(3)] + [noise_image(20, 28)]
+    one = toon.translate(images, size="original", batch_size=1, background="blur")
+    many = toon.translate(images, size="original", batch_size=8, background="blur")
+    for a, b in zip(one, many):
+        assert np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16)).max() <= 1
+
+
+def test_modes_needing_a_masker_fail_clearly_without_one(run_no_masker: Path, run_dir: Path) -> None:
+    toon = toonkit.load(run_no_masker, device="cpu")
+    assert not toon.has_masker
+    assert toon.translate(noise_image(32, 32)).size == (32, 32)
+    with pytest.raises(MaskerRequiredError, match="needs a person masker"):
+        toon.translate(noise_image(32, 32), background="white")
+    borrowed = toonkit.load(run_no_masker, device="cpu", masker=run_dir)
+    assert borrowed.translate(noise_image(32, 32), background="white").size == (32, 32)
+
+
+def test_bad_inputs_are_named(toon: Cartoonizer, tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="cannot translate a str"):
+        toon.translate("photo.jpg")
+    with pytest.raises(ValueError, match="tensor"):
+        toon.translate(torch.zeros(5, 8, 8))
+    with pytest.raises(ValueError, match="background"):
+        toon.translate(torch.zeros(3, 8, 8), background="red")
+    with pytest.raises(TranslateError, match="no checkpoint"):
+        toonkit.load(tmp_path, device="cpu")
+
+
+def test_bf16_autocast_and_channels_last(run_dir: Path, toon: Cartoonizer) -> None:
+    x = torch.rand(2, 3, 32, 40) * 2 - 1
+    ref = toon.translate(x)
+    cl = toonkit.load(run_dir, device="cpu", channels_last=True).translate(x)
+    assert torch.allclose(cl, ref, atol=1e-4)
+    bf16 = toonkit.load(run_dir, device="cpu", amp="bf16").translate(x)
+    assert bf16.dtype == torch.float32 and (bf16 - ref).abs().mean() < 0.05

@@ -1,0 +1,3 @@
+from toonkit.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Batch augmentations built on kornia that move an image and its mask together.
+
+Both augmenters take ``aug(x, mask=None)`` and return ``x`` or ``(x, mask)``; within a call every
+random parameter drawn for an image is applied to its mask (kornia's ``AugmentationSequential`` with
+``data_keys``). Masks are resampled bilinearly so soft masks stay soft; intensity changes skip them.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import kornia.augmentation as K
+from kornia.constants import DataKey, Resample
+from torch import Tensor, nn
+
+__all__ = ["ColorJitter", "Geometric"]
+
+
+def _check_input(x: Tensor, mask: Optional[Tensor]) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"expected an N×C×H×W batch, got shape {tuple(x.shape)}")
+    if mask is not None and (mask.ndim != 4 or mask.shape[0] != x.shape[0]
+                             or mask.shape[-2:] != x.shape[-2:]):
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not match images {tuple(x.shape)}; "
+                         "expected N×1×H×W")
+
+
+class _Paired(nn.Module):
+    """Runs an ``AugmentationSequential`` on images, or on images and masks with shared parameters."""
+
+    def __init__(self, *augs: nn.Module) -> None:
+        super().__init__()
+        mask_args = {DataKey.MASK: {"resample": Resample.BILINEAR, "align_corners": False}}
+        self.image_only = K.AugmentationSequential(*augs, data_keys=["input"])
+        self.paired = K.AugmentationSequential(*augs, data_keys=["input", "mask"], extra_args=mask_args)
+
+    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:
+        _check_input(x, mask)
+        if mask is None:
+            return self.image_only(x)
+        out, out_mask = self.paired(x, mask.to(x.dtype))
+        return out, out_mask.clamp(0.0, 1.0).to(mask.dtype)
+
+
+class Geometric(_Paired):
+    """Resize (shorter side), crop to a square and randomly flip a batch; masks follow their images.
+
+    Args:
+        size: side of the square output.
+        load_size: the shorter side is resized to this before cropping (``None``: ``size``); a
+            ``load_size`` above ``size`` gives random-crop jitter (e.g. 286 → 256).
+        hflip: probability of a horizontal flip per image.
+        random_crop: random crop position per image; ``False`` crops the centre (evaluation).
+
+    Shape:
+        - x: (N, C, H, W) in [-1, 1]; mask: (N, 1, H, W) in [0, 1]
+        - Output: (N, C, size, size), and (N, 1, size, size) when a mask is given
+
+    Example:
+        >>> aug = Geometric(size=32, load_size=40)
+        >>> img, m = aug(torch.rand(2, 3, 48, 64) * 2 - 1, torch.rand(2, 1, 48, 64))
+        >>> tuple(img.shape), tuple(m.shape)
+        ((2, 3, 32, 32), (2, 1, 32, 32))
+    """
+
+    def __init__(
+        self,
+        size: int = 256,
+        load_size: Optional[int] = None,
+        hflip: float = 0.5,
+        random_crop: bool = True,
+    ) -> None:
+        load = load_size or size
+        if load < size:
+            raise ValueError(f"load_size ({load}) must be >= size ({size})")
+        crop = (K.RandomCrop((size, size), pad_if_needed=True) if random_crop
+                else K.CenterCrop((size, size)))
+        augs: list[nn.Module] = [K.Resize(load, side="short", antialias=True, align_corners=False), crop]
+        if hflip > 0:
+            augs.append(K.RandomHorizontalFlip(p=hflip))
+        super().__init__(*augs)
+        self.size, self.load_size, self.hflip, self.random_crop = size, load, hflip, random_crop
+
+    def extra_repr(self) -> str:
+        return (f"size={self.size}, load_size={self.load_size}, hflip={self.hflip}, "
+                f"random_crop={self.random_crop}")
+
+
+class ColorJitter(_Paired):
+    """Random brightness, contrast, saturation and hue per image (kornia); masks pass unchanged.
+
+    Args:
+        brightness: maximum brightness change (fraction).
+        contrast: maximum contrast change (fraction).
+        saturation: maximum saturation change (fraction).
+        hue: maximum hue shift, in turns (at most 0.5).
+        p: probability of jittering each image.
+
+    Shape:
+        - x: (N, 3, H, W) in [-1, 1]; mask: (N, 1, H, W)
+        - Output: same shapes, images still in [-1, 1]
+
+    Example:
+        >>> ColorJitter(hue=0.05)(torch.zeros(2, 3, 8, 8)).shape
+        torch.Size([2, 3, 8, 8])
+    """
+
+    def __init__(
+        self,
+        brightness: float = 0.1,
+        contrast: float = 0.1,
+        saturation: float = 0.1,
+        hue: float = 0.02,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(K.ColorJitter(brightness, contrast, saturation, hue, p=p))
+        self.params = dict(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue, p=p)
+
+    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:
+        # kornia's colour ops expect [0, 1]; map there and back.
+        out = super().forward((x + 1) * 0.5, mask)
+        if isinstance(out, tuple):
+            return out[0] * 2 - 1, out[1]
+        return out * 2 - 1
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.params.items())

@@ -1,0 +1,238 @@
+"""``toonkit translate RUN INPUT... -o OUT``: cartoonise files and folders with a run or with NST.
+
+Exit codes: 0 when every input was translated (or kept), 1 when some failed (each named, plus a
+one-line summary), 2 for usage errors.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+from toonkit.cli.main import CLIError
+
+BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the cartoonised person over "
+                   "white, the blurred photo or the photo's own background; transparent: RGBA with the "
+                   "person mask as alpha (png/webp). All but keep need a masker (the run's, or --masker)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.usage = ("toonkit translate RUN_DIR_OR_CHECKPOINT INPUT... -o OUTDIR [options]\n"
+               "       toonkit translate --method nst --style IMAGE INPUT... -o OUTDIR [options]")
+    p.add_argument("inputs", nargs="+", metavar="RUN_OR_INPUT",
+                   help="the run directory or checkpoint, then image files, folders (searched recursively) "
+                        "or glob patterns; with --method nst there is no run")
+    p.add_argument("-o", "--out", required=True, metavar="OUTDIR",
+                   help="output folder; each output keeps its input's relative path and stem")
+    p.add_argument("--format", default="png", choices=["png", "jpg", "webp"], help="output format (png)")
+    p.add_argument("--quality", type=int, default=95, help="jpg/webp quality (95)")
+    p.add_argument("--size", default=None, metavar="N|original",
+                   help="resize the short side to N (default: the run's training size; NST: 256), or "
+                        "'original' to translate each image at its own size")
+    p.add_argument("--background", default="keep",
+                   choices=["keep", "white", "blur", "original", "transparent"], help=BACKGROUND_HELP)
+    p.add_argument("--masker", metavar="FILE",
+                   help="person masker: a run directory or checkpoint with a masker, a masker weights file, "
+                        "or a registered masker name (default: the run's own masker)")
+    p.add_argument("--batch", type=int, default=4, help="images per forward pass (4)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:1 …")
+    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast precision (off)")
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator weights, not their EMA")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    nst = p.add_argument_group("neural style transfer (--method nst)")
+    nst.add_argument("--method", choices=["nst"], help="translate without a run: Gatys style transfer")
+    nst.add_argument("--style", metavar="IMAGE", help="the style image")
+    nst.add_argument("--steps", type=int, default=300, help="optimisation steps per batch (300)")
+    nst.add_argument("--content-weight", type=float, default=1.0, help="content loss weight (1.0)")
+    nst.add_argument("--style-weight", type=float, default=1e4, help="Gram style loss weight (1e4)")
+    nst.add_argument("--tv-weight", type=float, default=1e-4, help="total variation weight (1e-4)")
+    nst.add_argument("--lr", type=float, default=0.02, help="Adam learning rate on the pixels (0.02)")
+    nst.add_argument("--vgg-weights", default="imagenet",
+                     help="VGG16 weights: imagenet (TOONKIT_WEIGHTS_DIR or torchvision) or a file")
+
+
+def _parse_size(text: str | None) -> int | str | None:
+    if text is None or text == "original":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise CLIError(f"--size must be a positive integer or 'original', got {text!r}") from None
+    if value < 1:
+        raise CLIError(f"--size must be a positive integer or 'original', got {text!r}")
+    return value
+
+
+def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | str | None]:
+    nst_only = {"style": None, "steps": 300, "content_weight": 1.0, "style_weight": 1e4, "tv_weight": 1e-4,
+                "lr": 0.02, "vgg_weights": "imagenet"}
+    if args.method == "nst":
+        if not args.style:
+            raise CLIError("--method nst needs --style IMAGE")
+        if args.no_ema:
+            raise CLIError("--no-ema applies to trained runs, not --method nst")
+        if args.steps < 1:
+            raise CLIError(f"--steps must be >= 1, got {args.steps}")
+        run, inputs = None, list(args.inputs)
+    else:
+        given = [f"--{k.replace('_', '-')}" for k, v in nst_only.items() if getattr(args, k) != v]
+        if given:
+            raise CLIError(f"{', '.join(given)} only apply with --method nst")
+        if len(args.inputs) < 2:
+            raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
+        run, inputs = args.inputs[0], list(args.inputs[1:])
+    if args.background == "transparent" and args.format == "jpg":
+        raise CLIError("--background transparent writes an alpha channel, which jpg cannot hold: "
+                       "use --format png or webp")
+    if args.batch < 1:
+        raise CLIError(f"--batch must be >= 1, got {args.batch}")
+    if not 1 <= args.quality <= 100:
+        raise CLIError(f"--quality must be in 1..100, got {args.quality}")
+    return run, inputs, _parse_size(args.size)
+
+
+def _load_model(args: argparse.Namespace, run: str | None):  # noqa: ANN202 - a Cartoonizer
+    from toonkit.translate.api import Cartoonizer, TranslateError, load_masker
+
+    try:
+        if run is not None:
+            toon = Cartoonizer.from_checkpoint(run, device=args.device, masker=args.masker, ema=not args.no_ema,
+                                               amp=args.amp)
+        else:
+            from toonkit.translate.io import read_image
+            from toonkit.translate.nst import StyleTransfer
+
+            from toonkit.data.decode import DecodeError
+
+            try:
+                style = read_image(args.style)
+            except (DecodeError, OSError) as exc:
+                raise CLIError(f"--style: {exc}") from None
+            masker = load_masker(args.masker) if args.masker else None
+            toon = StyleTransfer(style, masker, size=256, device=args.device, amp=args.amp,
+                                 vgg_weights=args.vgg_weights, steps=args.steps,
+                                 content_weight=args.content_weight, style_weight=args.style_weight,
+                                 tv_weight=args.tv_weight, lr=args.lr)
+    except TranslateError as exc:
+        raise CLIError(str(exc)) from None
+    from toonkit.translate.background import NEEDS_MASK
+
+    if args.background in NEEDS_MASK and not toon.has_masker:
+        raise CLIError(f"--background {args.background} needs a person masker and "
+                       f"{'this run has none' if run else 'none was given'}: pass --masker FILE "
+                       "(a run or checkpoint with a masker, or masker weights), or use --background keep")
+    return toon
+
+
+def _prefetch(paths: list[Path], ahead: int) -> Iterator[tuple[Path, Future]]:
+    """Decode images in background threads, at most ``ahead`` in flight (decoders release the GIL)."""
+    from toonkit.translate.io import read_image
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[tuple[Path, Future]] = deque()
+        it = iter(paths)
+        for path in it:
+            pending.append((path, pool.submit(read_image, path)))
+            if len(pending) >= ahead:
+                break
+        while pending:
+            yield pending.popleft()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(read_image, nxt)))
+
+
+def _names(paths: list[Path], limit: int = 5) -> str:
+    shown = ", ".join(str(p) for p in paths[:limit])
+    return shown + (f" … and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def run(args: argparse.Namespace) -> int:
+    from toonkit.translate.io import InputError, check_unique_outputs, collect_inputs, output_path
+
+    run_path, specs, size = _check_args(args)
+    out_dir = Path(args.out)
+    try:
+        items = collect_inputs(specs, exclude=out_dir)
+        check_unique_outputs(items, out_dir, args.format)
+    except InputError as exc:
+        raise CLIError(str(exc)) from None
+    toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
+    todo = [it for it in items if args.overwrite or not output_path(it, out_dir, args.format).exists()]
+    kept = len(items) - len(todo)
+    if not todo:
+        print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
+        return 0
+    print(f"translating {len(todo)} image{'s' * (len(todo) != 1)} with {toon.source} on {toon.device}",
+          file=sys.stderr)
+    failed = _translate_all(toon, todo, args, size, out_dir)
+    done = len(todo) - len(failed)
+    summary = f"translated {done} image{'s' * (done != 1)} into {out_dir}"
+    if kept:
+        summary += f" ({kept} existing kept; --overwrite to replace them)"
+    if failed:
+        print(f"{summary}; {len(failed)} of {len(items)} failed: {_names(failed)}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:  # noqa: ANN001
+    """Translate ``todo`` in batches of equal-size images; returns the inputs that failed."""
+    import torch
+    from tqdm import tqdm
+
+    from toonkit.data.decode import DecodeError
+    from toonkit.translate.io import output_path, save_image
+
+    failed: list[Path] = []
+    by_path = {it.path: it for it in todo}
+    bar = tqdm(total=len(todo), unit="img", disable=True if args.quiet else None, file=sys.stderr,
+               dynamic_ncols=True)
+
+    def fail(path: Path, why: str) -> None:
+        failed.append(path)
+        bar.write(f"toonkit translate: {path}: {why}", file=sys.stderr)
+        bar.update(1)
+
+    def flush(batch: list[tuple[Path, torch.Tensor]]) -> None:
+        if not batch:
+            return
+        try:
+            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch)
+        except Exception as exc:  # noqa: BLE001 - a failing batch is reported per file, the rest go on
+            if len(batch) > 1:  # retry one by one so one bad image does not take the batch down
+                for one in batch:
+                    flush([one])
+                return
+            fail(batch[0][0], f"translation failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            return
+        for (path, _), out in zip(batch, outs):
+            try:
+                save_image(out, output_path(by_path[path], out_dir, args.format), args.format, args.quality)
+            except (OSError, ValueError) as exc:
+                fail(path, f"cannot write output: {exc}")
+                continue
+            bar.update(1)
+
+    batch: list[tuple[Path, torch.Tensor]] = []
+    for path, future in _prefetch([it.path for it in todo], 2 * args.batch):
+        try:
+            decoded = future.result()
+        except DecodeError as exc:
+            fail(path, f"cannot decode: {exc.reason}")
+            continue
+        except OSError as exc:
+            fail(path, f"cannot read: {exc}")
+            continue
+        batch.append((path, decoded))
+        if len(batch) >= args.batch:
+            flush(batch)
+            batch = []
+    flush(batch)
+    bar.close()
+    return failed

@@ -1,0 +1,225 @@
+"""Robust image decoding: any common file → 8-bit RGB, upright, or a :class:`DecodeError`.
+
+Conventions (the same in every decoding path):
+
+* EXIF orientation is applied, so images come out as a viewer shows them.
+* Transparency (RGBA, LA, palette with a transparent index) is **composited on white**: hand-painted
+  cartoons and cut-out portraits are drawn on paper, and dropping alpha would expose whatever colour
+  the transparent pixels happen to store (often black).
+* Grayscale, bilevel, palette, CMYK, YCbCr, ... are converted to RGB; 16-bit and 32-bit integer images
+  are scaled to 8 bits (``round(v / 257)``); float images in [0, 1] are scaled by 255.
+* Any failure (unknown format, empty or truncated file, decompression bomb, ...) raises
+  :class:`DecodeError` naming the file, which datasets catch to skip the file.
+
+Speed: :func:`load_rgb_tensor` uses torchvision's libjpeg-turbo / libpng decoders for plain 8-bit RGB or
+gray JPEG and plain RGB PNG (measured ~1.5× faster than PIL on 400 px JPEGs and 512² PNGs), and PIL's DCT
+scaling ("draft") for JPEGs at least twice the requested size (~2× faster than a full decode at
+1280 px → 256). Everything else goes through PIL.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch import Tensor
+
+__all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "probe", "to_rgb"]
+
+PathLike = Union[str, os.PathLike]
+
+WHITE = (255, 255, 255)
+
+
+class DecodeError(Exception):
+    """An image file that cannot be decoded; ``path`` and ``reason`` say which and why."""
+
+    def __init__(self, path: PathLike, reason: str) -> None:
+        super().__init__(f"cannot decode image {os.fspath(path)}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def _open(path: PathLike) -> Image.Image:
+    p = Path(path)
+    try:
+        if p.stat().st_size == 0:
+            raise DecodeError(p, "empty file")
+    except OSError as e:
+        raise DecodeError(p, f"unreadable: {e.strerror or e}") from None
+    try:
+        return Image.open(p)
+    except Image.UnidentifiedImageError:
+        raise DecodeError(p, "not a recognised image format") from None
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+        raise DecodeError(p, f"{type(e).__name__}: {e}") from None
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Scale high-bit-depth single-channel modes (I;16*, I, F) to 8-bit 'L'."""
+    a = np.asarray(img)
+    if img.mode.startswith("I;16") or (img.mode == "I" and a.max(initial=0) > 255):
+        a = np.clip(a.astype(np.float64), 0, 65535) / 257.0
+    elif img.mode == "F":
+        a = a.astype(np.float64)
+        a = a * 255.0 if np.nanmax(a, initial=0.0) <= 1.0 else a
+    return Image.fromarray(np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8), "L")
+
+
+def to_rgb(img: Image.Image, background: tuple[int, int, int] = WHITE) -> Image.Image:
+    """Convert a decoded PIL image of any mode to 8-bit RGB (alpha composited on ``background``)."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        img = _to_8bit(img)
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode in ("LA", "La", "PA", "RGBa"):
+        img = img.convert("RGBA")
+    if img.mode == "RGBA":
+        base = Image.new("RGB", img.size, background)
+        base.paste(img, mask=img.getchannel("A"))
+        return base
+    return img.convert("RGB")
+
+
+def load_rgb(path: PathLike, draft: Optional[int] = None, background: tuple[int, int, int] = WHITE
+             ) -> Image.Image:
+    """Decode ``path`` fully into an upright 8-bit RGB PIL image.
+
+    Args:
+        path: image file.
+        draft: if given, JPEGs may be decoded at a reduced scale (1/2, 1/4, 1/8) as long as both
+            sides stay >= ``draft`` (much faster for large photos that are resized down anyway).
+        background: colour that transparent pixels are composited on.
+
+    Raises:
+        DecodeError: the file is empty, not an image, truncated or otherwise undecodable.
+
+    Example:
+        >>> img = load_rgb("photo.jpg")  # doctest: +SKIP
+        >>> img.mode
+        'RGB'
+    """
+    img = _open(path)
+    try:
+        with img:
+            if draft is not None and img.format == "JPEG":
+                img.draft("RGB", (draft, draft))
+            img.load()  # full decode: truncated data raises here
+            out = ImageOps.exif_transpose(img)
+            if out is None:  # older Pillow returns None when transposing in place
+                out = img
+            return to_rgb(out, background)
+    except DecodeError:
+        raise
+    except Exception as e:  # PIL raises many types (OSError, SyntaxError, struct.error, ...)
+        raise DecodeError(path, f"{type(e).__name__}: {e}") from None
+
+
+def _fast_path(img: Image.Image, draft: Optional[int]) -> Optional[str]:
+    """Which torchvision decoder can reproduce :func:`load_rgb` for this file, if any."""
+    if img.format == "JPEG" and img.mode in ("RGB", "L"):
+        if draft is not None and min(img.size) >= 2 * draft:
+            return None  # PIL's DCT scaling is faster than any full-size decode
+        return "jpeg"
+    if img.format == "PNG" and img.mode == "RGB" and "transparency" not in img.info:
+        return "png"
+    return None
+
+
+def load_rgb_tensor(path: PathLike, draft: Optional[int] = None,
+                    background: tuple[int, int, int] = WHITE) -> Tensor:
+    """Decode ``path`` into an upright uint8 RGB tensor (same conventions as :func:`load_rgb`).
+
+    Args:
+        path: image file.
+        draft: allow reduced-scale JPEG decoding while both sides stay >= ``draft``.
+        background: colour that transparent pixels are composited on.
+
+    Shape:
+        - output: (3, H, W), dtype uint8
+
+    Raises:
+        DecodeError: the file cannot be decoded.
+    """
+    img = _open(path)
+    with img:
+        fast = _fast_path(img, draft)
+    if fast is not None:
+        try:
+            from torchvision.io import ImageReadMode, decode_image, read_file
+
+            out = decode_image(read_file(os.fspath(path)), mode=ImageReadMode.RGB,
+                               apply_exif_orientation=True)
+            if out.dtype == torch.uint8 and out.shape[0] == 3:
+                return out
+        except Exception:  # torchvision is stricter on some files (e.g. odd EXIF): PIL decides
+            pass
+    rgb = load_rgb(path, draft, background)
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+
+
+def load_mask(path: PathLike) -> Tensor:
+    """Decode a mask image into a float tensor in [0, 1] (upright, like :func:`load_rgb`).
+
+    Gray masks are scaled by their bit depth (255 for 8-bit, 65535 for 16-bit, bilevel → {0, 1});
+    colour masks use their luma; a mask with an alpha channel and constant colour uses the alpha.
+
+    Shape:
+        - output: (1, H, W), float32 in [0, 1]
+
+    Raises:
+        DecodeError: the file cannot be decoded.
+    """
+    img = _open(path)
+    try:
+        with img:
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+                img = _to_8bit(img)
+            if img.mode == "P":
+                img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+            if img.mode in ("RGBA", "LA", "La", "RGBa", "PA"):
+                rgba = img.convert("RGBA")
+                lo, hi = rgba.convert("L").getextrema()
+                img = rgba.getchannel("A") if lo == hi else to_rgb(rgba, (0, 0, 0)).convert("L")
+            elif img.mode != "L":
+                img = img.convert("L")
+            a = np.asarray(img, dtype=np.float32) / 255.0
+    except DecodeError:
+        raise
+    except Exception as e:
+        raise DecodeError(path, f"{type(e).__name__}: {e}") from None
+    return torch.from_numpy(a.copy()).unsqueeze(0)
+
+
+def probe(path: PathLike, full: bool = True) -> tuple[int, int]:
+    """Check that ``path`` decodes and return its upright (width, height).
+
+    Args:
+        path: image file.
+        full: decode all pixel data (catches truncated files; JPEGs are decoded at 1/8 scale, which
+            still reads every byte). ``False`` only parses the header.
+
+    Raises:
+        DecodeError: the file cannot be decoded.
+    """
+    img = _open(path)
+    try:
+        with img:
+            w, h = img.size
+            if full:
+                if img.format == "JPEG":
+                    img.draft(img.mode, (1, 1))
+                img.load()
+            orientation = img.getexif().get(0x0112, 1)
+    except DecodeError:
+        raise
+    except Exception as e:
+        raise DecodeError(path, f"{type(e).__name__}: {e}") from None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

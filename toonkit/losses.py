@@ -1,0 +1,264 @@
+"""Losses, as unweighted ``nn.Module`` s (recipes and methods own the weights).
+
+Conventions:
+
+- Every loss returns a scalar mean (float32, also under autocast: reductions in bf16 lose precision).
+- Adversarial losses take raw discriminator logits. :class:`AdversarialLoss` is the single place that
+  knows the targets of each mode; :class:`EdgePromotingLoss` composes it for CartoonGAN's D.
+- :class:`ContentLoss` compares two feature tensors (or dicts of them), or two images through a feature
+  extractor passed at call time: ``content(fake, photo, features=vgg)``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from toonkit.nets.layers import check_choice
+from toonkit.registry import Registry
+
+AdvMode = Literal["bce", "lsgan", "hinge"]
+ADV_MODES: tuple[str, ...] = ("bce", "lsgan", "hinge")
+FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
+
+
+class AdversarialLoss(nn.Module):
+    """GAN loss on discriminator logits for the real/fake target, for D or for G.
+
+    ``bce``: binary cross-entropy with logits against 1 (real) or 0 (fake), the original GAN and
+    CartoonGAN. ``lsgan``: mean squared error against 1 / 0 (Mao et al.; CycleGAN). ``hinge``: for D,
+    ``relu(1 - logits)`` on real and ``relu(1 + logits)`` on fake; for G, ``-mean(logits)``.
+    The generator's loss is ``loss(D(G(x)), target_is_real=True, for_discriminator=False)``; for
+    ``bce`` and ``lsgan`` it is the same target loss as D's (non-saturating GAN).
+
+    Args:
+        mode: ``bce``, ``lsgan`` or ``hinge``.
+
+    Example:
+        >>> adv = AdversarialLoss("lsgan")
+        >>> float(adv(torch.ones(2, 1, 4, 4), target_is_real=True))
+        0.0
+        >>> d = adv.discriminator_loss(real=torch.ones(1, 1, 2, 2), fake=-torch.ones(1, 1, 2, 2))
+    """
+
+    def __init__(self, mode: AdvMode = "bce") -> None:
+        super().__init__()
+        check_choice("adversarial mode", mode, ADV_MODES)
+        self.mode = mode
+
+    def loss(self, logits: torch.Tensor, target_is_real: bool, for_discriminator: bool = True) -> torch.Tensor:
+        """The mean loss of ``logits`` for the target (real/fake) as seen by D or G.
+
+        Args:
+            logits: discriminator output, any shape.
+            target_is_real: whether these logits should say "real".
+            for_discriminator: True for D's loss; False for G's (only changes ``hinge``).
+        """
+        logits = logits.float()
+        if self.mode == "bce":
+            target = torch.ones_like(logits) if target_is_real else torch.zeros_like(logits)
+            return F.binary_cross_entropy_with_logits(logits, target)
+        if self.mode == "lsgan":
+            return F.mse_loss(logits, torch.full_like(logits, 1.0 if target_is_real else 0.0))
+        if not for_discriminator:
+            if not target_is_real:
+                raise ValueError("the hinge generator loss only exists for target_is_real=True")
+            return -logits.mean()
+        return F.relu(1.0 - logits).mean() if target_is_real else F.relu(1.0 + logits).mean()
+
+    def forward(self, logits: torch.Tensor, target_is_real: bool, for_discriminator: bool = True) -> torch.Tensor:
+        return self.loss(logits, target_is_real, for_discriminator)
+
+    def discriminator_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """D's loss: ``loss(real → real) + loss(fake → fake)``."""
+        return self.loss(real, True) + self.loss(fake, False)
+
+    def generator_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """G's loss on D's logits for generated images."""
+        return self.loss(fake, True, for_discriminator=False)
+
+
+class EdgePromotingLoss(nn.Module):
+    """CartoonGAN's edge-promoting adversarial loss for D: cartoons are real; smoothed cartoons and G(p) fake.
+
+    ``L_D = adv(D(c) → real) + adv(D(e) → fake) + adv(D(G(p)) → fake)``, with ``adv`` an
+    :class:`AdversarialLoss` of ``mode`` (``bce`` is the paper's log-likelihood form). Calling D fake on
+    edge-smoothed cartoons is what teaches it that blurry edges are not cartoon-like. G's side is an ordinary
+    adversarial loss: :meth:`generator_loss`.
+
+    Args:
+        mode: ``bce`` (CartoonGAN), ``lsgan`` or ``hinge``.
+
+    Example:
+        >>> loss = EdgePromotingLoss()
+        >>> z = torch.zeros(1, 1, 4, 4)
+        >>> round(float(loss(z, z, z)), 4)  # 3 · log 2
+        2.0794
+    """
+
+    def __init__(self, mode: AdvMode = "bce") -> None:
+        super().__init__()
+        self.adversarial = AdversarialLoss(mode)
+
+    @property
+    def mode(self) -> str:
+        return self.adversarial.mode
+
+    def forward(self, cartoon_logits: torch.Tensor, smoothed_logits: torch.Tensor,
+                generated_logits: torch.Tensor) -> torch.Tensor:
+        """D's loss from its logits on cartoons, edge-smoothed cartoons and generated images."""
+        adv = self.adversarial
+        return (adv.loss(cartoon_logits, True) + adv.loss(smoothed_logits, False)
+                + adv.loss(generated_logits, False))
+
+    def generator_loss(self, generated_logits: torch.Tensor) -> torch.Tensor:
+        """G's adversarial loss: D should call its output real."""
+        return self.adversarial.generator_loss(generated_logits)
+
+
+def _as_list(x: FeatureMaps) -> list[torch.Tensor]:
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if isinstance(x, Mapping):
+        return list(x.values())
+    return list(x)
+
+
+def _paired(a: FeatureMaps, b: FeatureMaps) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    if isinstance(a, Mapping) and isinstance(b, Mapping) and list(a) != list(b):
+        raise ValueError(f"feature dicts name different layers: {list(a)} vs {list(b)}")
+    la, lb = _as_list(a), _as_list(b)
+    if len(la) != len(lb) or not la:
+        raise ValueError(f"need the same non-zero number of feature maps, got {len(la)} and {len(lb)}")
+    return list(zip(la, lb))
+
+
+class ContentLoss(nn.Module):
+    """Mean L1 between features: CartoonGAN's ``|| VGG_l(G(p)) − VGG_l(p) ||_1`` (mean-reduced).
+
+    Two ways to call it:
+
+    - ``content(input_feats, target_feats)``: both already features — tensors, lists or dicts of tensors
+      (several layers are averaged).
+    - ``content(fake, photo, features=vgg)``: images; both go through ``features`` (e.g.
+      :class:`toonkit.features.VGGFeatures`). The target's features are computed without gradient: the
+      target (the input photo) is a constant of the loss.
+
+    In both forms the target side is detached: gradients reach only ``input``.
+
+    Example:
+        >>> content = ContentLoss()
+        >>> float(content(torch.ones(1, 4, 2, 2), torch.zeros(1, 4, 2, 2)))
+        1.0
+    """
+
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
+        super().__init__()
+
+    def forward(self, input: FeatureMaps, target: FeatureMaps,
+                features: nn.Module | None = None) -> torch.Tensor:
+        if features is not None:
+            if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
+                raise TypeError("with features=..., pass images (tensors) as input and target")
+            with torch.no_grad():
+                target = features(target.detach())
+            input = features(input)
+        pairs = _paired(input, target)
+        return sum(F.l1_loss(a.float(), b.float().detach()) for a, b in pairs) / len(pairs)
+
+
+def gram_matrix(x: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of feature maps normalised by ``C·H·W``, in float32.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, C)`
+    """
+    n, c, h, w = x.shape
+    f = x.float().reshape(n, c, h * w)
+    with torch.autocast(device_type=x.device.type, enabled=False):  # bf16 sums of H·W products are too coarse
+        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+class GramStyleLoss(nn.Module):
+    """Style loss of Gatys et al.: MSE between Gram matrices, averaged over layers.
+
+    ``input`` and ``target`` are feature maps — a tensor, a list or a dict (e.g. from
+    ``VGGFeatures(layers=[...])``). A target may also be precomputed Gram matrices (3-D tensors from
+    :func:`gram_matrix`), and a target batch of 1 is broadcast over the input batch, so a style image's
+    Grams can be computed once.
+
+    Example:
+        >>> style = GramStyleLoss()
+        >>> x = torch.rand(2, 8, 4, 4)
+        >>> float(style([x], [x]))
+        0.0
+    """
+
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
+        super().__init__()
+
+    def forward(self, input: FeatureMaps, target: FeatureMaps) -> torch.Tensor:
+        pairs = _paired(input, target)
+        total = 0.0
+        for a, b in pairs:
+            ga = gram_matrix(a)
+            gb = (b.float() if b.dim() == 3 else gram_matrix(b)).detach()
+            if gb.shape[0] == 1 and ga.shape[0] > 1:
+                gb = gb.expand_as(ga)
+            total = total + F.mse_loss(ga, gb)
+        return total / len(pairs)
+
+
+class SegmentationLoss(nn.Module):
+    """Binary cross-entropy of masker logits against a (possibly soft) person mask in [0, 1].
+
+    The paper's ``L_seg`` (printed without its minus sign; it is the ordinary BCE).
+
+    Example:
+        >>> seg = SegmentationLoss()
+        >>> float(seg(torch.full((1, 1, 2, 2), 20.0), torch.ones(1, 1, 2, 2))) < 1e-6
+        True
+    """
+
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
+        super().__init__()
+
+    def forward(self, logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if logits.shape != mask.shape:
+            raise ValueError(f"logits {tuple(logits.shape)} and mask {tuple(mask.shape)} differ in shape")
+        return F.binary_cross_entropy_with_logits(logits.float(), mask.float())
+
+
+class _L1(nn.Module):
+    def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
+        super().__init__()
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.l1_loss(input.float(), target.float())
+
+
+class CycleLoss(_L1):
+    """Cycle-consistency loss (CycleGAN): mean L1 between an image and its round trip ``F(G(x))``."""
+
+
+class IdentityLoss(_L1):
+    """Identity loss (CycleGAN): mean L1 between ``G(y)`` and a target-domain image ``y``."""
+
+
+class PixelLoss(_L1):
+    """Mean L1 between a generated image and its paired target (pix2pix's reconstruction term)."""
+
+
+def register(registry: Registry) -> None:
+    registry.add("loss", "adversarial", AdversarialLoss)
+    registry.add("loss", "edge_promoting", EdgePromotingLoss)
+    registry.add("loss", "content", ContentLoss)
+    registry.add("loss", "gram_style", GramStyleLoss)
+    registry.add("loss", "segmentation", SegmentationLoss)
+    registry.add("loss", "cycle", CycleLoss)
+    registry.add("loss", "identity", IdentityLoss)
+    registry.add("loss", "pixel", PixelLoss)

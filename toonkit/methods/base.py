@@ -1,0 +1,120 @@
+"""What a training method is: the components it needs, its phases, and a ``train_step``.
+
+A method never touches devices, AMP, DDP, checkpoints or logging: the trainer owns them and hands the
+method a :class:`StepContext` whose :meth:`StepContext.optimize` does backward, scaling, clipping and
+the optimiser step for a named group of networks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import torch
+from torch import nn
+
+SECTIONS = ("nets", "losses", "augment")
+SECTION_KIND = {"losses": "loss", "augment": "augmenter"}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A component a method needs.
+
+    Args:
+        kind: registry kind (``generator``, ``masker``, ``loss`` ...).
+        default: component name used when the recipe does not name one (None: the recipe must).
+        params: default parameters for that default component.
+        trainable: whether the trainer makes an optimiser for it (nets only).
+        optional: the recipe may set it to ``null`` to leave it out.
+    """
+
+    kind: str
+    default: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    trainable: bool = True
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A training phase: which networks it optimises and which batch it reads."""
+
+    name: str
+    trains: tuple[str, ...]
+    data: str = "unpaired"  # which loader the phase consumes: unpaired | photos | paired
+    epochs: float | None = 1  # default length when the recipe does not give one
+    steps: int | None = None
+    summary: str = ""
+
+
+class StepContext(Protocol):
+    """What the trainer gives ``train_step``."""
+
+    phase: str
+    step: int
+
+    def optimize(self, group: str, loss: torch.Tensor) -> None:
+        """Backward ``loss`` and step the optimiser of network ``group`` (zeroing its grads first)."""
+
+
+class Method(nn.Module):
+    """Base class of training methods.
+
+    Subclasses set :attr:`nets`, :attr:`losses`, :attr:`augment` (slot tables), :attr:`phases`, and
+    implement :meth:`train_step`. Keyword arguments of ``__init__`` are the method's recipe parameters.
+    """
+
+    nets: ClassVar[dict[str, Slot]] = {}
+    losses: ClassVar[dict[str, Slot]] = {}
+    augment: ClassVar[dict[str, Slot]] = {}
+    phases: ClassVar[tuple[Phase, ...]] = ()
+    #: networks used for translation, in order: the photo→cartoon generator and an optional masker
+    generator_slot: ClassVar[str] = "generator"
+    needs_masks: ClassVar[bool] = False
+    trainable: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.ModuleDict()
+        self.loss = nn.ModuleDict()
+        self.aug = nn.ModuleDict()
+
+    # -- wiring -------------------------------------------------------------------------------
+    @classmethod
+    def slots(cls, section: str) -> dict[str, Slot]:
+        return dict(getattr(cls, section))
+
+    @classmethod
+    def phase(cls, name: str) -> Phase:
+        return next(p for p in cls.phases if p.name == name)
+
+    def bind(self, nets: dict[str, nn.Module], losses: dict[str, nn.Module],
+             augment: dict[str, nn.Module]) -> "Method":
+        """Attach built components (the trainer builds them from the recipe)."""
+        self.net.update(nets)
+        self.loss.update(losses)
+        self.aug.update(augment)
+        return self
+
+    def phase_active(self, phase: str) -> bool:
+        """False to skip a phase (e.g. the masker phase when the masker was loaded from a file)."""
+        return True
+
+    # -- training -----------------------------------------------------------------------------
+    def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Run one step of ``ctx.phase``; return named losses (detached or not) for logging."""
+        raise NotImplementedError
+
+    def sample(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Columns of the sample grid for a fixed batch: input | output (| mask)."""
+        photo = batch["photo"]
+        return [photo, self.translate(photo)]
+
+    # -- inference ----------------------------------------------------------------------------
+    @staticmethod
+    def prepare_input(photo: torch.Tensor) -> torch.Tensor:
+        """What the generator is fed for a photo (pix2pix feeds its outline)."""
+        return photo
+
+    def translate(self, photo: torch.Tensor) -> torch.Tensor:
+        return self.net[self.generator_slot](self.prepare_input(photo))

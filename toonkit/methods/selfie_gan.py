@@ -1,0 +1,80 @@
+"""Selfie-GAN: CartoonGAN with a U-Net masker S before D, so D never sees the background."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import torch
+
+from toonkit.methods.base import Phase, Slot, StepContext
+from toonkit.methods.cartoongan import CartoonGAN
+
+
+class SelfieGAN(CartoonGAN):
+    """Selfie-GAN: CartoonGAN whose discriminator sees ``m·img + (1−m)·fill`` with ``m = S(img)``.
+
+    Args:
+        w_content: ``w1``, weight of the content loss (paper: 0.01).
+        w_seg: ``w2``, weight of the masker's BCE loss (paper: 10).
+        fill: the constant in [-1, 1] that replaces the background D would have seen.
+        masker_weights: a trained masker's weights (safetensors or state dict); the ``masker`` phase is
+            then skipped.
+
+    Phases:
+        ``init`` (G, content loss), ``masker`` (S, BCE against person masks), ``adversarial``
+        (D and G; S frozen).
+    """
+
+    nets = {**CartoonGAN.nets, "masker": Slot("masker", "unet")}
+    losses = {**CartoonGAN.losses, "segmentation": Slot("loss", "segmentation")}
+    phases = (
+        CartoonGAN.phases[0],
+        Phase("masker", ("masker",), "photos", epochs=20, summary="S learns person masks (BCE)"),
+        Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
+              summary="edge-promoting adversarial training through the frozen masker"),
+    )
+    needs_masks = True
+
+    def __init__(self, w_content: float = 0.01, w_seg: float = 10.0, fill: float = 0.0,
+                 masker_weights: Optional[str] = None) -> None:
+        super().__init__(w_content=w_content)
+        self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
+
+    def bind(self, nets: dict, losses: dict, augment: dict) -> "SelfieGAN":
+        super().bind(nets, losses, augment)
+        if self.masker_weights:
+            from toonkit.weights import load_state_file
+
+            self.net["masker"].load_state_dict(load_state_file(self.masker_weights))
+        return self
+
+    def phase_active(self, phase: str) -> bool:
+        return not (phase == "masker" and self.masker_weights)
+
+    @torch.no_grad()
+    def mask(self, images: torch.Tensor) -> torch.Tensor:
+        """Soft person mask in [0, 1] from the (frozen) masker."""
+        return torch.sigmoid(self.net["masker"](images).float())
+
+    def composite(self, images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return mask.to(images.dtype) * images + (1 - mask.to(images.dtype)) * self.fill
+
+    def discriminator_views(self, images: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        masks = self.mask(images)
+        return self.composite(images, masks), masks
+
+    def view_again(self, images: torch.Tensor, memo: Any) -> torch.Tensor:
+        # the fakes are the last rows of the D batch: reuse their masks instead of running S again
+        return self.composite(images, memo[-images.shape[0]:])
+
+    def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+        if ctx.phase == "masker":
+            seg = self.loss["segmentation"](self.net["masker"](batch["photo"]), batch["mask"])
+            ctx.optimize("masker", self.w_seg * seg, seg=seg)
+            return {"seg": seg.detach()}
+        if ctx.phase == "adversarial":
+            self.net["masker"].eval()  # frozen: no dropout/batch-norm updates, no gradients
+        return super().train_step(batch, ctx)
+
+    def sample(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        photo = batch["photo"]
+        return [photo, self.translate(photo), self.mask(photo)]

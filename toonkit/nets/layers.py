@@ -1,0 +1,134 @@
+"""Building blocks shared by toonkit's generators, discriminators and maskers.
+
+Every network takes a ``norm`` name rather than a layer class so recipes can choose it with a plain
+string; :func:`make_norm` turns the name into a layer.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+NormName = Literal["instance", "batch", "group", "none"]
+NORMS: tuple[str, ...] = ("instance", "batch", "group", "none")
+UpsampleMode = Literal["transpose", "nearest", "bilinear"]
+UPSAMPLE_MODES: tuple[str, ...] = ("transpose", "nearest", "bilinear")
+
+
+def check_choice(what: str, value: str, options: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming the valid options when ``value`` is not one of them."""
+    if value not in options:
+        from toonkit.registry import did_you_mean
+
+        raise ValueError(f"unknown {what} {value!r}{did_you_mean(str(value), options)} "
+                         f"(options: {', '.join(options)})")
+
+
+def make_norm(norm: str, channels: int) -> nn.Module:
+    """A normalisation layer by name.
+
+    ``instance`` has no affine parameters and no running statistics, as in CycleGAN/pix2pix; ``group``
+    uses up to 32 groups (the largest divisor of ``channels`` not above 32); ``none`` is the identity.
+
+    Args:
+        norm: one of ``instance``, ``batch``, ``group``, ``none``.
+        channels: number of feature channels.
+
+    Example:
+        >>> make_norm("group", 48).num_groups
+        16
+    """
+    check_choice("norm", norm, NORMS)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "group":
+        return nn.GroupNorm(math.gcd(32, channels), channels)
+    return nn.Identity()
+
+
+def conv_bias(norm: str) -> bool:
+    """Whether a convolution followed by ``norm`` needs its own bias (a learnt norm shift makes it redundant)."""
+    return norm in ("instance", "none")
+
+
+class ResidualBlock(nn.Module):
+    """Two 3×3 convolutions with a skip connection: ``x + norm(conv(relu(norm(conv(x)))))``.
+
+    Reflection padding keeps borders free of the dark frame zero padding leaves in translated images.
+
+    Args:
+        channels: input and output channels.
+        norm: normalisation name (see :func:`make_norm`).
+        dropout: dropout probability between the two convolutions (CycleGAN's ``use_dropout``).
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H, W)`
+    """
+
+    def __init__(self, channels: int, norm: str = "instance", dropout: float = 0.0) -> None:
+        super().__init__()
+        bias = conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect", bias=bias),
+            make_norm(norm, channels),
+            nn.ReLU(inplace=True),
+        ]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers += [
+            nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect", bias=bias),
+            make_norm(norm, channels),
+        ]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def upsample2x(in_channels: int, out_channels: int, mode: str, bias: bool = True) -> nn.Module:
+    """Double the resolution and map ``in_channels`` to ``out_channels``.
+
+    ``transpose`` is a 3×3 transposed convolution with stride 2 (CartoonGAN's and CycleGAN's choice);
+    ``nearest``/``bilinear`` resize then apply a 3×3 convolution, which avoids checkerboard artefacts.
+    """
+    check_choice("upsample mode", mode, UPSAMPLE_MODES)
+    if mode == "transpose":
+        return nn.ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1,
+                                  bias=bias)
+    align = False if mode == "bilinear" else None
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode=mode, align_corners=align),
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, padding_mode="reflect", bias=bias),
+    )
+
+
+def init_gan_weights(module: nn.Module, std: float = 0.02) -> None:
+    """DCGAN/pix2pix initialisation: conv weights ~ N(0, std), norm scales ~ N(1, std), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+def check_size(x: torch.Tensor, multiple: int, who: str) -> None:
+    """Raise a clear error when the input's H or W is not a multiple of ``multiple``.
+
+    Skipped while tracing, scripting or compiling: exporters see symbolic sizes, and a Python check on
+    them would pin the exported graph to one size.
+    """
+    if torch.jit.is_tracing() or torch.jit.is_scripting() or torch.compiler.is_compiling():
+        return
+    h, w = x.shape[-2:]
+    if h % multiple or w % multiple:
+        ph, pw = -(-h // multiple) * multiple, -(-w // multiple) * multiple
+        raise ValueError(f"{who} needs H and W divisible by {multiple}, got {h}×{w}; "
+                         f"pad or resize to {ph}×{pw}")

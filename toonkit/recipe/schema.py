@@ -1,0 +1,88 @@
+"""Typed sections of a recipe. Component blocks (``nets``, ``losses``, ``augment``, ``method``) are
+checked against the registry by :mod:`toonkit.recipe.validate`; everything else is checked here."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSpec(Strict):
+    """Where the images come from and how batches are made."""
+
+    photos: Optional[str] = None  # folder of photos (recursive), or a trainA/trainB root
+    cartoons: Optional[str] = None  # folder of style images
+    masks: Optional[str] = None  # person masks matched to photos by file stem
+    demo: bool = False  # generate toonkit's synthetic demo set into <run>/data when folders are unset
+    demo_n: int = Field(48, ge=4)
+    demo_size: int = Field(128, ge=32)
+    size: int = Field(256, ge=16)  # training crop size
+    load_size: Optional[int] = None  # short side before the random crop (default: size)
+    batch_size: int = Field(8, ge=1)
+    workers: int = Field(2, ge=0)
+    flip: bool = True
+    cache_smooth: bool = True  # compute edge-smoothed cartoons once per image and cache them
+    max_images: Optional[int] = Field(None, ge=1)  # cap per domain (quick experiments)
+    mask_teacher: Optional[dict[str, Any]] = None  # masker block that makes masks for photos lacking one
+
+
+class PhaseSpec(Strict):
+    """Length of one phase: ``epochs`` or ``steps`` (steps win when both are given)."""
+
+    epochs: Optional[float] = Field(None, ge=0)
+    steps: Optional[int] = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_length(self) -> "PhaseSpec":
+        if self.epochs is None and self.steps is None:
+            raise ValueError("give 'epochs' or 'steps'")
+        return self
+
+
+class OptimSpec(Strict):
+    """Adam settings for one network (NOTES: lr 2e-4, betas (0.5, 0.999))."""
+
+    lr: float = Field(2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)
+    weight_decay: float = Field(0.0, ge=0)
+    scheduler: Literal["constant", "linear_decay", "cosine"] = "constant"
+    decay_start: float = Field(0.5, ge=0, le=1)  # fraction of the phase after which decay starts
+
+
+class TrainSpec(Strict):
+    """Everything the trainer owns."""
+
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
+    channels_last: bool = False
+    compile: bool = False
+    ema: Optional[float] = Field(None, gt=0, lt=1)  # EMA decay of the generator, e.g. 0.999
+    grad_clip: Optional[float] = Field(None, gt=0)
+    phases: dict[str, PhaseSpec] = Field(default_factory=dict)
+    optim: dict[str, OptimSpec] = Field(default_factory=dict)
+    checkpoint_every: Optional[int] = Field(None, ge=1)  # steps
+    checkpoint_seconds: Optional[float] = Field(600.0, gt=0)  # wall-clock seconds of training
+    keep_checkpoints: int = Field(3, ge=1)
+    sample_every: int = Field(500, ge=1)
+    sample_count: int = Field(4, ge=1)
+    log_every: int = Field(10, ge=1)
+    deterministic: bool = False
+
+
+class RecipeSpec(Strict):
+    """A whole recipe after validation."""
+
+    name: str = "run"
+    description: str = ""
+    requires: list[str] = Field(default_factory=list)  # plugin distributions the recipe needs
+    method: dict[str, Any]
+    data: DataSpec = Field(default_factory=DataSpec)
+    nets: dict[str, Any] = Field(default_factory=dict)
+    losses: dict[str, Any] = Field(default_factory=dict)
+    augment: dict[str, Any] = Field(default_factory=dict)
+    train: TrainSpec = Field(default_factory=TrainSpec)

@@ -1,0 +1,360 @@
+"""Load a YAML recipe, apply ``base:`` and dotted overrides, and validate it before anything is built.
+
+Every problem becomes one line ``<file>: <key.path>: <message>``; :class:`RecipeError` carries them all.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from toonkit.recipe.schema import RecipeSpec
+from toonkit.registry import Entry, Registry, did_you_mean
+
+COMPONENT_SECTIONS = ("nets", "losses", "augment")
+
+
+class RecipeError(ValueError):
+    """A recipe failed validation; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Recipe:
+    """A validated recipe: ``spec`` (typed sections) and ``data`` (the resolved plain dict)."""
+
+    spec: RecipeSpec
+    data: dict[str, Any]
+    source: str
+
+    @property
+    def method(self) -> str:
+        return self.data["method"]["type"]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.data, sort_keys=False, default_flow_style=None)
+
+    def component(self, section: str, slot: str) -> dict[str, Any] | None:
+        return self.data[section].get(slot)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    src = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError([f"{src}: cannot read recipe: {exc.strerror or exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise RecipeError([f"{src}: {where}invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RecipeError([f"{src}: a recipe must be a mapping of sections, got {type(data).__name__}"])
+    return data
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if value is None:  # `key: null` in a derived recipe removes what the base set
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            # a component block that changes its type starts from scratch, not from the base's params
+            if "type" in value and value.get("type") != out[key].get("type"):
+                out[key] = copy.deepcopy(value)
+            else:
+                out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` → (["a","b","c"], typed value via YAML)."""
+    if "=" not in text:
+        raise RecipeError([f"override '{text}': expected KEY.PATH=VALUE"])
+    key, raw = text.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise RecipeError([f"override '{text}': empty key in '{key}'"])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise RecipeError([f"override '{text}': {where} is a value, not a section"])
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+# -- validating ------------------------------------------------------------------------------------
+def _loc(parts: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _pydantic_problems(exc: ValidationError, prefix: str, model: type[BaseModel] | None,
+                       data: Any) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = ".".join(p for p in (prefix, _loc(loc)) if p)
+        if err["type"] == "extra_forbidden":
+            options = _fields_at(model, loc[:-1])
+            problems.append(f"{path}: unknown key{did_you_mean(str(loc[-1]), options)}"
+                            + (f" (valid keys: {', '.join(options)})" if options and not
+                               did_you_mean(str(loc[-1]), options) else ""))
+        elif err["type"] == "missing":
+            problems.append(f"{path}: required key is missing")
+        else:
+            msg = err["msg"]
+            msg = msg[0].lower() + msg[1:]
+            problems.append(f"{path}: {msg}, got {err['input']!r}")
+    return problems
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model at ``loc`` for suggestions."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:  # dict keys (e.g. phase names) - look through dict[str, Model]
+            args = typing.get_args(current)
+            return []
+        current = field.annotation
+        args = [a for a in typing.get_args(current) if isinstance(a, type)]
+        if typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        elif args and not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = next((a for a in args if issubclass(a, BaseModel)), current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def check_params(entry: Entry, params: dict[str, Any], path: str) -> tuple[dict[str, Any], list[str]]:
+    """Type-check ``params`` against ``entry``'s declared parameters; fill in defaults."""
+    problems: list[str] = []
+    declared = {p.name: p for p in entry.params}
+    resolved: dict[str, Any] = {}
+    for key, value in params.items():
+        p = declared.get(key)
+        if p is None:
+            if entry.accepts_extra:
+                resolved[key] = value
+                continue
+            hint = did_you_mean(key, list(declared))
+            listing = "" if hint else f" ({entry.kind} '{entry.name}' takes: {', '.join(declared) or 'nothing'})"
+            problems.append(f"{path}.{key}: unknown key{hint}{listing}")
+            continue
+        try:
+            resolved[key] = _plain(TypeAdapter(p.annotation).validate_python(value))
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"]
+            problems.append(f"{path}.{key}: {msg[0].lower() + msg[1:]}, got {value!r}")
+        except Exception:  # annotation pydantic cannot check (an nn.Module, say): accept as given
+            resolved[key] = value
+    for p in entry.params:
+        if p.name in resolved:
+            continue
+        if p.required:
+            problems.append(f"{path}.{p.name}: required parameter of {entry.kind} '{entry.name}' is missing")
+        elif _is_plain(p.default):
+            resolved[p.name] = _plain(p.default)
+    return resolved, problems
+
+
+def _plain(value: Any) -> Any:
+    """YAML-friendly copy (tuples become lists) so the resolved recipe can be saved and reloaded."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def check_block(registry: Registry, kind: str, block: Any, path: str, default: str | None = None,
+                default_params: dict[str, Any] | None = None, requires: list[str] | None = None
+                ) -> tuple[dict[str, Any] | None, list[str]]:
+    """Validate one ``{type: name, **params}`` block of ``kind``; returns the resolved block."""
+    if isinstance(block, str):
+        block = {"type": block}
+    if block is None:
+        block = {}
+    if not isinstance(block, dict):
+        return None, [f"{path}: expected a mapping with 'type:', got {block!r}"]
+    name = block.get("type", default)
+    if name is None:
+        return None, [f"{path}.type: required key is missing (registered {kind}s: "
+                      f"{', '.join(e.name for e in registry.list(kind))})"]
+    if (kind, name) not in registry:
+        names = [e.name for e in registry.list(kind)]
+        msg = f"{path}.type: unknown {kind} '{name}'{did_you_mean(str(name), names)}"
+        provider = _provider_hint(kind, str(name), requires or [])
+        return None, [msg + (f"; {provider}" if provider else f" (registered {kind}s: {', '.join(names)})")]
+    entry = registry.get(kind, name)
+    params = dict(default_params or {}) if name == default else {}
+    params.update({k: v for k, v in block.items() if k != "type"})
+    resolved, problems = check_params(entry, params, path)
+    return {"type": name, **resolved}, problems
+
+
+def _provider_hint(kind: str, name: str, requires: list[str]) -> str:
+    from toonkit.plugins.catalog import provider_hint
+
+    return provider_hint(kind, name, requires)
+
+
+def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
+    """Validate a merged recipe dict; raises :class:`RecipeError` listing every problem."""
+    problems: list[str] = []
+    data = copy.deepcopy(data)
+    data.pop("base", None)
+    try:
+        spec = RecipeSpec.model_validate(data)
+    except ValidationError as exc:
+        problems += _pydantic_problems(exc, "", RecipeSpec, data)
+        spec = None
+    resolved: dict[str, Any] = copy.deepcopy(data)
+    requires = data.get("requires") or []
+    method_block = data.get("method")
+    method_cls = None
+    if isinstance(method_block, (dict, str)):
+        block, probs = check_block(registry, "method", method_block, "method", requires=requires)
+        problems += probs
+        if block is not None:
+            resolved["method"] = block
+            method_cls = registry.get("method", block["type"]).factory
+    if method_cls is not None:
+        for section in COMPONENT_SECTIONS:
+            given = data.get(section) or {}
+            if not isinstance(given, dict):
+                problems.append(f"{section}: expected a mapping of component blocks, got {given!r}")
+                continue
+            slots = method_cls.slots(section)
+            out: dict[str, Any] = {}
+            for key in given:
+                if key not in slots:
+                    hint = did_you_mean(key, list(slots))
+                    problems.append(f"{section}.{key}: unknown key{hint}" + (
+                        "" if hint else f" (method '{resolved['method']['type']}' uses: "
+                        f"{', '.join(slots) or 'nothing'})"))
+            for key, slot in slots.items():
+                if key in given and given[key] is None and slot.optional:
+                    out[key] = None
+                    continue
+                block, probs = check_block(registry, slot.kind, given.get(key), f"{section}.{key}",
+                                           slot.default, slot.params, requires)
+                problems += probs
+                if block is not None:
+                    out[key] = block
+            resolved[section] = out
+        problems += _check_train_keys(method_cls, data.get("train"), resolved)
+    teacher = (data.get("data") or {}).get("mask_teacher") if isinstance(data.get("data"), dict) else None
+    if teacher is not None:
+        block, probs = check_block(registry, "masker", teacher, "data.mask_teacher", requires=requires)
+        problems += probs
+        resolved.setdefault("data", {})["mask_teacher"] = block
+    if problems:
+        raise RecipeError([f"{source}: {p}" for p in problems])
+    assert spec is not None
+    spec = RecipeSpec.model_validate({k: v for k, v in resolved.items()})
+    dumped = spec.model_dump(mode="json")
+    return Recipe(spec, dumped, source)
+
+
+def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(train, dict):
+        train = {}
+    resolved["train"] = copy.deepcopy(train)
+    phase_names = [p.name for p in method_cls.phases]
+    for key in (train.get("phases") or {}):
+        if key not in phase_names:
+            problems.append(f"train.phases.{key}: unknown phase{did_you_mean(str(key), phase_names)} "
+                            f"(phases of '{resolved['method']['type']}': {', '.join(phase_names) or 'none'})")
+    phases = resolved.setdefault("train", {}).setdefault("phases", {})
+    if isinstance(phases, dict):
+        for p in method_cls.phases:  # make the default lengths explicit in the resolved recipe
+            phases.setdefault(p.name, {"epochs": p.epochs, "steps": p.steps})
+    trainable = [n for n, s in method_cls.nets.items() if s.trainable]
+    for key in (train.get("optim") or {}):
+        if key not in trainable:
+            problems.append(f"train.optim.{key}: unknown network{did_you_mean(str(key), trainable)} "
+                            f"(trainable networks: {', '.join(trainable) or 'none'})")
+    return problems
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None,
+                registry: Registry | None = None) -> Recipe:
+    """Read, merge ``base:`` (one level), apply ``overrides`` and validate.
+
+    Example:
+        >>> recipe = load_recipe("recipes/quickstart.yaml", ["train.seed=3"])  # doctest: +SKIP
+    """
+    if registry is None:
+        from toonkit.plugins import get_registry
+
+        registry = get_registry()
+    source = str(path)
+    data = read_yaml(path)
+    base = data.get("base")
+    if base is not None:
+        if not isinstance(base, str):
+            raise RecipeError([f"{source}: base: expected a path to a recipe, got {base!r}"])
+        base_path = (Path(path).parent / base)
+        base_data = read_yaml(base_path)
+        if "base" in base_data:
+            raise RecipeError([f"{source}: base: '{base}' has a base of its own; "
+                               "only one level of inheritance is allowed"])
+        data = _merge(base_data, {k: v for k, v in data.items() if k != "base"})
+    data = apply_overrides(data, list(overrides or []))
+    return validate(data, source, registry)
+
+
+def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>",
+                     registry: Registry | None = None) -> Recipe:
+    if registry is None:
+        from toonkit.plugins import get_registry
+
+        registry = get_registry()
+    return validate(data, source, registry)

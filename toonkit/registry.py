@@ -1,0 +1,252 @@
+"""The component registry: every generator, loss, method, ... is an entry here.
+
+Plugins (the built-in one included) add entries through the ``toonkit_register`` hook; users build them
+with :func:`toonkit.build` and browse them with :func:`toonkit.list_components`.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+KINDS: tuple[str, ...] = (
+    "generator",
+    "discriminator",
+    "masker",
+    "feature",
+    "loss",
+    "augmenter",
+    "method",
+    "metric",
+)
+
+_EMPTY = inspect.Parameter.empty
+
+
+class RegistryError(Exception):
+    """Base class of registry errors."""
+
+
+class UnknownComponentError(RegistryError, KeyError):
+    """Raised for a name (or kind) that is not registered; the message lists close matches."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0])
+
+
+class DuplicateComponentError(RegistryError):
+    """Raised when two plugins register the same kind/name without ``override=True``."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a component: its name, annotation and default (``Param.REQUIRED``)."""
+
+    name: str
+    annotation: Any = Any
+    default: Any = _EMPTY
+
+    REQUIRED = _EMPTY
+
+    @property
+    def required(self) -> bool:
+        return self.default is _EMPTY
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered component.
+
+    Attributes:
+        kind: one of :data:`KINDS` (or a kind a plugin added).
+        name: the name recipes and :func:`toonkit.build` use.
+        factory: a class or function called with the parameters.
+        summary: one line shown by ``toonkit list``.
+        params: declared parameters, in order, from the factory's signature.
+        plugin: the name of the plugin that registered it.
+    """
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    summary: str = ""
+    params: tuple[Param, ...] = ()
+    plugin: str = "unknown"
+    accepts_extra: bool = False
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def build(self, **params: Any) -> Any:
+        return self.factory(**params)
+
+
+def close_matches(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
+    """Names in ``options`` that look like ``word`` (for 'did you mean' messages)."""
+    return difflib.get_close_matches(word, list(options), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+    """``"; did you mean 'x'?"`` with the best match (several only when they tie), or ``""``."""
+    matches = close_matches(word, options)
+    if not matches:
+        return ""
+    score = [difflib.SequenceMatcher(None, word, m).ratio() for m in matches]
+    matches = [m for m, r in zip(matches, score) if r >= score[0] - 0.02]
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def signature_params(factory: Callable[..., Any]) -> tuple[tuple[Param, ...], bool]:
+    """Declared parameters of a class (its ``__init__``) or function, and whether it takes ``**kwargs``."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        sig = inspect.signature(target)
+        hints = _type_hints(target)
+    except (TypeError, ValueError):
+        return (), True
+    params: list[Param] = []
+    extra = False
+    for i, p in enumerate(sig.parameters.values()):
+        if inspect.isclass(factory) and i == 0:
+            continue  # self
+        if p.kind is p.VAR_KEYWORD:
+            extra = True
+            continue
+        if p.kind is p.VAR_POSITIONAL:
+            continue
+        params.append(Param(p.name, hints.get(p.name, Any), p.default))
+    return tuple(params), extra
+
+
+def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # unresolvable forward references: fall back to untyped
+        return {}
+
+
+def _summary_of(factory: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(factory) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class Registry:
+    """Holds entries by kind and name.
+
+    Example:
+        >>> reg = Registry()
+        >>> @reg.register("loss", "twice")
+        ... def twice(x: float = 1.0):
+        ...     '''Returns double.'''
+        ...     return 2 * x
+        >>> reg.build("loss", "twice", x=3)
+        6
+    """
+
+    def __init__(self, kinds: tuple[str, ...] = KINDS) -> None:
+        self._entries: dict[str, dict[str, Entry]] = {k: {} for k in kinds}
+        self.current_plugin: str = "unknown"
+
+    # -- adding ---------------------------------------------------------------------------------
+    def add_kind(self, kind: str) -> None:
+        """Declare a new component kind (for plugins that bring a kind of their own)."""
+        self._entries.setdefault(kind, {})
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        factory: Callable[..., Any],
+        *,
+        summary: str | None = None,
+        override: bool = False,
+        plugin: str | None = None,
+    ) -> Entry:
+        """Register ``factory`` as ``kind``/``name``; a duplicate is an error unless ``override``."""
+        self._check_kind(kind)
+        existing = self._entries[kind].get(name)
+        owner = plugin or self.current_plugin
+        if existing is not None and not override:
+            raise DuplicateComponentError(
+                f"{kind} '{name}' is already registered by plugin '{existing.plugin}'; "
+                f"plugin '{owner}' must pass override=True to replace it"
+            )
+        params, extra = signature_params(factory)
+        entry = Entry(kind, name, factory, summary if summary is not None else _summary_of(factory),
+                      params, owner, extra)
+        self._entries[kind][name] = entry
+        return entry
+
+    def register(self, kind: str, name: str | None = None, **kwargs: Any) -> Callable[[Any], Any]:
+        """Decorator form of :meth:`add`; the name defaults to the factory's ``__name__``."""
+
+        def wrap(factory: Any) -> Any:
+            self.add(kind, name or factory.__name__, factory, **kwargs)
+            return factory
+
+        return wrap
+
+    def remove_plugin(self, plugin: str) -> None:
+        """Drop every entry a plugin registered (used when its hook fails halfway)."""
+        for entries in self._entries.values():
+            for name in [n for n, e in entries.items() if e.plugin == plugin]:
+                del entries[name]
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def get(self, kind: str, name: str) -> Entry:
+        """The entry ``kind``/``name``; an unknown name raises with close matches and all names."""
+        self._check_kind(kind)
+        try:
+            return self._entries[kind][name]
+        except KeyError:
+            names = sorted(self._entries[kind])
+            raise UnknownComponentError(
+                f"unknown {kind} '{name}'{did_you_mean(str(name), names)} "
+                f"(registered {kind}s: {', '.join(names) or 'none'})"
+            ) from None
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        kind, name = key
+        return name in self._entries.get(kind, {})
+
+    def build(self, kind: str, name: str, **params: Any) -> Any:
+        """Create component ``kind``/``name`` with ``params``."""
+        return self.get(kind, name).build(**params)
+
+    def list(self, kind: str | None = None, pattern: str = "*") -> list[Entry]:
+        """Entries of ``kind`` (all kinds when None) whose name matches the fnmatch ``pattern``."""
+        if kind is not None:
+            self._check_kind(kind)
+        kinds = [kind] if kind else list(self._entries)
+        return [
+            e
+            for k in kinds
+            for n, e in sorted(self._entries[k].items())
+            if fnmatch.fnmatchcase(n, pattern)
+        ]
+
+    def by_plugin(self, plugin: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for e in self:
+            if e.plugin == plugin:
+                out.setdefault(e.kind, []).append(e.name)
+        return out
+
+    def __iter__(self) -> Iterator[Entry]:
+        for entries in self._entries.values():
+            yield from entries.values()
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in self._entries:
+            raise UnknownComponentError(
+                f"unknown component kind '{kind}'{did_you_mean(kind, list(self._entries))} "
+                f"(kinds: {', '.join(self._entries)})"
+            )

@@ -1,0 +1,401 @@
+"""Test helpers for plugin authors: pytest fixtures and a check that a plugin's components work.
+
+Enable the fixtures in a plugin's ``tests/conftest.py``::
+
+    pytest_plugins = ["toonkit.testing"]
+
+and check every component the plugin registers in one test::
+
+    from toonkit.testing import check_plugin_components
+
+    def test_components():
+        check_plugin_components("my_plugin.plugin")
+
+Fixtures:
+    ``toonkit_demo``: a tiny synthetic dataset (4 images per domain, 32²) made once per session by
+        :func:`toonkit.data.demo.make_demo`; the value is what ``make_demo`` returns (name → path).
+    ``toonkit_registry``: a fresh registry holding only toonkit's built-in components.
+    ``toonkit_registry_factory``: ``make(*plugins, builtin=True)`` → a fresh registry loaded with the
+        built-in plugin and the given plugin modules (or import paths, or installed plugin names).
+
+None of them reads or changes the process-wide registry that :func:`toonkit.build` uses.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from toonkit.registry import Entry, Registry
+
+PluginLike = str | ModuleType | Any
+
+__all__ = ["CheckReport", "check_component", "check_plugin_components", "isolated_registry",
+           "resolve_plugin"]
+
+
+# -- registries ------------------------------------------------------------------------------------
+def resolve_plugin(plugin: PluginLike) -> tuple[str, Any]:
+    """``(name, plugin object)`` for a module, an import path, or an installed plugin's name.
+
+    A string is first looked up among the ``toonkit`` entry points (so ``"mediapipe"`` finds the
+    installed plugin of that name), then imported as a module path (``"my_plugin.plugin"``). A module is
+    named after the entry point that points at it when there is one, else after its import path.
+    """
+    from importlib import metadata
+
+    from toonkit.plugins import ENTRY_POINT_GROUP
+
+    eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    if plugin == "builtin":
+        from toonkit.plugins import builtin
+
+        return "builtin", builtin
+    if isinstance(plugin, str):
+        for ep in eps:
+            if ep.name == plugin:
+                return ep.name, ep.load()
+        module = importlib.import_module(plugin)
+        return _name_of(module, eps), module
+    return _name_of(plugin, eps), plugin
+
+
+def _name_of(module: Any, eps: list[Any]) -> str:
+    from toonkit.plugins import builtin
+
+    if module is builtin:
+        return "builtin"
+    modname = getattr(module, "__name__", None) or type(module).__name__
+    for ep in eps:
+        if ep.value.split(":")[0] == modname:
+            return ep.name
+    return modname
+
+
+def isolated_registry(*plugins: PluginLike, builtin: bool = True, strict: bool = True) -> Registry:
+    """A new registry with toonkit's built-in components (unless ``builtin=False``) and ``plugins``.
+
+    Args:
+        plugins: plugin modules, import paths or installed plugin names (see :func:`resolve_plugin`).
+        builtin: load toonkit's own components first.
+        strict: a plugin whose hook fails raises instead of being recorded.
+
+    Example:
+        >>> reg = isolated_registry()
+        >>> ("generator", "cartoongan") in reg
+        True
+    """
+    from toonkit.plugins import builtin as builtin_plugin
+    from toonkit.plugins import load_plugin_objects
+
+    resolved = {n: obj for n, obj in map(resolve_plugin, plugins) if obj is not builtin_plugin}
+    registry, _ = load_plugin_objects(resolved, builtin=builtin, strict=strict)
+    return registry
+
+
+# -- checking components ---------------------------------------------------------------------------
+@dataclass
+class CheckReport:
+    """Outcome of :func:`check_plugin_components`: ``"kind/name" -> what was checked``."""
+
+    plugin: str
+    checked: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        lines = [f"plugin '{self.plugin}': {len(self.checked)} ok, {len(self.failures)} failed"]
+        lines += [f"  ok    {k}: {v}" for k, v in self.checked.items()]
+        lines += [f"  FAIL  {k}: {v}" for k, v in self.failures.items()]
+        return "\n".join(lines)
+
+
+IMAGE_KINDS = ("generator", "discriminator", "masker", "feature")
+
+
+def check_plugin_components(plugin: PluginLike, size: int = 32, *, batch: int = 2,
+                            skip: Iterable[str] = (), device: str | torch.device = "cpu",
+                            registry: Registry | None = None,
+                            sizes: dict[str, int] | None = None,
+                            slots: dict[str, dict[str, Any]] | None = None) -> CheckReport:
+    """Build every component ``plugin`` registers with its defaults and run it forward and backward.
+
+    What "runs" means per kind:
+
+    - ``generator``, ``discriminator``, ``masker``, ``feature``: called on ``batch`` images of
+      ``size``² in ``[-1, 1]``; every output tensor must be finite; a generator must return images of
+      the input's batch and channels, a masker ``(N, 1, size, size)`` logits. Backward goes from the
+      mean of the outputs to the parameters (each trainable parameter must get a finite gradient) or,
+      for networks without trainable parameters (frozen features, a TFLite masker with
+      ``trainable = False``), to the input where the output carries a graph.
+    - ``loss``: called with tensors for its required positional arguments — the component's
+      ``example_inputs(size, batch)`` when it defines one, else images in ``[0, 1]`` (valid as images,
+      masks and logits) for tensor arguments and ``True`` for ``bool`` ones; the result must be a finite
+      scalar and its gradient must reach the inputs.
+    - ``augmenter``: called on images; the output must be finite and keep the batch.
+    - ``method``: every slot default is built from the registry (a slot without a default must be
+      optional), then ``train_step`` runs once per phase on a synthetic batch (``photo``, ``cartoon``,
+      ``mask``; or the method's ``example_batch(phase, size, batch)``) with a context whose
+      ``optimize(group, loss)`` checks the loss is finite, back-propagates, checks the group's
+      gradients, and takes an Adam step.
+    - ``metric`` and kinds a plugin adds itself: built only.
+
+    Args:
+        plugin: plugin module, import path or installed plugin name.
+        size: image size for the synthetic inputs (keep it small; 32 suits most networks).
+        batch: images per synthetic batch.
+        skip: ``"kind/name"`` entries not to check.
+        device: where to run.
+        registry: the registry to read (default: an isolated one with builtin + ``plugin``).
+        sizes: image size per ``"kind/name"`` for components that need another (``{"generator/unet": 256}``).
+        slots: blocks replacing methods' slot defaults, by ``"section.slot"``: ``{"nets.feature":
+            {"arch": "vgg16", "layer": "conv4_3", "weights": "random"}}`` (a ``type`` key changes the
+            component; other keys are its parameters, merged over the slot's defaults as in a recipe).
+
+    Returns:
+        A :class:`CheckReport` listing what was checked.
+
+    Raises:
+        AssertionError: listing every component that failed (all are tried first), or when the plugin
+            registers nothing.
+    """
+    name, obj = resolve_plugin(plugin)
+    if registry is None:
+        from toonkit.plugins import builtin, load_plugin_objects
+
+        registry, _ = load_plugin_objects({} if obj is builtin else {name: obj}, strict=True)
+    entries = [e for e in registry if e.plugin == name]
+    if not entries:
+        raise AssertionError(f"plugin '{name}' registered no components")
+    report = CheckReport(name)
+    skipped = set(skip)
+    for entry in entries:
+        key = f"{entry.kind}/{entry.name}"
+        if key in skipped:
+            continue
+        try:
+            report.checked[key] = check_component(entry, (sizes or {}).get(key, size), batch=batch,
+                                                  device=device, registry=registry, slots=slots)
+        except Exception as exc:  # noqa: BLE001 - collect every failure, then report them together
+            report.failures[key] = f"{type(exc).__name__}: {exc}"
+    if report.failures:
+        raise AssertionError(str(report))
+    return report
+
+
+def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str | torch.device = "cpu",
+                    registry: Registry | None = None,
+                    slots: dict[str, dict[str, Any]] | None = None) -> str:
+    """Check one registered component (see :func:`check_plugin_components`); returns what was checked."""
+    device = torch.device(device)
+    torch.manual_seed(0)
+    obj = entry.build()
+    if entry.kind == "method":
+        return _check_method(obj, size, batch, device, registry, slots or {})
+    if isinstance(obj, nn.Module):
+        obj = obj.to(device)
+    if entry.kind in IMAGE_KINDS:
+        return _check_image_net(entry.kind, obj, size, batch, device)
+    if entry.kind == "loss":
+        return _check_loss(obj, size, batch, device)
+    if entry.kind == "augmenter":
+        x = _images(batch, size, device)
+        out = obj(x)
+        _assert_finite(out, "output")
+        assert out.shape[0] == batch, f"augmenter changed the batch: {tuple(out.shape)}"
+        return "built, forward"
+    return "built"
+
+
+def _images(batch: int, size: int, device: torch.device, channels: int = 3) -> Tensor:
+    return torch.rand(batch, channels, size, size, device=device) * 2 - 1
+
+
+def _tensors(out: Any) -> list[Tensor]:
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, dict):
+        return [t for v in out.values() for t in _tensors(v)]
+    if isinstance(out, (list, tuple)):
+        return [t for v in out for t in _tensors(v)]
+    return []
+
+
+def _assert_finite(out: Any, what: str) -> None:
+    tensors = _tensors(out)
+    assert tensors, f"{what} holds no tensor (got {type(out).__name__})"
+    for t in tensors:
+        assert torch.isfinite(t.detach().float()).all(), f"{what} has non-finite values"
+
+
+def _check_grads(module: nn.Module, what: str) -> int:
+    params = [p for p in module.parameters() if p.requires_grad]
+    missing = [n for n, p in module.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"{what}: no gradient reached {', '.join(missing[:5])}"
+    for p in params:
+        assert torch.isfinite(p.grad).all(), f"{what}: non-finite gradient"
+    return len(params)
+
+
+def _check_image_net(kind: str, net: nn.Module, size: int, batch: int, device: torch.device) -> str:
+    trainable = getattr(net, "trainable", True) and any(p.requires_grad for p in net.parameters())
+    x = _images(batch, size, device).requires_grad_(not trainable)
+    net.train(trainable)
+    out = net(x)
+    _assert_finite(out, "output")
+    first = _tensors(out)[0]
+    if kind == "generator":
+        assert first.shape[:2] == (batch, 3), f"generator output {tuple(first.shape)}, expected ({batch}, 3, …)"
+    if kind == "masker":
+        assert first.shape == (batch, 1, size, size), (
+            f"masker output {tuple(first.shape)}, expected {(batch, 1, size, size)} logits")
+    total = sum(t.float().mean() for t in _tensors(out) if t.requires_grad)
+    if not isinstance(total, Tensor):
+        return "built, forward (output carries no gradient: not trainable)"
+    total.backward()
+    if trainable:
+        return f"built, forward, backward ({_check_grads(net, 'backward')} parameter tensors)"
+    assert x.grad is not None and torch.isfinite(x.grad).all(), "no finite gradient reached the input"
+    return "built, forward, backward to the input (no trainable parameters)"
+
+
+def _check_loss(loss: Callable[..., Any], size: int, batch: int, device: torch.device) -> str:
+    example = getattr(loss, "example_inputs", None)
+    if callable(example):
+        args = list(example(size, batch))
+        args = [a.to(device) if isinstance(a, Tensor) else a for a in args]
+    else:
+        args = _loss_args(loss, size, batch, device)
+    inputs = [a for a in args if isinstance(a, Tensor) and a.is_floating_point()]
+    for a in inputs:
+        a.requires_grad_(True)
+    out = loss(*args)
+    assert isinstance(out, Tensor) and out.numel() == 1, f"a loss must return a scalar tensor, got {out!r}"
+    _assert_finite(out, "loss")
+    out.backward()
+    reached = [a for a in inputs if a.grad is not None]
+    assert reached, "the loss's gradient reaches none of its inputs"
+    for a in reached:
+        assert torch.isfinite(a.grad).all(), "non-finite gradient"
+    return f"built, forward, backward ({len(reached)} of {len(inputs)} inputs get gradients)"
+
+
+def _loss_args(loss: Callable[..., Any], size: int, batch: int, device: torch.device) -> list[Any]:
+    fn = loss.forward if isinstance(loss, nn.Module) else loss
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolvable hints: fall back to tensors everywhere
+        hints = {}
+    args: list[Any] = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty:
+            continue
+        if hints.get(p.name) is bool:
+            args.append(True)
+        else:  # in [0, 1]: a valid image, mask, probability or logit alike
+            args.append(torch.rand(batch, 3, size, size, device=device))
+    return args
+
+
+class _CheckContext:
+    """A stand-in for the trainer's step context: checks losses and gradients, steps Adam."""
+
+    def __init__(self, phase: str, groups: dict[str, nn.Module]) -> None:
+        self.phase, self.step, self.groups = phase, 0, groups
+        self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=1e-4) for k, m in groups.items()}
+        self.stepped: set[str] = set()
+
+    def optimize(self, group: str, loss: Tensor, **parts: Tensor) -> None:
+        assert group in self.groups, (
+            f"phase '{self.phase}' optimises '{group}' but declares trains={tuple(self.groups)}")
+        assert loss.numel() == 1 and math.isfinite(float(loss.detach())), f"{group} loss is {loss!r}"
+        opt = self.optimizers[group]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        _check_grads(self.groups[group], f"phase '{self.phase}', group '{group}'")
+        opt.step()
+        self.stepped.add(group)
+
+
+def _check_method(method: nn.Module, size: int, batch: int, device: torch.device,
+                  registry: Registry | None, overrides: dict[str, dict[str, Any]]) -> str:
+    from toonkit.methods.base import SECTION_KIND, Method
+
+    assert isinstance(method, Method), f"a method must subclass toonkit.methods.base.Method, got {type(method)}"
+    registry = registry or isolated_registry()
+    built: dict[str, dict[str, nn.Module]] = {}
+    for section in ("nets", "losses", "augment"):
+        built[section] = {}
+        for slot_name, slot in method.slots(section).items():
+            block = dict(overrides.get(f"{section}.{slot_name}", {}))
+            name = block.pop("type", slot.default)
+            # as in recipes: the slot's default parameters apply only to its default component
+            params = {**(slot.params if name == slot.default else {}), **block}
+            if name is None:
+                assert slot.optional, f"{section}.{slot_name} has no default and is not optional"
+                continue
+            kind = slot.kind if section == "nets" else SECTION_KIND[section]
+            built[section][slot_name] = registry.build(kind, name, **params)
+    method.bind(built["nets"], built["losses"], built["augment"]).to(device)
+    if not type(method).trainable:
+        photo = _images(batch, size, device)
+        _assert_finite(method.translate(photo), "translation")
+        return "built, translate"
+    assert method.phases, "a trainable method must declare phases"
+    ran = []
+    for phase in method.phases:
+        if not method.phase_active(phase.name):
+            continue
+        for slot_name in phase.trains:
+            assert slot_name in method.net, f"phase '{phase.name}' trains unknown net '{slot_name}'"
+        groups = {k: method.net[k] for k in phase.trains}
+        ctx = _CheckContext(phase.name, groups)
+        method.train()
+        example = getattr(method, "example_batch", None)
+        data = example(phase.name, size, batch) if callable(example) else {
+            "photo": _images(batch, size, device), "cartoon": _images(batch, size, device),
+            "mask": (torch.rand(batch, 1, size, size, device=device) > 0.5).float()}
+        logs = method.train_step({k: v.to(device) for k, v in data.items()}, ctx)
+        assert ctx.stepped == set(phase.trains), (
+            f"phase '{phase.name}' stepped {sorted(ctx.stepped)}, declared trains={list(phase.trains)}")
+        _assert_finite(logs, f"phase '{phase.name}' logs")
+        ran.append(phase.name)
+    method.eval()
+    with torch.no_grad():
+        _assert_finite(method.translate(_images(batch, size, device)), "translation")
+    return f"built with slot defaults, train_step on phases {', '.join(ran)}, translate"
+
+
+# -- pytest fixtures (active with ``pytest_plugins = ["toonkit.testing"]``) --------------------------
+try:
+    import pytest
+except ImportError:  # toonkit.testing's functions work without pytest; only the fixtures need it
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def toonkit_demo(tmp_path_factory: Any) -> Any:
+        """A tiny synthetic dataset (4 images per domain at 32²), made once per test session."""
+        try:
+            from toonkit.data.demo import make_demo
+        except ImportError as exc:  # pragma: no cover - only while toonkit.data is incomplete
+            pytest.skip(f"toonkit.data.demo is unavailable: {exc}")
+        return make_demo(tmp_path_factory.mktemp("toonkit_demo"), n=4, size=32, seed=0)
+
+    @pytest.fixture
+    def toonkit_registry() -> Registry:
+        """A fresh registry with only toonkit's built-in components (the global one is untouched)."""
+        return isolated_registry()
+
+    @pytest.fixture
+    def toonkit_registry_factory() -> Callable[..., Registry]:
+        """``make(*plugins, builtin=True, strict=True)`` → a fresh registry with those plugins."""
+        return isolated_registry

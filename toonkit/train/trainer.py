@@ -1,0 +1,290 @@
+"""The trainer: builds a recipe's components and runs its method's phases.
+
+It owns devices, mixed precision, DDP, EMA, checkpoints, samples and logs, so methods only describe
+their losses (see :class:`toonkit.methods.base.Method`).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+import toonkit
+from toonkit.methods.base import SECTION_KIND, Method, Phase
+from toonkit.recipe import Recipe
+from toonkit.recipe.schema import OptimSpec
+from toonkit.train import checkpoint as ckpt
+from toonkit.train.data import TrainData
+from toonkit.train.logging import RunLogger
+from toonkit.train.optim import Group, NonFiniteLossError, StepContext, make_optimizer, make_scheduler
+from toonkit.train.runtime import (amp_dtype, autocast, init_distributed, pick_device, rng_state,
+                                   seed_everything, set_rng_state)
+from toonkit.train.samples import save_sample_grid
+
+log = logging.getLogger("toonkit.train")
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: a checkpoint was saved; the CLI exits 130."""
+
+
+def build_components(recipe: Recipe, method_cls: type[Method]) -> dict[str, dict[str, nn.Module]]:
+    """Build every block of ``nets``, ``losses`` and ``augment`` from the resolved recipe."""
+    built: dict[str, dict[str, nn.Module]] = {}
+    for section in ("nets", "losses", "augment"):
+        slots = method_cls.slots(section)
+        built[section] = {}
+        for slot, block in recipe.data[section].items():
+            if block is None:
+                continue
+            kind = slots[slot].kind if section == "nets" else SECTION_KIND[section]
+            params = {k: v for k, v in block.items() if k != "type"}
+            built[section][slot] = toonkit.build(kind, block["type"], **params)
+    return built
+
+
+class Trainer:
+    """Runs one recipe into one run directory (see ``toonkit run``)."""
+
+    def __init__(self, recipe: Recipe, out: str | Path, quiet: bool = False) -> None:
+        self.recipe, self.spec, self.out, self.quiet = recipe, recipe.spec.train, Path(out), quiet
+        self.dist = init_distributed(self.spec.device)
+        self.device = pick_device(self.spec.device)
+        self.amp = amp_dtype(self.spec.amp, self.device)
+        if self.spec.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        seed_everything(self.spec.seed + self.dist.rank)
+        method_cls = toonkit.registry().get("method", recipe.method).factory
+        if not method_cls.trainable:
+            raise RuntimeError(f"method '{recipe.method}' has no training phase; use `toonkit translate`")
+        params = {k: v for k, v in recipe.data["method"].items() if k != "type"}
+        self.method: Method = method_cls(**params)
+        built = build_components(recipe, method_cls)
+        self.method.bind(built["nets"], built["losses"], built["augment"])
+        self.method.to(self.device)
+        if self.spec.channels_last:
+            self.method.to(memory_format=torch.channels_last)
+        # checkpoints hold what training changes; frozen nets (VGG) come from their own weights
+        self.raw_nets: dict[str, nn.Module] = {n: m for n, m in self.method.net.items()
+                                               if method_cls.nets[n].trainable}
+        self.ema: AveragedModel | None = None
+        gen = method_cls.generator_slot
+        if self.spec.ema is not None:
+            self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=get_ema_multi_avg_fn(self.spec.ema),
+                                     use_buffers=True)
+        self._wrap_networks(method_cls)
+        needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
+        self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks)
+        self.logger: RunLogger | None = None
+        self.global_step = 0
+        self._interrupted = False
+
+    # -- setup ----------------------------------------------------------------------------------
+    def _wrap_networks(self, method_cls: type[Method]) -> None:
+        for name, module in self.raw_nets.items():
+            slot = method_cls.nets[name]
+            if not slot.trainable:
+                continue
+            wrapped: nn.Module = module
+            if self.spec.compile:
+                wrapped = torch.compile(wrapped)
+            if self.dist.enabled and slot.trainable and any(p.requires_grad for p in module.parameters()):
+                from torch.nn.parallel import DistributedDataParallel as DDP
+
+                ids = [self.device.index] if self.device.type == "cuda" else None
+                wrapped = DDP(wrapped, device_ids=ids, broadcast_buffers=False)
+            self.method.net[name] = wrapped
+
+    def _groups(self, phase: Phase, total: int) -> dict[str, Group]:
+        groups = {}
+        for name in phase.trains:
+            spec = self.spec.optim.get(name) or OptimSpec()
+            opt = make_optimizer(self.method.net[name], spec)
+            groups[name] = Group(self.method.net[name], opt, make_scheduler(opt, spec, total),
+                                 torch.amp.GradScaler(self.device.type, enabled=self.amp == torch.float16))
+        return groups
+
+    def phase_length(self, phase: Phase) -> int:
+        spec = self.spec.phases.get(phase.name)
+        steps = spec.steps if spec else phase.steps
+        epochs = spec.epochs if spec else phase.epochs
+        if steps is not None:
+            return steps
+        return int(round((epochs or 0) * self.data.steps_per_epoch(phase.data)))
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def save(self, phase: str, phase_index: int, phase_step: int, groups: dict[str, Group]) -> Path | None:
+        if not self.dist.is_main:
+            return None
+        state = {"global_step": self.global_step, "phase": phase, "phase_index": phase_index,
+                 "phase_step": phase_step, "groups": {k: g.state_dict() for k, g in groups.items()},
+                 "rng": rng_state(), "ema_n": self.ema.n_averaged.cpu() if self.ema is not None else None}
+        ema = {self.method.generator_slot: self.ema.module} if self.ema is not None else None
+        path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets, state,
+                                    self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
+        self._last_save = time.monotonic()
+        return path
+
+    def restore(self) -> dict[str, Any] | None:
+        found = ckpt.list_checkpoints(self.out / "checkpoints")
+        if not found:
+            return None
+        weights = ckpt.read_checkpoint(found[-1])
+        for name, module in self.raw_nets.items():
+            module.load_state_dict(weights.nets[name])
+        if self.ema is not None and self.method.generator_slot in weights.ema:
+            self.ema.module.load_state_dict(weights.ema[self.method.generator_slot])
+        state = ckpt.read_state(found[-1])
+        if self.ema is not None and state.get("ema_n") is not None:
+            self.ema.n_averaged.copy_(state["ema_n"])
+        self.global_step = state["global_step"]
+        log.info("resuming from %s (phase %s, step %d)", found[-1].name, state["phase"], state["global_step"])
+        return state
+
+    # -- loop -----------------------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> Path:
+        state = self.restore() if resume else None
+        if self.dist.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "recipe.yaml").write_text(self.recipe.to_yaml())
+        self.logger = RunLogger(self.out / "logs", enabled=self.dist.is_main, quiet=self.quiet,
+                                every=self.spec.log_every, resume_step=self.global_step if state else None)
+        if self.dist.is_main and self.data.skipped:
+            log.warning("%d unreadable file(s) skipped: %s", len(self.data.skipped),
+                        ", ".join(str(p) for p, _ in self.data.skipped[:5]))
+        self._last_save = time.monotonic()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if _main_thread() else None
+        try:
+            for index, phase in enumerate(self.method.phases):
+                if state and index < state["phase_index"]:
+                    continue
+                if not self.method.phase_active(phase.name):
+                    log.info("phase %s skipped by the method", phase.name)
+                    continue
+                resume_state = state if state and index == state["phase_index"] else None
+                self._run_phase(index, phase, resume_state)
+                state = None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            self.logger.close()
+        return self.out
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._interrupted:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self._interrupted = True
+        log.warning("interrupt: saving a checkpoint after this step (Ctrl-C again to abort)")
+
+    def _run_phase(self, index: int, phase: Phase, state: dict[str, Any] | None) -> None:
+        total = self.phase_length(phase)
+        start = state["phase_step"] if state else 0
+        groups = self._groups(phase, total)
+        if state:
+            for name, g in groups.items():
+                g.load_state_dict(state["groups"][name])
+            set_rng_state(state["rng"])
+        if start >= total:
+            return
+        assert self.logger is not None
+        self.logger.start_phase(phase.name, start, total)
+        batches = self.data.batches(phase.data, start)
+        sample_batch = self.data.sample_batch(self.spec.sample_count)
+        self.method.train()
+        for phase_step in range(start + 1, total + 1):
+            batch = self._to_device(next(batches))
+            ctx = StepContext(phase.name, self.global_step, groups, self.spec.grad_clip)
+            try:
+                with autocast(self.device, self.amp):
+                    losses = self.method.train_step(batch, ctx)
+                bad = [k for k, v in losses.items() if not torch.isfinite(torch.as_tensor(v)).all()]
+                if bad:
+                    raise NonFiniteLossError(f"non-finite loss '{bad[0]}' at step {self.global_step} "
+                                             f"of phase '{phase.name}'")
+            except NonFiniteLossError as exc:
+                self.logger.end_phase()
+                last = ckpt.list_checkpoints(self.out / "checkpoints")
+                raise NonFiniteLossError(f"{exc}; stopping. Last good checkpoint: "
+                                         f"{last[-1] if last else 'none yet'}") from None
+            for name in ctx.stepped:
+                groups[name].scheduler.step()
+            if self.ema is not None and self.method.generator_slot in ctx.stepped:
+                self.ema.update_parameters(self.raw_nets[self.method.generator_slot])
+            self.global_step += 1
+            if phase_step % self.spec.log_every == 0 or phase_step == total:
+                lr = next(iter(groups.values())).scheduler.get_last_lr()[0] if groups else None
+                self.logger.step(self.global_step, phase_step, {k: float(v) for k, v in losses.items()}, lr)
+            else:
+                self.logger.step(self.global_step, phase_step, {}, None)
+            if self.dist.is_main and (phase_step % self.spec.sample_every == 0 or phase_step == total):
+                self._samples(sample_batch, phase.name)
+            if self._due(phase_step, total):
+                self.save(phase.name, index, phase_step, groups)
+            if self._interrupted:
+                self.save(phase.name, index, phase_step, groups)
+                self.logger.end_phase()
+                raise TrainingInterrupted(f"interrupted at step {self.global_step}; resume with --resume")
+        self.logger.end_phase()
+
+    def _due(self, phase_step: int, total: int) -> bool:
+        if phase_step == total:
+            return True
+        if self.spec.checkpoint_every and phase_step % self.spec.checkpoint_every == 0:
+            return True
+        return bool(self.spec.checkpoint_seconds
+                    and time.monotonic() - self._last_save >= self.spec.checkpoint_seconds)
+
+    def _to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        fmt = torch.channels_last if self.spec.channels_last else torch.contiguous_format
+        return {k: v.to(self.device, non_blocking=True, memory_format=fmt) if v.dim() == 4
+                else v.to(self.device) for k, v in batch.items()}
+
+    @contextlib.contextmanager
+    def _ema_generator(self) -> Iterator[None]:
+        slot = self.method.generator_slot
+        if self.ema is None:
+            yield
+            return
+        current = self.method.net[slot]
+        self.method.net[slot] = self.ema.module
+        try:
+            yield
+        finally:
+            self.method.net[slot] = current
+
+    @torch.no_grad()
+    def _samples(self, batch: dict[str, torch.Tensor] | None, phase: str) -> None:
+        if batch is None:
+            return
+        self.method.eval()
+        with self._ema_generator(), autocast(self.device, self.amp):
+            columns = self.method.sample(self._to_device(batch))
+        self.method.train()
+        grid = save_sample_grid(columns, self.out / "samples" / f"{phase}_{self.global_step:09d}.png")
+        assert self.logger is not None
+        self.logger.image(f"samples/{phase}", grid, self.global_step)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def train(recipe: Recipe, out: str | Path, resume: bool = False, quiet: bool = False) -> Path:
+    """Train ``recipe`` into ``out`` (resuming from its newest checkpoint when ``resume``)."""
+    trainer = Trainer(recipe, out, quiet=quiet)
+    try:
+        return trainer.fit(resume=resume)
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,356 @@
+"""The translation API: :func:`load` a run or checkpoint, then :meth:`Cartoonizer.translate` images.
+
+Example:
+    >>> import toonkit
+    >>> toon = toonkit.load("runs/quickstart")  # doctest: +SKIP
+    >>> cartoon = toon.translate(PIL.Image.open("me.jpg"), background="white")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any, Callable, Sequence, Union
+
+import torch
+from torch import nn
+
+import toonkit
+from toonkit.translate import io
+from toonkit.translate.background import NEEDS_MASK, check_background, composite
+from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
+
+log = logging.getLogger("toonkit.translate")
+
+Size = Union[int, str, None]
+
+
+class TranslateError(RuntimeError):
+    """A run, checkpoint or masker cannot be used for translation; the message says why."""
+
+
+class MaskerRequiredError(TranslateError):
+    """A background mode needs a person mask but no masker was loaded."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` → CUDA if available, else MPS, else CPU; anything else as given (checked)."""
+    from toonkit.train.runtime import pick_device
+
+    try:
+        return pick_device(str(device))
+    except RuntimeError as exc:
+        raise TranslateError(f"device {device!r}: {str(exc).split(': ', 1)[-1]}") from None
+
+
+def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """Autocast dtype for ``amp`` in ``off``/``bf16``/``fp16`` (fp16 only on GPUs)."""
+    if amp in ("off", None, "fp32"):
+        return None
+    if amp == "bf16":
+        return torch.bfloat16
+    if amp == "fp16":
+        if device.type == "cpu":
+            raise TranslateError("amp 'fp16' is not supported on CPU; use 'bf16' or 'off'")
+        return torch.float16
+    raise TranslateError(f"unknown amp {amp!r} (options: off, bf16, fp16)")
+
+
+def _method_class(name: str) -> Any:
+    try:
+        return toonkit.registry().get("method", name).factory
+    except KeyError as exc:
+        raise TranslateError(f"the checkpoint's method: {exc}") from None
+
+
+def _build_net(kind: str, block: dict[str, Any], state: dict[str, torch.Tensor], what: str) -> nn.Module:
+    params = {k: v for k, v in block.items() if k != "type"}
+    try:
+        net = toonkit.build(kind, block["type"], **params)
+        net.load_state_dict(state, strict=True)
+    except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TranslateError(f"{what}: cannot rebuild {kind} '{block.get('type')}': {first}") from None
+    return net.eval()
+
+
+def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None) -> nn.Module:
+    """A person masker from a toonkit run/checkpoint, a weights file, or a registered masker name.
+
+    Args:
+        source: a run directory or checkpoint holding a ``masker`` network; a ``.safetensors``/torch
+            state dict (built as ``fallback_block``, default the registry's ``unet`` masker); or the name
+            of a registered masker built with its defaults (e.g. a pretrained segmenter from a plugin).
+        fallback_block: the masker block (``{"type": ..., **params}``) for a bare weights file.
+
+    Returns:
+        the masker in eval mode, mapping images in [-1, 1] to person logits.
+    """
+    from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+
+    path = Path(source)
+    if not path.exists():
+        if ("masker", str(source)) in toonkit.registry():
+            return toonkit.build("masker", str(source)).eval()
+        raise TranslateError(f"masker {source!r}: no such file, run directory or registered masker")
+    try:
+        ckpt = read_checkpoint(path)
+    except CheckpointError:
+        ckpt = None
+    if ckpt is not None:
+        block = (ckpt.recipe.get("nets") or {}).get("masker")
+        if not block:
+            raise TranslateError(f"masker {source}: checkpoint {ckpt.path.name} has no masker network")
+        return _build_net("masker", block, ckpt.weights("masker"), f"masker {source}")
+    if path.is_dir():
+        raise TranslateError(f"masker {source}: no checkpoint in this directory")
+    from toonkit.weights import load_state_file
+
+    try:
+        state = load_state_file(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable weights file is one clear error
+        raise TranslateError(f"masker {source}: not a checkpoint or weights file ({exc})") from None
+    return _build_net("masker", fallback_block or {"type": "unet"}, state, f"masker {source}")
+
+
+class Cartoonizer:
+    """Translate photos with a trained generator, and composite backgrounds with a person masker.
+
+    Build one with :func:`load` (or :meth:`from_checkpoint`); construct it directly to wrap networks you
+    built yourself.
+
+    Args:
+        generator: photo → cartoon network (images in [-1, 1]); its ``size_multiple`` is padded to.
+        masker: optional person masker (images in [-1, 1] → logits), needed by background modes other
+            than ``keep``.
+        prepare_input: what the generator is fed for a photo (the method's ``prepare_input``,
+            e.g. pix2pix's outline); identity by default.
+        size: default short side to translate at (the training size for a loaded run).
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:1`` …
+        amp: ``off``, ``bf16`` or ``fp16`` autocast for the networks.
+        channels_last: run the networks in channels-last memory format.
+
+    Example:
+        >>> g = toonkit.build("generator", "cartoongan", base_channels=8, res_blocks=1)
+        >>> toon = Cartoonizer(g, size=32, device="cpu")
+        >>> toon.translate(torch.zeros(3, 45, 60), size="original").shape
+        torch.Size([3, 45, 60])
+    """
+
+    def __init__(self, generator: nn.Module, masker: nn.Module | None = None, *,
+                 prepare_input: Callable[[torch.Tensor], torch.Tensor] | None = None, size: int = 256,
+                 device: str | torch.device = "auto", amp: str = "off", channels_last: bool = False) -> None:
+        self.device = resolve_device(device)
+        self.amp = amp_dtype(amp, self.device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.generator = generator.eval().to(self.device, memory_format=self.memory_format)
+        self.masker = masker.eval().to(self.device, memory_format=self.memory_format) if masker else None
+        self.prepare_input = prepare_input or (lambda x: x)
+        self.size = int(size)
+        self.source: str = ""
+
+    # -- loading --------------------------------------------------------------------------------
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto",
+                        masker: str | Path | bool | None = None, ema: bool = True, amp: str = "off",
+                        channels_last: bool = False) -> "Cartoonizer":
+        """Rebuild a run's generator (and masker) from its newest checkpoint or a checkpoint file.
+
+        Args:
+            path: run directory, its ``checkpoints/`` directory, or one ``step_*.safetensors`` file.
+            device: see :class:`Cartoonizer`.
+            masker: None uses the run's own masker when it has one; a path or registered name loads
+                that one instead (:func:`load_masker`); False loads none.
+            ema: use the generator's EMA weights when the checkpoint has them.
+            amp: see :class:`Cartoonizer`.
+            channels_last: see :class:`Cartoonizer`.
+        """
+        from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+
+        try:
+            ckpt = read_checkpoint(path)
+        except CheckpointError as exc:
+            raise TranslateError(str(exc)) from None
+        recipe = ckpt.recipe or {}
+        method = (recipe.get("method") or {}).get("type")
+        if not method:
+            raise TranslateError(f"{ckpt.path}: the checkpoint's recipe names no method")
+        method_cls = _method_class(method)
+        slot = method_cls.generator_slot
+        nets = recipe.get("nets") or {}
+        if not nets.get(slot) or slot not in ckpt.nets:
+            raise TranslateError(f"{ckpt.path}: method '{method}' translates with network '{slot}', "
+                                 f"which the checkpoint does not hold (it has: {', '.join(ckpt.nets)})")
+        generator = _build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
+                               str(ckpt.path))
+        mask_net = None
+        if masker is None or masker is True:
+            if nets.get("masker") and "masker" in ckpt.nets:
+                mask_net = _build_net("masker", nets["masker"], ckpt.weights("masker"), str(ckpt.path))
+            elif masker is True:
+                raise MaskerRequiredError(f"{ckpt.path}: the run has no masker")
+        elif masker is not False:
+            mask_net = load_masker(masker, nets.get("masker"))
+        size = int((recipe.get("data") or {}).get("size", 256))
+        toon = cls(generator, mask_net, prepare_input=method_cls.prepare_input, size=size, device=device,
+                   amp=amp, channels_last=channels_last)
+        toon.source = f"{ckpt.path} (step {ckpt.step}, {method}{', EMA' if ema and slot in ckpt.ema else ''})"
+        return toon
+
+    # -- translation ----------------------------------------------------------------------------
+    @property
+    def has_masker(self) -> bool:
+        return self.masker is not None
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp)
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
+
+    def target_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
+        """The ``(H, W)`` an input of this size is translated at (and returned at) for ``size``."""
+        if size == "original":
+            return height, width
+        short = self.size if size is None else size
+        if not isinstance(short, int) or isinstance(short, bool) or short < 1:
+            raise ValueError(f"size must be a positive int, 'original' or None, got {size!r}")
+        return short_side_size(height, width, short)
+
+    @torch.no_grad()
+    def generate(self, photo: torch.Tensor) -> torch.Tensor:
+        """The generator's output for photos of any size (padded to its multiple, cropped back).
+
+        Shape:
+            - Input: :math:`(N, 3, H, W)` in [-1, 1]
+            - Output: :math:`(N, 3, H, W)` in [-1, 1], float32
+        """
+        x = self._prepare(photo)
+        with self._autocast():
+            y = run_padded(lambda t: self.generator(self.prepare_input(t)), x, size_multiple(self.generator))
+        return y.float().clamp(-1, 1)
+
+    @torch.no_grad()
+    def mask(self, photo: torch.Tensor) -> torch.Tensor:
+        """Soft person masks in [0, 1] for photos of any size.
+
+        Shape:
+            - Input: :math:`(N, 3, H, W)` in [-1, 1]
+            - Output: :math:`(N, 1, H, W)` in [0, 1], float32
+        """
+        if self.masker is None:
+            raise MaskerRequiredError("no masker loaded: pass masker=... to load(), or use --masker FILE")
+        x = self._prepare(photo)
+        with self._autocast():
+            logits = run_padded(self.masker, x, size_multiple(self.masker))
+        return torch.sigmoid(logits.float())
+
+    @torch.no_grad()
+    def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None) -> torch.Tensor:
+        """Translate a batch of same-size photos: resize for ``size``, translate, composite.
+
+        Args:
+            photo: photos in [-1, 1].
+            background: one of :data:`toonkit.translate.background.BACKGROUNDS`.
+            size: short side to translate at (default: the training size), or ``"original"``.
+
+        Shape:
+            - photo: :math:`(N, 3, H, W)`
+            - Output: :math:`(N, 3, H', W')` (4 channels for ``transparent``) on the photo's device,
+              :math:`(H', W')` = :meth:`target_size`.
+        """
+        check_background(background)
+        if background in NEEDS_MASK and self.masker is None:
+            raise MaskerRequiredError(f"background '{background}' needs a person masker, and this run has "
+                                      "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
+        hw = self.target_size(*photo.shape[-2:], size)
+        x = resize(self._prepare(photo), hw)
+        cartoon = self.generate(x)
+        mask = self.mask(x) if background in NEEDS_MASK else None
+        return composite(cartoon, x, mask, background).to(photo.device)
+
+    def translate(self, images: Any, background: str = "keep", size: Size = None,
+                  batch_size: int = 8) -> Any:
+        """Cartoonise a PIL image, a NumPy HWC uint8 array, a tensor, or a list of them.
+
+        Args:
+            images: a PIL image (any mode: grayscale, RGBA, palette, 16-bit …), a NumPy array (H×W or
+                H×W×C with C in 1, 3, 4; uint8, uint16 or float in [0, 1]), a float tensor in [-1, 1]
+                (C×H×W or N×C×H×W, C in 1, 3), or a list mixing them.
+            background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
+            size: short side to translate at (default: the training size, :attr:`size`) or
+                ``"original"`` for each input's own size.
+            batch_size: images per forward pass (same-size images are batched together).
+
+        Returns:
+            The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
+            arrays, or float tensors on the input's device (RGB in [-1, 1], plus alpha in [0, 1] as a
+            fourth channel for ``transparent``); a list for a list. Outputs have the translated size,
+            i.e. the input's size for ``size="original"``.
+        """
+        check_background(background)
+        single = not isinstance(images, (list, tuple))
+        items = [images] if single else list(images)
+        converted = [io.to_tensor(item) for item in items]
+        # every image on its own, so equal sizes batch together whatever the inputs' grouping
+        flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image], background,
+                                           size, batch_size))
+        results = [io.from_tensor(torch.cat([next(flat) for _ in range(c.image.shape[0])]), c)
+                   for c in converted]
+        return results[0] if single else results
+
+    def translate_tensors(self, images: Sequence[torch.Tensor], background: str = "keep", size: Size = None,
+                          batch_size: int = 8) -> list[torch.Tensor]:
+        """Translate single images, batching those of equal size; results in input order.
+
+        Args:
+            images: ``(1, 3, H, W)`` tensors in [-1, 1] (sizes may differ).
+            background, size: see :meth:`translate`.
+            batch_size: the most images per forward pass.
+
+        Returns:
+            ``(1, C, H', W')`` tensors, one per input.
+        """
+        results: list[torch.Tensor] = [torch.empty(0)] * len(images)
+        for group in _groups(images, batch_size):
+            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size)
+            for j, i in enumerate(group):
+                results[i] = out[j:j + 1]
+        return results
+
+    def __repr__(self) -> str:
+        masker = type(self.masker).__name__ if self.masker is not None else None
+        return (f"Cartoonizer(generator={type(self.generator).__name__}, masker={masker}, size={self.size}, "
+                f"device={self.device}{', ' + str(self.amp).replace('torch.', '') if self.amp else ''})")
+
+
+def _groups(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
+    """Indices of ``images`` grouped by shape, at most ``batch_size`` images per group, in input order."""
+    by_shape: dict[tuple[int, ...], list[list[int]]] = {}
+    order: list[list[int]] = []
+    for i, img in enumerate(images):
+        key = tuple(img.shape[1:])
+        chunks = by_shape.setdefault(key, [])
+        if not chunks or len(chunks[-1]) >= max(1, batch_size):
+            chunks.append([])
+            order.append(chunks[-1])
+        chunks[-1].append(i)
+    return order
+
+
+def load(path: str | Path, device: str | torch.device = "auto", **kwargs: Any) -> Cartoonizer:
+    """Load a run directory or checkpoint for translation.
+
+    Args:
+        path: run directory, checkpoints directory or ``step_*.safetensors`` file.
+        device: ``auto`` (CUDA, else MPS, else CPU), ``cpu``, ``cuda`` …
+        **kwargs: ``masker`` (path, registered name, or False), ``ema`` (bool), ``amp``
+            (``off``/``bf16``/``fp16``), ``channels_last`` — see :meth:`Cartoonizer.from_checkpoint`.
+
+    Example:
+        >>> toon = toonkit.load("runs/quickstart")  # doctest: +SKIP
+        >>> toon.translate(np.asarray(Image.open("me.jpg")), background="blur")  # doctest: +SKIP
+    """
+    return Cartoonizer.from_checkpoint(path, device=device, **kwargs)

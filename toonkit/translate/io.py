@@ -1,0 +1,274 @@
+"""Files in and out of translation: finding inputs, naming outputs, converting and writing images.
+
+Inputs are files, folders (searched recursively for images) or glob patterns; each output keeps its
+input's path relative to the folder or glob root it was found under, and its stem.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+#: extensions a folder or glob search picks up (an explicitly named file is always tried)
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
+_GLOB_CHARS = frozenset("*?[")
+
+
+class InputError(ValueError):
+    """An input argument names nothing usable (missing path, empty folder, clashing outputs)."""
+
+
+# -- finding inputs -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InputFile:
+    """An image to translate: its ``path`` and the ``rel`` path its output keeps."""
+
+    path: Path
+    rel: Path
+
+
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _walk(root: Path, exclude: Path | None) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        # hidden folders and the output folder (when it lies inside an input folder) are not inputs
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _inside(here / d, exclude))
+        found += [here / f for f in sorted(filenames) if _is_image(here / f)]
+    return found
+
+
+def _glob_root(pattern: str) -> Path:
+    """The longest leading part of ``pattern`` without wildcards: outputs are named relative to it."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts:
+        if _GLOB_CHARS & set(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[InputFile]:
+    """Expand files, folders (recursively) and globs into input files, in a stable order.
+
+    Args:
+        specs: the command line's inputs.
+        exclude: a folder whose contents are never inputs (the output folder).
+
+    Raises:
+        InputError: a spec matches nothing, or two inputs would write the same output name.
+
+    Example:
+        >>> collect_inputs(["photos/", "extra/*.jpg", "me.png"])  # doctest: +SKIP
+        [InputFile(path=PosixPath('photos/a/1.jpg'), rel=PosixPath('a/1.jpg')), ...]
+    """
+    skip = Path(exclude).resolve() if exclude is not None else None
+    out: list[InputFile] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, rel: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(InputFile(path, rel))
+
+    for spec in specs:
+        path = Path(spec).expanduser()
+        if path.is_file():
+            add(path, Path(path.name))
+        elif path.is_dir():
+            files = _walk(path, skip)
+            if not files:
+                raise InputError(f"{spec}: no images in this folder (looked for "
+                                 f"{', '.join(sorted(IMAGE_EXTENSIONS))})")
+            for f in files:
+                add(f, f.relative_to(path))
+        elif _GLOB_CHARS & set(spec):
+            root = _glob_root(spec)
+            matches = sorted(Path(m) for m in glob.glob(str(path), recursive=True))
+            files = []
+            for m in matches:
+                if m.is_dir():
+                    files += _walk(m, skip)
+                elif m.is_file() and _is_image(m) and not _inside(m, skip):
+                    files.append(m)
+            if not files:
+                raise InputError(f"{spec}: the pattern matches no images")
+            for f in files:
+                rel = Path(os.path.relpath(f, root))
+                add(f, rel if not rel.parts or rel.parts[0] != ".." else Path(f.name))
+        else:
+            raise InputError(f"{spec}: no such file or folder")
+    return out
+
+
+def output_path(item: InputFile, out_dir: str | Path, fmt: str) -> Path:
+    """Where ``item``'s result goes: ``out_dir / rel`` with the format's extension."""
+    return Path(out_dir) / item.rel.with_suffix(FORMATS[fmt])
+
+
+def check_unique_outputs(items: list[InputFile], out_dir: str | Path, fmt: str) -> None:
+    """Raise :class:`InputError` when two inputs map to the same output (``a.jpg`` and ``a.png``)."""
+    first: dict[Path, Path] = {}
+    for item in items:
+        target = output_path(item, out_dir, fmt)
+        if target in first:
+            raise InputError(f"{first[target]} and {item.path} would both be written to {target}; "
+                             "translate them in separate commands or rename one")
+        first[target] = item.path
+
+
+# -- images <-> tensors -------------------------------------------------------------------------------
+@dataclass
+class Converted:
+    """An API input as a batch tensor, with what is needed to give the result back in the same kind."""
+
+    image: torch.Tensor  # (N, 3, H, W) float32 in [-1, 1], on CPU or the input tensor's device
+    kind: str  # "pil" | "numpy" | "tensor"
+    batched: bool = False  # tensor input had a batch dimension
+    device: torch.device | None = None
+    dtype: torch.dtype | None = None
+
+
+def _uint8_to_batch(rgb: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) uint8 → (1, 3, H, W) float32 in [-1, 1]."""
+    return (rgb.float().unsqueeze(0) / 127.5 - 1).contiguous()
+
+
+def read_image(path: str | Path) -> torch.Tensor:
+    """Decode an image file into ``(1, 3, H, W)`` in [-1, 1] with toonkit's decoder.
+
+    EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images become RGB; transparency is
+    composited on white (see :mod:`toonkit.data.decode`). Always a full-size decode (no JPEG draft
+    scaling), so the output size is a function of the input's size alone.
+
+    Args:
+        path: the file.
+
+    Raises:
+        toonkit.data.decode.DecodeError: the file cannot be decoded.
+    """
+    from toonkit.data.decode import load_rgb_tensor
+
+    return _uint8_to_batch(load_rgb_tensor(path))
+
+
+def _from_array(array: np.ndarray) -> torch.Tensor:
+    """HW or HWC array (C in 1-4; uint8, uint16, bool or float in [0, 1]) → (1, 3, H, W) in [-1, 1].
+
+    Same conventions as the file decoder: 16-bit is scaled to [0, 1] by 65535, alpha (C = 2 or 4) is
+    composited on white.
+    """
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"expected an H×W or H×W×C array with C in 1-4, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        x = torch.from_numpy(array.astype(np.float32) / 255.0)
+    elif array.dtype == np.uint16:
+        x = torch.from_numpy(array.astype(np.float32) / 65535.0)
+    elif array.dtype == np.bool_:
+        x = torch.from_numpy(array.astype(np.float32))
+    elif np.issubdtype(array.dtype, np.floating):
+        x = torch.from_numpy(np.clip(np.nan_to_num(array.astype(np.float32)), 0.0, 1.0))
+    else:
+        raise ValueError(f"unsupported array dtype {array.dtype} (use uint8, uint16 or float in [0, 1])")
+    x = x.permute(2, 0, 1).unsqueeze(0)
+    if x.shape[1] in (2, 4):  # gray+alpha or RGBA: over white, as the decoder does for files
+        x, alpha = x[:, :-1], x[:, -1:]
+        x = x * alpha + (1 - alpha)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    return (x * 2 - 1).contiguous()
+
+
+def to_tensor(image: Any) -> Converted:
+    """Convert one API input (PIL image, NumPy array or tensor) to a :class:`Converted` batch.
+
+    PIL images of any mode go through the decoder's :func:`~toonkit.data.decode.to_rgb` (no EXIF
+    rotation: the pixels are taken as given, so the output has the input's layout).
+    """
+    if isinstance(image, Image.Image):
+        from toonkit.data.decode import to_rgb
+
+        rgb = np.array(to_rgb(image), dtype=np.uint8)
+        return Converted(_uint8_to_batch(torch.from_numpy(rgb).permute(2, 0, 1)), "pil")
+    if isinstance(image, np.ndarray):
+        return Converted(_from_array(image), "numpy")
+    if isinstance(image, torch.Tensor):
+        if not image.is_floating_point():
+            raise TypeError(f"tensor images must be float in [-1, 1], got dtype {image.dtype}")
+        batched = image.dim() == 4
+        x = image if batched else image.unsqueeze(0)
+        if x.dim() != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"expected a (3, H, W) or (N, 3, H, W) tensor (1 channel for grayscale), "
+                             f"got shape {tuple(image.shape)}")
+        x = x.detach().float().expand(-1, 3, -1, -1)
+        return Converted(x, "tensor", batched, image.device, image.dtype)
+    raise TypeError(f"cannot translate a {type(image).__name__}: pass a PIL image, a NumPy array, a tensor "
+                    "or a list of them")
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """``(1, C, H, W)`` (RGB in [-1, 1], optional alpha in [0, 1]) → HWC uint8."""
+    rgb = ((x[0, :3].float().cpu() + 1) * 127.5).round().clamp(0, 255)
+    planes = [rgb]
+    if x.shape[1] == 4:
+        planes.append((x[0, 3:].float().cpu() * 255).round().clamp(0, 255))
+    return torch.cat(planes).permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def from_tensor(out: torch.Tensor, like: Converted) -> Any:
+    """Give a result ``(N, C, H, W)`` back in the kind of the input it came from."""
+    if like.kind == "tensor":
+        out = out.to(like.device, like.dtype)
+        return out if like.batched else out[0]
+    array = to_uint8(out)
+    if like.kind == "numpy":
+        return array
+    return Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
+
+
+# -- writing ------------------------------------------------------------------------------------------
+def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 95) -> None:
+    """Write ``(1, C, H, W)`` as ``fmt`` (png, jpg, webp); 4 channels write RGBA (png, webp).
+
+    Written to a temporary name and renamed, so an interrupted run never leaves a truncated file that a
+    rerun would keep as done.
+    """
+    path = Path(path)
+    array = to_uint8(image)
+    if array.shape[2] == 4 and fmt == "jpg":
+        raise ValueError("jpg cannot store transparency: use --format png or webp")
+    pil = Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    options: dict[str, Any] = {"png": {"optimize": False}, "jpg": {"quality": quality, "subsampling": 0},
+                               "webp": {"quality": quality, "method": 4}}[fmt]
+    try:
+        pil.save(tmp, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt], **options)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
