@@ -32,20 +32,23 @@ def iou(pred: torch.Tensor, truth: torch.Tensor) -> float:
     return 1.0 if union == 0 else (pred & truth).sum().item() / union
 
 
-def evaluate(teacher: torch.nn.Module, folder: Path, threshold: float) -> dict[str, float]:
+def evaluate(teacher: torch.nn.Module | Path, folder: Path, threshold: float) -> dict[str, float]:
+    """IoU statistics of ``teacher`` (a masker, or a folder of masks it wrote) on ``folder``."""
     from toonkit.data.decode import load_mask, load_rgb_tensor
     from toonkit.data.folders import match_by_stem, scan_images
-    from toonkit.data.teacher import predict_mask
+    from toonkit.data.teacher import mask_path, predict_mask
 
     photos, masks = folder / "photos", folder / "masks"
     pairs = match_by_stem(scan_images(photos), photos, scan_images(masks), masks)
     scores = []
     for photo, mask in sorted(pairs.items()):
-        image = load_rgb_tensor(photo)
-        prob = predict_mask(teacher, image)
+        if isinstance(teacher, Path):  # PNGs from `toonkit data masks`, probability x 255
+            prob = load_mask(mask_path(photo, photos, teacher))[0]
+        else:
+            prob = predict_mask(teacher, load_rgb_tensor(photo))
         truth = load_mask(mask)[None]
-        if truth.shape[-2:] != image.shape[-2:]:
-            truth = F.interpolate(truth, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        if truth.shape[-2:] != prob.shape:
+            truth = F.interpolate(truth, size=prob.shape, mode="bilinear", align_corners=False)
         scores.append(iou(prob > threshold, truth[0, 0] > 0.5))
     return {"n": len(scores), "mean": statistics.fmean(scores), "median": statistics.median(scores),
             "min": min(scores)}
@@ -53,7 +56,8 @@ def evaluate(teacher: torch.nn.Module, folder: Path, threshold: float) -> dict[s
 
 def commit() -> str:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
+        proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return proc.stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD")
     if not head:
@@ -83,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--params", action="append", default=None, metavar="JSON",
                    help="teacher parameters as JSON; repeat for several rows (default: {})")
+    p.add_argument("--written", type=Path, default=None, metavar="DIR",
+                   help="also score the masks `toonkit data masks <data>/people/photos -o DIR` wrote")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "mask_teacher_iou.md")
     args = p.parse_args(argv)
 
@@ -90,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
     missing = [d for d in DATASETS if not (args.data / d / "photos").is_dir()]
     if missing:
-        print(f"mask_teacher_iou: {args.data} lacks {', '.join(missing)} (photos/ and masks/)", file=sys.stderr)
+        print(f"mask_teacher_iou: {args.data} lacks {', '.join(missing)} (photos/ and masks/)",
+              file=sys.stderr)
         return 2
     rows = []
     for text in args.params or ["{}"]:
@@ -100,15 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         results = {d: evaluate(teacher, args.data / d, args.threshold) for d in DATASETS}
         rows.append((params, results, time.perf_counter() - start))
         print(params, {d: round(r["mean"], 4) for d, r in results.items()}, file=sys.stderr)
+    written = evaluate(args.written, args.data / "people", args.threshold) if args.written else None
 
-    command = "python " + " ".join(shlex.quote(a) for a in ["benchmarks/mask_teacher_iou.py", *(argv or sys.argv[1:])])
+    argv_shown = ["benchmarks/mask_teacher_iou.py", *(argv or sys.argv[1:])]
+    command = "python " + " ".join(shlex.quote(a) for a in argv_shown)
     lines = [
         "# Mask teacher agreement (mean IoU)",
         "",
-        f"Teacher `{args.teacher}` against the reference person masks of `../shared/data/portraits` "
-        "(soft masks) and `../shared/data/people` (binary masks, some smaller than their photo: resized). "
-        f"Teacher probability binarised at **{args.threshold}**, references at 0.5; IoU per image, then "
-        "averaged. Produced by `benchmarks/mask_teacher_iou.py`.",
+        (f"Teacher `{args.teacher}` against the reference person masks of `../shared/data/portraits` "
+         "(soft masks) and `../shared/data/people` (binary masks, some smaller than their photo: resized). "
+         f"Teacher probability binarised at **{args.threshold}**, references at 0.5; IoU per image, then "
+         "averaged. Produced by `benchmarks/mask_teacher_iou.py`."),
         "",
         f"- command: `{command}`",
         f"- commit: {commit()}",
@@ -121,8 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     for params, results, _ in rows:
         shown = json.dumps(params) if params else "defaults"
         for d, r in results.items():
-            lines.append(f"| {shown} | {d} | {r['n']} | {r['mean']:.4f} | {r['median']:.4f} | {r['min']:.4f} |")
-    lines += ["", "Wall time: " + ", ".join(f"{json.dumps(p) if p else 'defaults'} {t:.0f} s" for p, _, t in rows), ""]
+            lines.append(f"| {shown} | {d} | {r['n']} | {r['mean']:.4f} | {r['median']:.4f} "
+                         f"| {r['min']:.4f} |")
+    if written is not None:
+        at = next(i for i, line in enumerate(lines) if line.startswith("- command")) + 1
+        lines.insert(at, f"- masks written first with: `toonkit data masks "
+                     f"../shared/data/people/photos -o {args.written}` (threshold 0.5 applied here)")
+        lines.append(f"| PNGs written by `toonkit data masks` (defaults) | people | {written['n']} | "
+                     f"{written['mean']:.4f} | {written['median']:.4f} | {written['min']:.4f} |")
+    times = ", ".join(f"{json.dumps(p) if p else 'defaults'} {t:.0f} s" for p, _, t in rows)
+    lines += ["", f"Wall time: {times}", ""]
     args.out.write_text("\n".join(lines))
     print(f"wrote {args.out}")
     return 0

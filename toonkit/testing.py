@@ -252,7 +252,8 @@ def _check_image_net(kind: str, net: nn.Module, size: int, batch: int, device: t
     _assert_finite(out, "output")
     first = _tensors(out)[0]
     if kind == "generator":
-        assert first.shape[:2] == (batch, 3), f"generator output {tuple(first.shape)}, expected ({batch}, 3, …)"
+        assert first.shape[:2] == (batch, 3), (
+            f"generator output {tuple(first.shape)}, expected ({batch}, 3, …)")
     if kind == "masker":
         assert first.shape == (batch, 1, size, size), (
             f"masker output {tuple(first.shape)}, expected {(batch, 1, size, size)} logits")
@@ -328,7 +329,8 @@ def _check_method(method: nn.Module, size: int, batch: int, device: torch.device
                   registry: Registry | None, overrides: dict[str, dict[str, Any]]) -> str:
     from toonkit.methods.base import SECTION_KIND, Method
 
-    assert isinstance(method, Method), f"a method must subclass toonkit.methods.base.Method, got {type(method)}"
+    assert isinstance(method, Method), (
+        f"a method must subclass toonkit.methods.base.Method, got {type(method)}")
     registry = registry or isolated_registry()
     built: dict[str, dict[str, nn.Module]] = {}
     for section in ("nets", "losses", "augment"):

@@ -68,12 +68,14 @@ def toonkit_register(registry):
 '''
 
 
-def write_plugin(root: Path, dist: str, ep_name: str, module: str, source: str, version: str = "0.3.0") -> None:
+def write_plugin(root: Path, dist: str, ep_name: str, module: str, source: str,
+                 version: str = "0.3.0") -> None:
     """Install ``module`` (one file) as distribution ``dist`` with entry point ``ep_name`` under ``root``."""
     (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
+                                   encoding="utf-8")
     (info / "entry_points.txt").write_text(f"[toonkit]\n{ep_name} = {module}\n", encoding="utf-8")
 
 

@@ -17,7 +17,7 @@ from toonkit.train import checkpoint as ckpt
 
 from .helpers import tiny_recipe
 
-STEPS = 12
+STEPS = 8
 
 
 def write_recipe(tmp_path: Path, demo: Path, **train) -> Path:  # type: ignore[no-untyped-def]

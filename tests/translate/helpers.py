@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 import toonkit
@@ -28,11 +29,16 @@ def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True,
     built = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
              for slot, kind, block in [("generator", "generator", GEN)] + ([("masker", "masker", MASKER)]
                                                                           if masker else [])}
-    if masker:  # a masker that has seen some data: batch-norm statistics other than the defaults
-        built["masker"].train()
-        with torch.no_grad():
-            built["masker"](torch.rand(4, 3, 32, 32) * 2 - 1)
-        built["masker"].eval()
+    if masker:  # a few steps of learning "the person is where red is high": masks that vary in space
+        net = built["masker"].train()
+        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+        for _ in range(8):
+            x = F.interpolate(torch.rand(4, 3, 4, 4) * 2 - 1, size=(size, size), mode="bilinear")
+            loss = F.binary_cross_entropy_with_logits(net(x), (x[:, :1] > 0).float())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
     ema_nets = None
     if ema:
         ema_nets = {"generator": toonkit.build("generator", GEN["type"],

@@ -33,7 +33,7 @@ def test_load_rebuilds_the_run(toon: Cartoonizer, run_dir: Path) -> None:
 
 
 def test_ema_weights_are_preferred(tmp_path: Path) -> None:
-    run = make_checkpoint(tmp_path, ema=True)
+    run = make_checkpoint(tmp_path, method="cartoongan", masker=False, ema=True)
     ckpt = read_checkpoint(run)
     key = next(k for k, v in ckpt.ema["generator"].items() if v.dim() == 4)
     assert not torch.equal(ckpt.ema["generator"][key], ckpt.nets["generator"][key])
@@ -158,3 +158,24 @@ def test_bf16_autocast_and_channels_last(run_dir: Path, toon: Cartoonizer) -> No
     assert torch.allclose(cl, ref, atol=1e-4)
     bf16 = toonkit.load(run_dir, device="cpu", amp="bf16").translate(x)
     assert bf16.dtype == torch.float32 and (bf16 - ref).abs().mean() < 0.05
+
+
+def test_a_pretrained_plugin_masker_by_name(run_no_masker: Path, weights_dir: Path) -> None:
+    """A run without a masker borrows the MediaPipe selfie segmenter: its alpha finds the person."""
+    pytest.importorskip("ai_edge_litert", reason="the toonkit-mediapipe plugin needs ai-edge-litert")
+    if ("masker", "mediapipe_selfie") not in toonkit.registry():
+        pytest.skip("the toonkit-mediapipe plugin is not installed")
+    portraits = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "portraits"
+    if not portraits.is_dir():
+        pytest.skip("needs ../shared/data/portraits (photos with person masks)")
+    toon = toonkit.load(run_no_masker, device="cpu", masker="mediapipe_selfie")
+    for photo in sorted((portraits / "photos").glob("*.png"))[:2]:
+        out = toon.translate(Image.open(photo), background="transparent", size=96)
+        alpha = np.asarray(out.getchannel("A")) > 127
+        truth = np.asarray(Image.open(portraits / "masks" / photo.name).convert("L").resize(out.size)) > 127
+        assert (alpha & truth).sum() / (alpha | truth).sum() > 0.85
+
+
+def test_a_trainable_masker_is_not_built_by_name(run_no_masker: Path) -> None:
+    with pytest.raises(TranslateError, match="random weights"):
+        toonkit.load(run_no_masker, device="cpu", masker="unet")

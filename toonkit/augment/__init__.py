@@ -5,13 +5,14 @@
 """
 from __future__ import annotations
 
-from toonkit.augment.edge_smooth import EdgeSmooth, canny, edge_smooth
+from toonkit.augment.edge_smooth import EdgeSmooth, canny
 from toonkit.augment.geometric import ColorJitter, Geometric
-from toonkit.augment.outline import Outline, outline
+from toonkit.augment.outline import Outline
 from toonkit.registry import Registry
 
-__all__ = ["ColorJitter", "EdgeSmooth", "Geometric", "Outline", "canny", "edge_smooth", "outline",
-           "register"]
+# The functional forms live in their modules (toonkit.augment.edge_smooth.edge_smooth,
+# toonkit.augment.outline.outline); re-exporting them here would shadow the module names.
+__all__ = ["ColorJitter", "EdgeSmooth", "Geometric", "Outline", "canny", "register"]
 
 
 def register(registry: Registry) -> None:

@@ -87,7 +87,7 @@ def _sobel_padded(gray: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 def _non_max_suppression(
     dx: Tensor, dy: Tensor, mag: Tensor, low: int, high: int
 ) -> tuple[Tensor, Tensor]:
-    """Flat positions (in the padded grid) of weak and strong edge pixels after non-max suppression.
+    """Flat positions (in the padded grid) of the pixels surviving non-max suppression.
 
     Only pixels with ``mag > low`` (typically ~15%) are examined, each against the two neighbours along
     its quantised gradient direction, exactly like OpenCV:
@@ -98,91 +98,89 @@ def _non_max_suppression(
       if strictly greater than both.
 
     Returns:
-        (weak, strong): int64 flat positions; ``strong`` (``m > high``) is a subset of ``weak``.
+        (weak, is_strong): sorted int64 flat positions of the weak pixels (``m > low``) and whether
+        each is also strong (``m > high``).
     """
     wp = mag.shape[-1]
     flat_mag = mag.reshape(-1)
     pos = (flat_mag > low).nonzero().squeeze(1)
-    m = flat_mag[pos]
-    gx, gy = dx.reshape(-1)[pos], dy.reshape(-1)[pos]
+    # index_select/take are much faster than advanced indexing for 1-D gathers
+    m = flat_mag.index_select(0, pos)
+    gx, gy = dx.reshape(-1).index_select(0, pos), dy.reshape(-1).index_select(0, pos)
     ax, ay = gx.abs(), gy.abs()
     # Both tests are exact in float32: every product is an integer below 2**27 with few low bits set.
     tg22x = ax * _TG22
     horizontal = ay * (1 << _CANNY_SHIFT) < tg22x
     vertical = (ay - 2 * ax) * (1 << _CANNY_SHIFT) > tg22x  # |dy|·2**15 > |dx|·(TG22 + 2**16)
     same_sign = (gx >= 0) == (gy >= 0)  # OpenCV: s = (xs ^ ys) < 0 ? -1 : 1
-    diag_off = torch.where(same_sign, wp + 1, wp - 1)
-    off = torch.where(horizontal, 1, torch.where(vertical, wp, diag_off))
-    before = flat_mag[pos - off]  # left / up / up-left / up-right
-    after = flat_mag[pos + off]  # right / down / down-right / down-left
+    # offset to the neighbour "after" the pixel: right / down / down-right / down-left
+    off = torch.where(same_sign, wp + 1, wp - 1)
+    off = torch.where(vertical, wp, off)
+    off = torch.where(horizontal, 1, off)
+    before = flat_mag.take(pos - off)  # left / up / up-left / up-right
+    after = flat_mag.take(pos + off)
     diagonal = ~(horizontal | vertical)
-    keep = (m > before) & torch.where(diagonal, m > after, m >= after)
-    weak = pos[keep]
-    is_strong = m[keep] > high
-    return weak, weak[is_strong]
+    keep = (m > before) & ((m > after) | (~diagonal & (m == after)))
+    return pos.masked_select(keep), m.masked_select(keep) > high
 
 
-def _hysteresis(weak: Tensor, strong: Tensor, shape: tuple[int, int, int]) -> Tensor:
+def _hysteresis(weak: Tensor, is_strong: Tensor, numel: int, wp: int) -> Tensor:
     """Keep the 8-connected components of the weak pixels that contain a strong pixel.
 
     Strong pixels are edges outright; only the weak-but-not-strong pixels (~2% of the image) need a
-    decision. They form the nodes of a union-find, run with "hook each root to the smallest root it
-    touches" rounds followed by full pointer-jumping compression: a chain of any length converges in a
-    logarithmic number of rounds, unlike the one-pixel-per-iteration 3×3 max-pool propagation.
+    decision. They form the nodes of a union-find run in rounds of "hook each root to the smallest
+    root it touches" followed by full pointer-jumping compression, so a chain of any length converges
+    in a logarithmic number of rounds, unlike the one-pixel-per-iteration 3×3 max-pool propagation.
     A component survives if one of its pixels touches a strong pixel.
 
     Args:
-        weak, strong: flat int64 positions in the padded (N, H+2, W+2) grid; ``strong`` within ``weak``.
-        shape: the padded grid's (N, H+2, W+2).
+        weak: sorted flat int64 positions in the padded grid (borders never weak).
+        is_strong: bool per weak pixel.
+        numel: number of pixels of the padded grid; wp: its row length.
 
     Returns:
-        (N, H+2, W+2) bool edge map.
+        flat bool edge map of ``numel`` pixels.
     """
     device = weak.device
-    numel = shape[0] * shape[1] * shape[2]
-    wp = shape[2]
-    code = torch.full((numel,), -1, dtype=torch.int64, device=device)
-    code[weak] = -3
-    code[strong] = -2
-    pos = (code[weak] == -3).nonzero().squeeze(1)
-    pos = weak[pos]  # weak-but-not-strong positions
-    n = pos.numel()
+    out = torch.zeros(numel, dtype=torch.bool, device=device)
+    out.index_fill_(0, weak.masked_select(is_strong), True)
+    is_weak_only = ~is_strong
+    nodes = weak.masked_select(is_weak_only)  # weak-but-not-strong positions
+    n = nodes.numel()
+    if n == 0 or weak.numel() == 0:
+        return out
+    # Label image: -1 nothing, -2 strong, k >= 0 the k-th weak-only pixel. int32 halves the traffic.
+    code = torch.full((numel,), -1, dtype=torch.int32, device=device)
+    code.index_fill_(0, weak.masked_select(is_strong), -2)
     ids = torch.arange(n, device=device)
-    code[pos] = ids
+    code.index_copy_(0, nodes, ids.to(torch.int32))
 
-    touches = torch.zeros(n, dtype=torch.bool, device=device)
-    us, vs = [], []
-    for off in (1, wp - 1, wp, wp + 1):
-        for sign, forward in ((1, True), (-1, False)):
-            nb = code[pos + sign * off]
-            touches |= nb == -2
-            if forward:  # each undirected edge once
-                ok = (nb >= 0).nonzero().squeeze(1)
-                us.append(ok)
-                vs.append(nb[ok])
-    u, v = torch.cat(us), torch.cat(vs)
+    offsets = torch.tensor([1, wp - 1, wp, wp + 1, -1, -wp + 1, -wp, -wp - 1], device=device)
+    nb = code.take(nodes.unsqueeze(0) + offsets.unsqueeze(1))  # (8, n), forward offsets first
+    touches = (nb == -2).any(0)
+    fwd = nb[:4] >= 0  # each undirected weak-weak edge once
+    u = ids.expand(4, n).masked_select(fwd)
+    v = nb[:4].masked_select(fwd).long()
 
-    parent = ids
+    parent = torch.arange(n, device=device)
     while u.numel():
-        pu, pv = parent[u], parent[v]
-        differ = (pu != pv).nonzero().squeeze(1)
-        if differ.numel() == 0:
+        pu, pv = parent.take(u), parent.take(v)
+        differ = pu != pv
+        if not bool(differ.any()):
             break
         # Edges inside one tree stay inside it: drop them so later rounds touch fewer edges.
-        u, v, pu, pv = u[differ], v[differ], pu[differ], pv[differ]
+        u, v, pu, pv = (t.masked_select(differ) for t in (u, v, pu, pv))
         parent = parent.scatter_reduce(0, torch.maximum(pu, pv), torch.minimum(pu, pv), reduce="amin")
         while True:  # full path compression: afterwards parent[x] is a root for every x
-            grand = parent[parent]
+            grand = parent.take(parent)
             if torch.equal(grand, parent):
                 break
             parent = grand
 
     keep = torch.zeros(n, dtype=torch.bool, device=device)
-    keep[parent[touches]] = True
-    out = torch.zeros(numel, dtype=torch.bool, device=device)
-    out[strong] = True
-    out[pos[keep[parent]]] = True
-    return out.view(shape)
+    keep.index_fill_(0, parent.masked_select(touches), True)
+    out.index_fill_(0, nodes.masked_select(keep.take(parent)), True)
+    return out
 
 
 def canny(gray: Tensor, low_threshold: float = 100.0, high_threshold: float = 200.0) -> Tensor:
@@ -208,14 +206,14 @@ def canny(gray: Tensor, low_threshold: float = 100.0, high_threshold: float = 20
         low_threshold, high_threshold = high_threshold, low_threshold
     low, high = math.floor(low_threshold), math.floor(high_threshold)  # OpenCV: cvFloor
     dx, dy, mag = _sobel_padded(gray)
-    weak, strong = _non_max_suppression(dx, dy, mag, low, high)
-    n, _, hp, wp = mag.shape
-    edges = _hysteresis(weak, strong, (n, hp, wp))
-    return edges[:, 1:-1, 1:-1].unsqueeze(1)
+    weak, is_strong = _non_max_suppression(dx, dy, mag, low, high)
+    edges = _hysteresis(weak, is_strong, mag.numel(), mag.shape[-1]).view(mag.shape)
+    return edges[..., 1:-1, 1:-1]
 
 
 def gaussian_kernel1d(ksize: int) -> list[float]:
-    """``cv2.getGaussianKernel(ksize, 0)``: fixed binomial kernels up to 7 taps, else sigma from ksize."""
+    """``cv2.getGaussianKernel(ksize, 0)``: OpenCV's fixed kernels up to 7 taps, else its sigma formula
+    ``0.3 * ((ksize - 1) / 2 - 1) + 0.8`` (OpenCV 4; OpenCV 5 also tabulates 9 taps)."""
     fixed = {
         1: [1.0],
         3: [0.25, 0.5, 0.25],
@@ -259,6 +257,19 @@ def _blur(x: Tensor, ksize: int) -> Tensor:
     """Separable Gaussian blur (OpenCV sigma-0 kernel) with reflect-101 borders."""
     if ksize == 1:
         return x
+    if ksize in (3, 5):
+        # OpenCV's 3- and 5-tap kernels are binomial: (ksize - 1) pairwise sums per axis, then one
+        # scale, is the fewest passes over memory (this step is bandwidth-bound).
+        pad = ksize // 2
+        if min(x.shape[-2:]) > pad:
+            p = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+        else:
+            p = _reflect_pad(_reflect_pad(x, pad, -1), pad, -2)
+        for _ in range(ksize - 1):
+            p = p[..., 1:] + p[..., :-1]
+        for _ in range(ksize - 1):
+            p = p[..., 1:, :] + p[..., :-1, :]
+        return p.mul_(1.0 / 4 ** (ksize - 1))
     taps = gaussian_kernel1d(ksize)
     return _blur_1d(_blur_1d(x, taps, -1), taps, -2)
 
@@ -303,11 +314,14 @@ def edge_smooth(
     """
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"edge_smooth expects N×3×H×W RGB images, got shape {tuple(x.shape)}")
-    xf = x.float()
+    # NCHW-contiguous float32: the padding and shifted-slice passes are several times slower on
+    # channels_last strides, and worth one copy.
+    xf = x.float().contiguous()
     with torch.no_grad():
         edges = canny(rgb_to_gray_u8(to_u8(xf)), low_threshold, high_threshold)
         mask = _dilate(edges, dilate)
-    out = torch.where(mask, _blur(xf, blur), xf).to(x.dtype)
+    # lerp with a 0/1 weight selects exactly and is several times faster than a broadcast where()
+    out = torch.lerp(xf, _blur(xf, blur), mask.to(xf.dtype)).to(x.dtype)
     return (out, mask) if return_mask else out
 
 

@@ -2,14 +2,15 @@
 
 Both augmenters take ``aug(x, mask=None)`` and return ``x`` or ``(x, mask)``; within a call every
 random parameter drawn for an image is applied to its mask (kornia's ``AugmentationSequential`` with
-``data_keys``). Masks are resampled bilinearly so soft masks stay soft; intensity changes skip them.
+``data_keys``). For geometric changes the mask is passed as a second ``input`` key, so it is resampled
+by exactly the image's code path (bilinear, antialiased) — kornia's ``mask`` key would resample it
+differently (nearest, or no antialiasing) and misalign soft edges. Intensity changes skip masks.
 """
 from __future__ import annotations
 
 from typing import Optional, Union
 
 import kornia.augmentation as K
-from kornia.constants import DataKey, Resample
 from torch import Tensor, nn
 
 __all__ = ["ColorJitter", "Geometric"]
@@ -27,11 +28,10 @@ def _check_input(x: Tensor, mask: Optional[Tensor]) -> None:
 class _Paired(nn.Module):
     """Runs an ``AugmentationSequential`` on images, or on images and masks with shared parameters."""
 
-    def __init__(self, *augs: nn.Module) -> None:
+    def __init__(self, *augs: nn.Module, mask_key: str = "input") -> None:
         super().__init__()
-        mask_args = {DataKey.MASK: {"resample": Resample.BILINEAR, "align_corners": False}}
         self.image_only = K.AugmentationSequential(*augs, data_keys=["input"])
-        self.paired = K.AugmentationSequential(*augs, data_keys=["input", "mask"], extra_args=mask_args)
+        self.paired = K.AugmentationSequential(*augs, data_keys=["input", mask_key])
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:
         _check_input(x, mask)
@@ -112,7 +112,8 @@ class ColorJitter(_Paired):
         hue: float = 0.02,
         p: float = 1.0,
     ) -> None:
-        super().__init__(K.ColorJitter(brightness, contrast, saturation, hue, p=p))
+        # the "mask" data key: kornia leaves masks alone under intensity augmentations
+        super().__init__(K.ColorJitter(brightness, contrast, saturation, hue, p=p), mask_key="mask")
         self.params = dict(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue, p=p)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:

@@ -1,14 +1,44 @@
-"""`toonkit bench`."""
+"""``toonkit bench SUITE.yaml [--out DIR]``: train, translate and measure the methods of a suite.
+
+Exit codes: 0 when the report was written, 2 for usage errors (a bad suite, recipe or path: one line
+per problem with its key path), 130 when interrupted (rerun the command to continue where it stopped).
+"""
 from __future__ import annotations
 
 import argparse
-import sys
+import shlex
+from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("args", nargs="*")
+    p.usage = "toonkit bench SUITE.yaml [--out DIR] [--device DEVICE]"
+    p.add_argument("suite", metavar="SUITE.yaml", help="the suite: methods, data, training budget, metrics")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="output folder (default: results/<suite name> beside the suite file, i.e. "
+                        "benchmarks/results/<name> for the suites in benchmarks/); training runs and "
+                        "cached results go to DIR/work/")
+    p.add_argument("--device", default=None,
+                   help="auto, cpu, cuda, cuda:1 … (default: the suite's budget.device)")
+    p.add_argument("--progress", action="store_true", help="progress bars while training (default: log lines)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("toonkit bench: not implemented yet", file=sys.stderr)
-    return 2
+    from toonkit.bench import run_suite
+    from toonkit.cli.main import CLIError
+
+    if not Path(args.suite).is_file():
+        raise CLIError(f"suite file not found: {args.suite}")
+    command = _command(args)
+    result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=not args.progress)
+    print(f"report: {result.out / 'report.md'} ({len(result.results)} methods, {result.wall_s / 60:.1f} min)")
+    return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this bench, for the report."""
+    parts = ["toonkit", "bench", args.suite]
+    if args.out is not None:
+        parts += ["--out", args.out]
+    if args.device is not None:
+        parts += ["--device", args.device]
+    return " ".join(shlex.quote(p) for p in parts)

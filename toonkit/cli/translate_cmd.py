@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 from toonkit.cli.main import CLIError
 
@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    choices=["keep", "white", "blur", "original", "transparent"], help=BACKGROUND_HELP)
     p.add_argument("--masker", metavar="FILE",
                    help="person masker: a run directory or checkpoint with a masker, a masker weights file, "
-                        "or a registered masker name (default: the run's own masker)")
+                        "or a registered pretrained masker such as mediapipe_selfie (default: the run's own)")
     p.add_argument("--batch", type=int, default=4, help="images per forward pass (4)")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:1 …")
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast precision (off)")
@@ -95,7 +95,7 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
     return run, inputs, _parse_size(args.size)
 
 
-def _load_model(args: argparse.Namespace, run: str | None):  # noqa: ANN202 - a Cartoonizer
+def _load_model(args: argparse.Namespace, run: str | None):
     from toonkit.translate.api import Cartoonizer, TranslateError, load_masker
 
     try:
@@ -103,10 +103,9 @@ def _load_model(args: argparse.Namespace, run: str | None):  # noqa: ANN202 - a 
             toon = Cartoonizer.from_checkpoint(run, device=args.device, masker=args.masker, ema=not args.no_ema,
                                                amp=args.amp)
         else:
+            from toonkit.data.decode import DecodeError
             from toonkit.translate.io import read_image
             from toonkit.translate.nst import StyleTransfer
-
-            from toonkit.data.decode import DecodeError
 
             try:
                 style = read_image(args.style)
@@ -181,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:  # noqa: ANN001
+def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:
     """Translate ``todo`` in batches of equal-size images; returns the inputs that failed."""
     import torch
     from tqdm import tqdm

@@ -35,11 +35,12 @@ _CACHE_VERSION = "smooth-v1"
 
 
 def smooth_uint8(image: Tensor, smoother: EdgeSmooth) -> Tensor:
-    """Edge-smooth one uint8 RGB image (3×H×W) and return it as uint8."""
-    x = image.unsqueeze(0).float().div(127.5).sub(1.0)
+    """Edge-smooth uint8 RGB images, (3, H, W) or (N, 3, H, W), and return uint8 of the same shape."""
+    x = image.float().div(127.5).sub(1.0)
     with torch.no_grad():
-        y = smoother(x)
-    return y.squeeze(0).add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+        y = smoother(x.unsqueeze(0) if x.ndim == 3 else x)
+    y = y.squeeze(0) if image.ndim == 3 else y
+    return y.add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 class SmoothCache:
@@ -126,21 +127,28 @@ class SmoothCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def warm(self, paths: Iterable[PathLike]) -> int:
+    def warm(self, paths: Iterable[PathLike], chunk: int = 32) -> int:
         """Compute every missing twin now (e.g. before DataLoader workers start); returns how many.
 
-        Files that fail to decode are skipped (datasets validate their files beforehand).
+        Cartoons are loaded ``chunk`` at a time and those of equal size are smoothed as one batch.
+        Files that fail to decode are skipped with a warning (datasets validate files beforehand).
         """
+        todo = [Path(p) for p in paths if not self.file_for(p).is_file()]
         computed = 0
-        for p in paths:
-            if self.file_for(p).is_file():
-                continue
-            try:
-                self.get(p)
-            except DecodeError as e:
-                logger.warning("not caching %s: %s", p, e.reason)
-                continue
-            computed += 1
+        for start in range(0, len(todo), chunk):
+            groups: dict[tuple[int, ...], list[tuple[Path, Tensor]]] = {}
+            for p in todo[start:start + chunk]:
+                try:
+                    img = load_resized(p, self.load_size)
+                except DecodeError as e:
+                    logger.warning("not caching %s: %s", p, e.reason)
+                    continue
+                groups.setdefault(tuple(img.shape), []).append((p, img))
+            for items in groups.values():
+                twins = smooth_uint8(torch.stack([img for _, img in items]), self.smoother)
+                for (p, _), twin in zip(items, twins):
+                    self._write(self.file_for(p), twin)
+                    computed += 1
         return computed
 
     def prune(self, keep: Iterable[PathLike]) -> int:

@@ -19,6 +19,7 @@ scaling ("draft") for JPEGs at least twice the requested size (~2× faster than 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Optional, Union
 
@@ -151,10 +152,14 @@ def load_rgb_tensor(path: PathLike, draft: Optional[int] = None,
         fast = _fast_path(img, draft)
     if fast is not None:
         try:
-            from torchvision.io import ImageReadMode, decode_image, read_file
+            with warnings.catch_warnings():
+                # torchvision >= 0.29 flags its decoders as deprecated (in favour of torchcodec); they
+                # remain the fastest here, and if they disappear the ImportError falls back to PIL.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                from torchvision.io import ImageReadMode, decode_image, read_file
 
-            out = decode_image(read_file(os.fspath(path)), mode=ImageReadMode.RGB,
-                               apply_exif_orientation=True)
+                out = decode_image(read_file(os.fspath(path)), mode=ImageReadMode.RGB,
+                                   apply_exif_orientation=True)
             if out.dtype == torch.uint8 and out.shape[0] == 3:
                 return out
         except Exception:  # torchvision is stricter on some files (e.g. odd EXIF): PIL decides

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,30 +100,35 @@ def _prefetch(paths: list[Path], depth: int) -> Iterator[tuple[Path, Future]]:
             yield pending.popleft()
 
 
-def _build_teacher(teacher: str | nn.Module, device: str) -> nn.Module:
+def _check_teacher_name(name: str) -> None:
+    """An unknown masker is a usage error naming close matches, or the plugin package providing it."""
     import toonkit
     from toonkit.cli.main import CLIError
     from toonkit.plugins.catalog import provider_hint
     from toonkit.registry import UnknownComponentError
+
+    try:
+        toonkit.registry().get("masker", name)
+    except UnknownComponentError as exc:
+        hint = provider_hint("masker", name, [])
+        raise CLIError(f"{exc}" + (f"; {hint}" if hint else "")) from None
+
+
+def _build_teacher(teacher: str | nn.Module, device: str) -> nn.Module:
+    import toonkit
+    from toonkit.cli.main import CLIError
     from toonkit.train.runtime import pick_device
 
     try:
         dev = pick_device(device)
     except (RuntimeError, ValueError) as exc:
         raise CLIError(f"--device: {exc}") from None
-    if isinstance(teacher, str):
-        try:
-            model = toonkit.build("masker", teacher)
-        except UnknownComponentError as exc:
-            hint = provider_hint("masker", teacher, [])
-            raise CLIError(f"{exc}" + (f"; {hint}" if hint else "")) from None
-    else:
-        model = teacher
+    model = toonkit.build("masker", teacher) if isinstance(teacher, str) else teacher
     return model.eval().to(dev)
 
 
-def write_masks(photos: str | os.PathLike, out: str | os.PathLike, teacher: str | nn.Module = "mediapipe_selfie",
-                threshold: float | None = None, overwrite: bool = False, device: str = "auto",
+def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
+                teacher: str | nn.Module = "mediapipe_selfie", threshold: float | None = None, overwrite: bool = False, device: str = "auto",
                 max_side: int | None = 1024, quiet: bool = False) -> int:
     """Write one person-mask PNG per photo under ``out`` (same relative path and stem).
 
@@ -154,6 +160,8 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike, teacher: str 
 
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise CLIError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if isinstance(teacher, str):
+        _check_teacher_name(teacher)
     root, out_dir = Path(photos), Path(out)
     try:
         files = scan_images(root)
@@ -181,15 +189,16 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike, teacher: str 
         model = _build_teacher(teacher, device)
     except CLIError:
         raise
-    except Exception as exc:  # e.g. the teacher's model file cannot be fetched: one line, exit 1
-        print(f"{PROG}: cannot build masker '{name}': {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-              file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - e.g. its model file cannot be fetched: one line, exit 1
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"{PROG}: cannot build masker '{name}': {why}", file=sys.stderr)
         return 1
     print(f"writing {len(todo)} mask{'s' * (len(todo) != 1)} with '{name}' on {_device_of(model)}",
           file=sys.stderr)
 
     failed: list[Path] = []
-    bar = tqdm(total=len(todo), unit="img", disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=len(todo), unit="img", disable=True if quiet else None, file=sys.stderr,
+               dynamic_ncols=True)
     for path, future in _prefetch(todo, depth=4):
         try:
             image = future.result()
@@ -211,14 +220,15 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike, teacher: str 
     if kept:
         summary += f"; kept {kept} existing (--overwrite to replace)"
     if failed:
-        shown = ", ".join(str(p) for p in failed[:5]) + (f" … and {len(failed) - 5} more" if len(failed) > 5 else "")
+        shown = ", ".join(str(p) for p in failed[:5])
+        shown += f" … and {len(failed) - 5} more" if len(failed) > 5 else ""
         print(f"{summary}; {len(failed)} failed: {shown}", file=sys.stderr)
         return 1
     print(summary)
     return 0
 
 
-def _fail(bar, failed: list[Path], path: Path, why: str) -> None:  # noqa: ANN001 - a tqdm bar
+def _fail(bar: Any, failed: list[Path], path: Path, why: str) -> None:
     failed.append(path)
     bar.write(f"{PROG}: {path}: {why}", file=sys.stderr)
     bar.update(1)

@@ -65,16 +65,15 @@ class RunLogger:
         new_fields = [k for k in row if k not in self._fields]
         if new_fields or self._csv is None:
             # a new phase brings new loss names: rewrite the header once, keeping earlier rows
-            rows = []
+            rows, header = [], []
             if path.exists():
                 with open(path, newline="") as fh:
-                    rows = list(csv.DictReader(fh))
+                    reader = csv.DictReader(fh)
+                    rows, header = list(reader), list(reader.fieldnames or [])
                 if self.resume_step is not None:
                     rows = [r for r in rows if int(r["step"]) <= self.resume_step]
                     self.resume_step = None
-                for r in rows:
-                    self._fields += [k for k in r if k not in self._fields and k not in new_fields]
-            self._fields += new_fields
+            self._fields = list(dict.fromkeys([*self._fields, *header, *row]))
             if self._csv_file:
                 self._csv_file.close()
             self._csv_file = open(path, "w", newline="")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,7 +23,7 @@ from toonkit.translate.geometry import resize, run_padded, short_side_size, size
 
 log = logging.getLogger("toonkit.translate")
 
-Size = Union[int, str, None]
+Size = int | str | None  # a short side, "original", or None for the training size
 
 
 class TranslateError(RuntimeError):
@@ -80,7 +81,8 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
     Args:
         source: a run directory or checkpoint holding a ``masker`` network; a ``.safetensors``/torch
             state dict (built as ``fallback_block``, default the registry's ``unet`` masker); or the name
-            of a registered masker built with its defaults (e.g. a pretrained segmenter from a plugin).
+            of a registered pretrained masker (one whose class sets ``trainable = False``, such as
+            ``mediapipe_selfie`` from the toonkit-mediapipe plugin), built with its defaults.
         fallback_block: the masker block (``{"type": ..., **params}``) for a bare weights file.
 
     Returns:
@@ -90,9 +92,18 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
 
     path = Path(source)
     if not path.exists():
-        if ("masker", str(source)) in toonkit.registry():
+        registry = toonkit.registry()
+        if ("masker", str(source)) not in registry:
+            raise TranslateError(f"masker {source!r}: no such file, run directory or registered masker")
+        factory = registry.get("masker", str(source)).factory
+        # by name only frozen, pretrained maskers (trainable = False): a trainable one would be random
+        if getattr(factory, "trainable", True):
+            raise TranslateError(f"masker {source!r} is trainable, so built by name it would have random "
+                                 "weights: pass a run, checkpoint or weights file holding a trained one")
+        try:
             return toonkit.build("masker", str(source)).eval()
-        raise TranslateError(f"masker {source!r}: no such file, run directory or registered masker")
+        except Exception as exc:  # noqa: BLE001 - a plugin's missing model file or runtime: one line
+            raise TranslateError(f"masker {source!r}: {str(exc).strip().splitlines()[0]}") from None
     try:
         ckpt = read_checkpoint(path)
     except CheckpointError:
@@ -153,7 +164,7 @@ class Cartoonizer:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto",
                         masker: str | Path | bool | None = None, ema: bool = True, amp: str = "off",
-                        channels_last: bool = False) -> "Cartoonizer":
+                        channels_last: bool = False) -> Cartoonizer:
         """Rebuild a run's generator (and masker) from its newest checkpoint or a checkpoint file.
 
         Args:

@@ -8,19 +8,25 @@ for ONNX, ``torch.jit.load`` for TorchScript) against eager PyTorch on a few inp
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
+import logging
 import math
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from toonkit.translate.background import NEEDS_MASK, blur_sigma, check_background, composite
 from toonkit.translate.geometry import size_multiple
+
+if TYPE_CHECKING:
+    from toonkit.translate.api import Cartoonizer
 
 EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 
@@ -72,7 +78,7 @@ class TranslateModule(nn.Module):
         return composite(cartoon, photo, mask, self.background, self.sigma), mask
 
 
-def build_module(toon: "Cartoonizer", with_masker: bool = False, background: str = "keep",  # noqa: F821
+def build_module(toon: Cartoonizer, with_masker: bool = False, background: str = "keep",
                  size: tuple[int, int] = (256, 256)) -> TranslateModule:
     """The :class:`TranslateModule` of a loaded :class:`~toonkit.translate.Cartoonizer`, on CPU, fp32."""
     if with_masker and toon.masker is None:
@@ -82,6 +88,20 @@ def build_module(toon: "Cartoonizer", with_masker: bool = False, background: str
 
     masker = cpu(toon.masker) if with_masker else None
     return TranslateModule(cpu(toon.generator), toon.prepare_input, masker, background, blur_sigma(*size)).eval()
+
+
+@contextlib.contextmanager
+def _quiet_loggers(*names: str) -> Iterator[None]:
+    """Raise these loggers to WARNING for a while: the ONNX optimiser logs every pass at INFO."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _have(module: str) -> bool:
@@ -110,7 +130,7 @@ def export_onnx(module: TranslateModule, path: str | Path, size: tuple[int, int]
                           "or use --exporter torchscript")
     example = torch.zeros(1, 3, *size)
     names = module.output_names
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_loggers("onnxscript", "onnx_ir", "torch.onnx"):
         warnings.simplefilter("ignore")  # exporter deprecation and trace chatter; the check below decides
         if exporter == "dynamo":
             shapes = None
@@ -235,7 +255,7 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
             used = export_torchscript(module, path, size)
     except ExportError:
         raise
-    except Exception as exc:  # noqa: BLE001 - exporter internals raise many types; report one line
+    except Exception as exc:
         lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
         raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {lines[0] if lines else ''}") from exc
     checks = verify_export(module, fmt, path, check_shapes(size, m, dynamic))

@@ -128,7 +128,8 @@ class ColorLoss(nn.Module):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if input.shape != target.shape or input.shape[1] != 3:
-            raise ValueError(f"need two RGB batches of one shape, got {tuple(input.shape)} and {tuple(target.shape)}")
+            raise ValueError(f"need two RGB batches of one shape, got {tuple(input.shape)} and "
+                             f"{tuple(target.shape)}")
         a, b = rgb_to_yuv(input), rgb_to_yuv(target.detach())
         return (F.l1_loss(a[:, 0], b[:, 0]) + F.huber_loss(a[:, 1], b[:, 1], delta=self.huber_delta)
                 + F.huber_loss(a[:, 2], b[:, 2], delta=self.huber_delta))

@@ -97,7 +97,8 @@ class AnimeGAN(Method):
         sizes = [anime.shape[0], smooth.shape[0], fake.shape[0], gray.shape[0]]
         real_l, smooth_l, fake_l, gray_l = D(torch.cat([anime, smooth, fake.detach(), gray])).split(sizes)
         gray_term = self.loss["adversarial"](gray_l, False)
-        d_loss = self.w_d_adv * (self.loss["discriminator"](real_l, smooth_l, fake_l) + self.w_d_gray * gray_term)
+        edge = self.loss["discriminator"](real_l, smooth_l, fake_l)
+        d_loss = self.w_d_adv * (edge + self.w_d_gray * gray_term)
         ctx.optimize("discriminator", d_loss)
 
         # G

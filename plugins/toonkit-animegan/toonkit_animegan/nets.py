@@ -73,7 +73,8 @@ class AnimeGANGenerator(nn.Module):
     def __init__(self, base_channels: int = 32, res_blocks: int = 4, expansion: float = 2.0) -> None:
         super().__init__()
         if base_channels < 1 or res_blocks < 0:
-            raise ValueError(f"need base_channels >= 1 and res_blocks >= 0, got {base_channels}, {res_blocks}")
+            raise ValueError(f"need base_channels >= 1 and res_blocks >= 0, got {base_channels}, "
+                             f"{res_blocks}")
         c = base_channels
         # stride-2 convs pad right/bottom only, like TensorFlow's "SAME" for even sizes
         self.block_a = nn.Sequential(ConvNormLReLU(3, c, 7, padding=3),

@@ -1,0 +1,2 @@
+"""toonkit's plugin kit (fixtures toonkit_demo, toonkit_registry, toonkit_registry_factory)."""
+pytest_plugins = ["toonkit.testing"]

@@ -1,0 +1,181 @@
+"""A suite's data, made concrete: deterministic train/test/reference splits linked into the work folder,
+and the test photos, masks and reference cartoons loaded as tensors at the evaluation size."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from toonkit.bench.suite import PhotoSource, Suite
+from toonkit.data.folders import match_by_stem, scan_images
+
+log = logging.getLogger("toonkit.bench")
+
+
+@dataclass
+class SuiteData:
+    """Folders of one suite's materialised data (links to the original files, never copies of edits).
+
+    Attributes:
+        train_photos, train_masks, train_cartoons: training folders given to every recipe.
+        test_photos, test_masks: the test set (same stems).
+        references: the reference cartoons (never trained on).
+        style: the default style image for optimisation methods (the first training cartoon).
+        sources: for each test photo's stem, the photo folder it came from (for the report).
+    """
+
+    train_photos: Path
+    train_masks: Path
+    train_cartoons: Path
+    test_photos: Path
+    test_masks: Path
+    references: Path
+    style: Path
+    counts: dict[str, int]
+
+
+def spread_indices(n: int, k: int) -> list[int]:
+    """``k`` indices spread evenly over ``range(n)`` (the middle of each of ``k`` equal bins).
+
+    Example:
+        >>> spread_indices(10, 3)
+        [1, 5, 8]
+    """
+    k = min(k, n)
+    return [(2 * i + 1) * n // (2 * k) for i in range(k)]
+
+
+def _link(src: Path, dst: Path) -> None:
+    """``dst`` pointing at ``src``: a symlink where the OS allows one, else a copy."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.is_symlink() or dst.exists():
+        dst.unlink()
+    try:
+        os.symlink(src.resolve(), dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _fresh(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _demo_sources(suite: Suite, root: Path) -> tuple[list[PhotoSource], Path]:
+    """Generate the demo set once (a marker records its parameters) and describe it as sources."""
+    demo = suite.spec.data.demo
+    assert demo is not None
+    marker = root / "demo.json"
+    wanted = demo.model_dump_json()
+    if not marker.is_file() or marker.read_text() != wanted:
+        from toonkit.data.demo import make_demo
+
+        _fresh(root)
+        make_demo(root, n=demo.n, size=demo.size, seed=demo.seed, n_test=demo.n_test)
+        marker.write_text(wanted)
+    sources = [PhotoSource(photos=str(root / "photos"), masks=str(root / "masks"), test=0),
+               PhotoSource(photos=str(root / "test_photos"), masks=str(root / "test_masks"), test="all",
+                           train=False)]
+    return sources, root / "cartoons"
+
+
+def materialise(suite: Suite, work: Path) -> SuiteData:
+    """Split the suite's data deterministically and link it under ``work/data``.
+
+    Photos: per source, the photos with a mask, sorted by path; ``test`` of them, spread evenly over that
+    order, form the test set and the rest (when ``train``) the training set. Cartoons: sorted by path,
+    every ``reference_every``-th (the 5th, 10th, … for 5) is a reference and the rest train. Linked
+    files are renamed ``<source index>_<stem>`` so stems from different folders cannot collide.
+    """
+    spec = suite.spec.data
+    root = work / "data"
+    if spec.demo is not None:
+        sources, cartoons_dir = _demo_sources(suite, root / "demo")
+    else:
+        sources = [src.model_copy(update={"photos": str(suite.resolve(src.photos)),
+                                          "masks": str(suite.resolve(src.masks))}) for src in spec.photos]
+        assert spec.cartoons is not None
+        cartoons_dir = suite.resolve(spec.cartoons)
+    dirs = {name: _fresh(root / name) for name in
+            ("train_photos", "train_masks", "train_cartoons", "test_photos", "test_masks", "references")}
+    counts = {"train_photos": 0, "test_photos": 0, "train_cartoons": 0, "references": 0}
+    for index, src in enumerate(sources):
+        photos_root, masks_root = Path(src.photos), Path(src.masks)
+        photos = scan_images(photos_root)
+        pairs = match_by_stem(photos, photos_root, scan_images(masks_root), masks_root)
+        usable = [p for p in photos if p in pairs]
+        if len(usable) < len(photos):
+            log.warning("%s: %d of %d photos have no mask and are left out", photos_root,
+                        len(photos) - len(usable), len(photos))
+        n_test = len(usable) if src.test == "all" else int(src.test)
+        test_idx = set(spread_indices(len(usable), n_test))
+        for i, photo in enumerate(usable):
+            split = "test" if i in test_idx else ("train" if src.train else None)
+            if split is None:
+                continue
+            stem = f"{index}_{photo.stem}"
+            mask = pairs[photo]
+            _link(photo, dirs[f"{split}_photos"] / f"{stem}{photo.suffix.lower()}")
+            _link(mask, dirs[f"{split}_masks"] / f"{stem}{mask.suffix.lower()}")
+            counts[f"{split}_photos"] += 1
+    cartoons = scan_images(cartoons_dir)
+    every = spec.reference_every
+    train_cartoons: list[Path] = []
+    for i, path in enumerate(cartoons):
+        is_ref = (i + 1) % every == 0
+        dst = dirs["references" if is_ref else "train_cartoons"] / f"{i:05d}_{path.name}"
+        _link(path, dst)
+        if not is_ref:
+            train_cartoons.append(dst)
+        counts["references" if is_ref else "train_cartoons"] += 1
+    problems = [f"{what}: none" for what, n in counts.items() if n == 0 and what != "train_photos"]
+    if counts["references"] < 2:
+        problems.append(f"references: {counts['references']} (FD/KID need at least 2)")
+    if problems:
+        raise ValueError(f"suite {suite.path}: the data split leaves too little: {'; '.join(problems)}")
+    return SuiteData(dirs["train_photos"], dirs["train_masks"], dirs["train_cartoons"], dirs["test_photos"],
+                     dirs["test_masks"], dirs["references"], train_cartoons[0], counts)
+
+
+def load_test_set(data: SuiteData, size: int) -> tuple[list[str], Tensor, Tensor]:
+    """The test photos and masks, shorter side resized to ``size`` and centre-cropped to ``size``².
+
+    Returns:
+        (stems, photos :math:`(N, 3, S, S)` in [-1, 1], masks :math:`(N, 1, S, S)` in [0, 1])
+    """
+    from toonkit.data.datasets import PhotoDataset
+
+    ds = PhotoDataset(data.test_photos, masks=data.test_masks, size=size, load_size=size, train=False,
+                      hflip=False)
+    missing = ds.missing_masks
+    if ds.skipped or missing:
+        bad = [str(p) for p, _ in ds.skipped] + [str(p) for p in missing]
+        raise ValueError(f"test set: unusable photos or masks: {', '.join(bad[:5])}")
+    items = [ds[i] for i in range(len(ds))]
+    stems = [p.stem for p in ds.files]
+    return stems, torch.stack([it["photo"] for it in items]), torch.stack([it["mask"] for it in items])
+
+
+def load_references(data: SuiteData, size: int) -> Tensor:
+    """The reference cartoons at ``size``² (shorter side resized, centre crop), in [-1, 1]."""
+    from toonkit.data.datasets import PhotoDataset
+
+    ds = PhotoDataset(data.references, size=size, load_size=size, train=False, hflip=False)
+    return torch.stack([ds[i]["photo"] for i in range(len(ds))])
+
+
+def load_style(path: Path, size: int) -> Tensor:
+    """One style image as :math:`(1, 3, S, S)` in [-1, 1] (shorter side ``size``, centre crop)."""
+    from toonkit.data.transforms import load_resized, to_signed
+
+    img = load_resized(path, size)
+    h, w = img.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    return to_signed(img[:, top:top + size, left:left + size]).unsqueeze(0)

@@ -1,0 +1,212 @@
+"""Scoring one method: its outputs on the test set, every metric of the suite, size and speed."""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+from torch import Tensor
+
+from toonkit.bench.methods import MethodPlan, Translator
+from toonkit.bench.suite import SpeedSpec
+from toonkit.metrics import EvalContext, Metric, WeightsUnavailableError
+
+log = logging.getLogger("toonkit.bench")
+
+
+class TimedTranslate:
+    """Wraps a translate function and counts the images and seconds it spent (fp32 outputs)."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor], device: torch.device) -> None:
+        self.fn, self.device = fn, device
+        self.images, self.seconds = 0, 0.0
+
+    def __call__(self, x: Tensor) -> Tensor:
+        start = time.perf_counter()
+        with torch.no_grad():
+            y = self.fn(x.to(self.device)).float()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.seconds += time.perf_counter() - start
+        self.images += x.shape[0]
+        return y
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else math.nan
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def score(metrics: list[Metric], ctx: EvalContext, method: str) -> tuple[dict[str, float], list[str]]:
+    """Every metric's columns for one method; a metric that fails gives NaN columns and a note."""
+    row: dict[str, float] = {}
+    notes: list[str] = []
+    for metric in metrics:
+        start = time.perf_counter()
+        try:
+            row.update(metric(ctx))
+            log.info("%s: %s in %.1fs", method, metric.name, time.perf_counter() - start)
+        except WeightsUnavailableError as exc:
+            notes.append(f"{metric.name}: not computed, {_first_line(exc).split(': ', 1)[-1]}")
+        except Exception as exc:  # noqa: BLE001 - one failing metric must not lose hours of training
+            log.error("%s: metric %s failed:\n%s", method, metric.name, traceback.format_exc())
+            notes.append(f"{metric.name}: failed, {_first_line(exc)}")
+        else:
+            continue
+        for col in _columns(metric):
+            row.setdefault(col, math.nan)
+    return row, notes
+
+
+def _columns(metric: Metric) -> tuple[str, ...]:
+    try:
+        return metric.columns()
+    except Exception:  # noqa: BLE001 - columns of a metric that cannot load its network
+        return (metric.name,)
+
+
+# -- size and speed ---------------------------------------------------------------------------------
+def _status_kib(field: str) -> Optional[int]:
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    found = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def peak_memory_mb(fn: Callable[[], Any], device: torch.device) -> tuple[float, str]:
+    """Peak memory one call of ``fn`` adds, in MiB, and what was measured.
+
+    CUDA: :func:`toonkit.metrics.perf.peak_memory` (the call's own allocations). CPU on Linux: the
+    process's resident-set high-water mark is reset (``/proc/self/clear_refs``), so the value is the
+    call's peak above what was resident before it, comparable between methods in one process.
+    Elsewhere: the process's lifetime peak (``cpu_process_rss_peak``), which is not.
+    """
+    from toonkit.metrics.perf import peak_memory
+
+    if device.type == "cpu" and sys.platform.startswith("linux"):
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            before = _status_kib("VmRSS")
+            fn()
+            peak = _status_kib("VmHWM")
+            if before is not None and peak is not None:
+                return max(0, peak - before) / 1024, "cpu_rss_above_baseline"
+        except OSError:
+            pass
+    mem = peak_memory(fn, device)
+    return float(mem["peak_mb"]), str(mem["kind"])
+
+
+def _optimisation_gflops(tr: Translator, size: int, device: torch.device) -> float:
+    """FLOPs of one image's whole optimisation at ``size``² (counted on one and two steps, extrapolated).
+
+    Convolution FLOPs scale with the pixel count, so they are counted at ``min(size, 64)``² and scaled.
+    """
+    from toonkit.metrics.perf import count_flops
+
+    method = tr.holder.method
+    small = min(size, 64)
+    steps = method.steps
+    try:
+        counted = []
+        for n in (1, 2):
+            method.steps = n
+            counted.append(count_flops(tr.translate, (1, 3, small, small), device))
+    finally:
+        method.steps = steps
+    per_step = counted[1] - counted[0]
+    total = counted[0] + (steps - 1) * per_step
+    return total * (size / small) ** 2 / 1e9
+
+
+def size_and_speed(tr: Translator, spec: SpeedSpec, device: torch.device) -> dict[str, float]:
+    """Parameters, GFLOPs per image, images/s per batch size and peak memory at ``spec.size``²."""
+    from toonkit.metrics.perf import count_flops, measure_throughput
+
+    out: dict[str, float] = {"params_M": tr.params / 1e6}
+    if tr.optimisation:
+        out["gflops"] = _optimisation_gflops(tr, spec.size, device)
+        batches, warmup, repeats = spec.optimisation_batch_sizes, 0, 1
+    else:
+        assert tr.flops_fn is not None
+        out["gflops"] = count_flops(tr.flops_fn, (1, 3, spec.size, spec.size), device) / 1e9
+        batches, warmup, repeats = spec.batch_sizes, spec.warmup, spec.repeats
+    for b in batches:
+        start = time.perf_counter()
+        out[f"img_per_s_b{b}"] = measure_throughput(tr.translate, b, spec.size, device, warmup,
+                                                    repeats)["images_per_s"]
+        log.info("  %d² batch %d: %.3g images/s (%.1fs)", spec.size, b, out[f"img_per_s_b{b}"],
+                 time.perf_counter() - start)
+    if batches:
+        x = torch.rand(max(batches), 3, spec.size, spec.size, device=device) * 2 - 1
+
+        def once() -> None:
+            with torch.no_grad():
+                tr.translate(x)
+
+        out[f"peak_mem_mb_b{max(batches)}"], _ = peak_memory_mb(once, device)
+    return out
+
+
+def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
+    """Median training seconds/step of each phase, from the run's ``logs/losses.csv``.
+
+    Rows are logged every ``log_every`` steps with a wall-clock ``time``; each gap between two rows of
+    the same phase gives (seconds / steps), and the median ignores gaps spanning a restart.
+    """
+    import csv
+    import statistics
+
+    if run_dir is None:
+        return {}
+    path = run_dir / "logs" / "losses.csv" if run_dir.is_dir() else run_dir.parent.parent / "logs" / "losses.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rates: dict[str, list[float]] = {}
+    for a, b in zip(rows, rows[1:]):
+        if a["phase"] != b["phase"]:
+            continue
+        steps = int(b["step"]) - int(a["step"])
+        if steps > 0:
+            rates.setdefault(a["phase"], []).append((float(b["time"]) - float(a["time"])) / steps)
+    return {f"train_s_per_step_{phase}": statistics.median(v) for phase, v in rates.items()}
+
+
+def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Tensor, masks: Tensor,
+             references: Tensor, device: torch.device, batch_size: int, speed: Optional[SpeedSpec]
+             ) -> tuple[dict[str, float], Tensor, list[str]]:
+    """Translate the test set, score it, and measure size and speed.
+
+    Returns:
+        (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes)
+    """
+    timed = TimedTranslate(tr.translate, device)
+    start = time.perf_counter()
+    outputs = torch.cat([timed(chunk).cpu() for chunk in photos.split(batch_size)])
+    log.info("%s: translated %d test photos in %.1fs", plan.name, photos.shape[0], time.perf_counter() - start)
+    ctx = EvalContext(inputs=photos, outputs=outputs, masks=masks, references=references, translate=timed,
+                      device=device)
+    row, notes = score(metrics, ctx, plan.name)
+    row["eval_img_per_s"] = timed.images_per_s
+    if speed is not None:
+        try:
+            row.update(size_and_speed(tr, speed, device))
+        except Exception as exc:  # noqa: BLE001 - speed is one part of the report, not all of it
+            log.error("%s: size/speed failed:\n%s", plan.name, traceback.format_exc())
+            notes.append(f"size/speed: failed, {_first_line(exc)}")
+    row.update(training_speed(plan.run_dir if plan.kind != "optimise" else None))
+    return row, outputs, notes

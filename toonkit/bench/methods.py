@@ -1,0 +1,238 @@
+"""The methods of a suite: recipes resolved under the budget, trained (resumably) into the work folder,
+and loaded back as translate functions."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+import yaml
+from torch import Tensor, nn
+
+import toonkit
+from toonkit.bench.data import SuiteData, load_style
+from toonkit.bench.suite import Suite, SuiteError
+from toonkit.recipe import Recipe, RecipeError, load_recipe
+
+log = logging.getLogger("toonkit.bench")
+
+DONE_FILE = "bench_done.json"
+FINGERPRINT_FILE = "bench_fingerprint.txt"
+
+
+@dataclass
+class MethodPlan:
+    """One column of the benchmark.
+
+    Attributes:
+        name: the suite's name for it.
+        kind: ``train`` (a recipe trained under the budget), ``run`` (an existing run or checkpoint) or
+            ``optimise`` (a method without training, e.g. NST, run per image).
+        recipe: the resolved recipe (``train`` and ``optimise``).
+        run_dir: where it is (or will be) trained, or the given run / checkpoint.
+        fingerprint: hash of what determines the trained weights (data paths excluded).
+        phase_steps: steps per phase it is trained for.
+    """
+
+    name: str
+    kind: str
+    recipe: Optional[Recipe]
+    run_dir: Optional[Path]
+    fingerprint: str
+    method_type: str
+    phase_steps: dict[str, int] = field(default_factory=dict)
+    style: Optional[Path] = None
+
+
+def _value(value: Any) -> str:
+    """An override value YAML reads back as exactly ``value`` (``"off"`` stays a string)."""
+    return json.dumps(value)
+
+
+def budget_overrides(suite: Suite, data: SuiteData, phases: list[str]) -> list[str]:
+    """The overrides that put a recipe on the suite's data and budget."""
+    b = suite.spec.budget
+    steps = [v for k, v in b.steps.items() if k in phases and v > 0]
+    log_every = max(1, min(20, min(steps, default=1) // 10))  # >= 10 timed rows in the shortest phase
+    out = [f"data.photos={_value(str(data.train_photos))}", f"data.masks={_value(str(data.train_masks))}",
+           f"data.cartoons={_value(str(data.train_cartoons))}", "data.demo=false",
+           f"data.size={b.size}", f"data.load_size={b.load_size or b.size}", f"data.batch_size={b.batch_size}",
+           f"data.workers={b.workers}", f"train.seed={b.seed}", f"train.device={_value(b.device)}",
+           f"train.amp={_value(b.amp)}", f"train.checkpoint_seconds={b.checkpoint_seconds}",
+           f"train.log_every={log_every}"]
+    out += [f"train.phases.{p}.steps={b.steps[p]}" for p in phases if p in b.steps]
+    return out
+
+
+def fingerprint(recipe: Recipe) -> str:
+    """Hash of the resolved recipe without its data folders (they move with the output folder)."""
+    data = json.loads(json.dumps(recipe.data))
+    for key in ("photos", "masks", "cartoons"):
+        data.get("data", {}).pop(key, None)
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def plan_methods(suite: Suite, data: SuiteData, work: Path) -> list[MethodPlan]:
+    """Resolve every method of the suite; all problems are raised together as one :class:`SuiteError`."""
+    plans: list[MethodPlan] = []
+    problems: list[str] = []
+    registry = toonkit.registry()
+    for name, m in suite.spec.methods.items():
+        where = f"{suite.path}: methods.{name}"
+        if m.run is not None:
+            plans.append(_plan_run(name, suite.resolve(m.run), where, problems))
+            continue
+        assert m.recipe is not None
+        path = suite.resolve(m.recipe)
+        try:
+            raw = load_recipe(path, list(m.overrides))
+        except RecipeError as exc:
+            problems += [f"{where}: {line}" for line in exc.problems]
+            continue
+        method_cls = registry.get("method", raw.method).factory
+        phases = [p.name for p in method_cls.phases]
+        if not method_cls.trainable:
+            style = suite.resolve(m.style) if m.style else data.style
+            plans.append(MethodPlan(name, "optimise", raw, None, fingerprint(raw) + _file_hash(style),
+                                    raw.method, style=style))
+            continue
+        missing = [p for p in phases if p not in suite.spec.budget.steps]
+        if missing:
+            problems.append(f"{suite.path}: budget.steps: no length for phase(s) {', '.join(missing)} of "
+                            f"method '{name}' ({raw.method}: phases {', '.join(phases)})")
+            continue
+        try:
+            recipe = load_recipe(path, budget_overrides(suite, data, phases) + list(m.overrides))
+        except RecipeError as exc:
+            problems += [f"{where}: {line}" for line in exc.problems]
+            continue
+        steps = {p: int(recipe.data["train"]["phases"][p]["steps"]) for p in phases}
+        plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
+                                steps))
+    if problems:
+        raise SuiteError(problems)
+    return plans
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
+    from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+
+    try:
+        ckpt = read_checkpoint(path)
+    except CheckpointError as exc:
+        problems.append(f"{where}.run: {exc}")
+        return MethodPlan(name, "run", None, path, "", "")
+    method = (ckpt.recipe.get("method") or {}).get("type", "?")
+    phases = (ckpt.recipe.get("train") or {}).get("phases") or {}
+    steps = {k: v.get("steps") for k, v in phases.items() if isinstance(v, dict) and v.get("steps")}
+    return MethodPlan(name, "run", None, path, f"{ckpt.path.name}:{ckpt.step}:{_file_hash(ckpt.path)}", method,
+                      steps)
+
+
+# -- training ---------------------------------------------------------------------------------------
+def is_trained(plan: MethodPlan) -> bool:
+    """Whether ``plan``'s run finished training with exactly this recipe."""
+    if plan.kind != "train":
+        return True
+    assert plan.run_dir is not None
+    done = plan.run_dir / DONE_FILE
+    if not done.is_file():
+        return False
+    try:
+        return json.loads(done.read_text()).get("fingerprint") == plan.fingerprint
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
+    """Train ``plan`` unless its run is complete; resume an interrupted run of the same recipe.
+
+    A run left by a different recipe (the suite's budget or overrides changed) is deleted and retrained:
+    the work folder is the bench's own cache.
+
+    Returns:
+        True when training ran (fully or resumed), False when the run was already complete.
+    """
+    if is_trained(plan):
+        return False
+    from toonkit.train import train
+    from toonkit.train.checkpoint import list_checkpoints
+
+    assert plan.run_dir is not None and plan.recipe is not None
+    run_dir = plan.run_dir
+    stamp = run_dir / FINGERPRINT_FILE
+    if run_dir.exists() and (not stamp.is_file() or stamp.read_text().strip() != plan.fingerprint):
+        log.warning("%s: %s was trained with another recipe (the suite changed): retraining", plan.name, run_dir)
+        shutil.rmtree(run_dir)
+    resume = bool(run_dir.exists() and list_checkpoints(run_dir / "checkpoints"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(plan.fingerprint + "\n")
+    total = sum(plan.phase_steps.values())
+    log.info("%s: %s %s (%d steps: %s)", plan.name, "resuming" if resume else "training", plan.method_type, total,
+             ", ".join(f"{k} {v}" for k, v in plan.phase_steps.items()))
+    train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    found = list_checkpoints(run_dir / "checkpoints")
+    (run_dir / DONE_FILE).write_text(json.dumps({"fingerprint": plan.fingerprint,
+                                                 "checkpoint": found[-1].name if found else None}) + "\n")
+    return True
+
+
+# -- translation ------------------------------------------------------------------------------------
+@dataclass
+class Translator:
+    """A method ready to translate: the function the metrics call, and what to count for size/speed.
+
+    Attributes:
+        translate: photos :math:`(N, 3, H, W)` in [-1, 1] → cartoons of the same shape.
+        model: the network whose parameters are counted (``None`` for optimisation methods).
+        flops_fn: the callable whose FLOPs are counted per image (the generator with its input step).
+        params: parameters that run at inference.
+        source: what was loaded (for the report).
+    """
+
+    translate: Callable[[Tensor], Tensor]
+    model: Optional[nn.Module]
+    flops_fn: Optional[Callable[[Tensor], Tensor]]
+    params: int
+    source: str
+    optimisation: bool = False
+    holder: Any = None
+
+
+def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
+    """Load ``plan``'s trained generator (EMA weights when present) or build its optimisation method."""
+    from toonkit.metrics.perf import count_parameters
+    from toonkit.translate.api import Cartoonizer
+
+    if plan.kind == "optimise":
+        from toonkit.translate.nst import StyleTransfer
+
+        assert plan.recipe is not None and plan.style is not None
+        params = {k: v for k, v in plan.recipe.data["method"].items() if k != "type"}
+        feature = (plan.recipe.data.get("nets") or {}).get("feature") or {}
+        st = StyleTransfer(load_style(plan.style, style_size), None, size=style_size, device=device,
+                           vgg_weights=feature.get("weights", "imagenet"), **params)
+        return Translator(st.generate, None, None, count_parameters(st.method.net["feature"]),
+                          f"{st.source}, style {plan.style.name}", optimisation=True, holder=st)
+    assert plan.run_dir is not None
+    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False)
+
+    def flops_fn(x: Tensor) -> Tensor:
+        return toon.generator(toon.prepare_input(x))
+
+    return Translator(toon.generate, toon.generator, flops_fn, count_parameters(toon.generator), toon.source,
+                      holder=toon)
+
+
+def recipe_yaml(plan: MethodPlan) -> str:
+    """The plan's resolved recipe as YAML (for the work folder), or an empty string."""
+    return yaml.safe_dump(plan.recipe.data, sort_keys=False) if plan.recipe is not None else ""

@@ -1,0 +1,188 @@
+"""Pictures of a benchmark: the output grid (PIL) and matplotlib plots (bars per metric, training-loss
+curves, speed against quality)."""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from torch import Tensor
+
+LABEL_H = 22
+
+
+def _font(size: int = 14) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has one bitmap size
+        return ImageFont.load_default()
+
+
+def _tile(image: Tensor, side: int) -> Image.Image:
+    arr = ((image.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    tile = Image.fromarray(arr)
+    return tile if tile.size == (side, side) else tile.resize((side, side), Image.BICUBIC)
+
+
+def save_grid(path: Path, photos: Tensor, columns: Sequence[tuple[str, Tensor]], rows: Sequence[int],
+              min_side: int = 128) -> Path:
+    """Rows: the test photos ``rows``; columns: the input, then each ``(label, outputs)``; a label row on top.
+
+    Tiles smaller than ``min_side`` are enlarged (bicubic) so small evaluation sizes stay visible.
+    """
+    side = max(min_side, photos.shape[-1])
+    cols = [("input", photos), *columns]
+    grid = Image.new("RGB", (side * len(cols), LABEL_H + side * len(rows)), "white")
+    draw = ImageDraw.Draw(grid)
+    font = _font()
+    for c, (label, images) in enumerate(cols):
+        text = label if draw.textlength(label, font=font) <= side - 4 else label[: max(1, side // 9)] + "…"
+        draw.text((c * side + side // 2, LABEL_H // 2), text, fill="black", font=font, anchor="mm")
+        for r, index in enumerate(rows):
+            grid.paste(_tile(images[index], side), (c * side, LABEL_H + r * side))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grid.save(path)
+    return path
+
+
+def _plt():  # noqa: ANN202 - matplotlib.pyplot, imported headless on first use
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def safe_name(column: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", column).strip("_").lower()
+
+
+def bar_chart(path: Path, column: str, methods: list[str], values: list[float], higher_is_better: bool,
+              note: str = "", errors: Optional[list[float]] = None) -> Path:
+    """One bar per method; the best is drawn in a stronger colour."""
+    plt = _plt()
+    finite = [v for v in values if math.isfinite(v)]
+    best = (max if higher_is_better else min)(finite) if finite else None
+    colours = ["#d95f02" if best is not None and v == best else "#7570b3" for v in values]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(methods) + 1.5), 3.6), dpi=110)
+    heights = [v if math.isfinite(v) else 0.0 for v in values]
+    yerr = [e if e is not None and math.isfinite(e) else 0.0 for e in errors] if errors else None
+    bars = ax.bar(methods, heights, color=colours, yerr=yerr, capsize=3 if yerr else 0)
+    for bar, v in zip(bars, values):
+        ax.annotate("n/a" if not math.isfinite(v) else f"{v:.3g}", (bar.get_x() + bar.get_width() / 2,
+                    bar.get_height()), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_title(f"{column} ({'higher' if higher_is_better else 'lower'} is better){note}", fontsize=10)
+    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def read_losses(csv_path: Path) -> dict[str, dict[str, list[float]]]:
+    """``{column: {"step": [...], "value": [...]}}`` plus ``_phases: {name: first step}`` from losses.csv."""
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    skip = {"step", "phase", "phase_step", "time", "lr"}
+    out: dict[str, dict[str, list[float]]] = {}
+    phases: dict[str, float] = {}
+    for row in rows:
+        step = float(row["step"])
+        phases.setdefault(row["phase"], step)
+        for key, value in row.items():
+            if key in skip or value in ("", None):
+                continue
+            series = out.setdefault(key, {"step": [], "value": []})
+            series["step"].append(step)
+            series["value"].append(float(value))
+    out["_phases"] = {"step": list(phases.values()), "value": list(range(len(phases))),
+                      "names": list(phases)}  # type: ignore[dict-item]
+    return out
+
+
+def loss_curves(path: Path, runs: list[tuple[str, Path]]) -> Optional[Path]:
+    """One panel per trained method: every loss in its losses.csv against the global step (log scale
+    when all values are positive), with a line where each phase starts."""
+    runs = [(name, p) for name, p in runs if p.is_file()]
+    if not runs:
+        return None
+    plt = _plt()
+    n = len(runs)
+    cols = min(3, n)
+    nrows = math.ceil(n / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.3 * nrows), dpi=110, squeeze=False)
+    for ax, (name, csv_path) in zip(axes.flat, runs):
+        data = read_losses(csv_path)
+        phases = data.pop("_phases")
+        positive = True
+        for key, series in data.items():
+            values = np.asarray(series["value"])
+            positive &= bool((values > 0).all())
+            ax.plot(series["step"], values, label=key, linewidth=1)
+        for step, phase in zip(phases["step"], phases["names"]):  # type: ignore[arg-type]
+            ax.axvline(step, color="grey", linewidth=0.6, linestyle=":")
+            ax.annotate(phase, (step, 1), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
+                        va="top", ha="right", color="grey")
+        if positive and data:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="best")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle("training losses", fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_label: str,
+                     quality: list[tuple[str, list[float], bool]]) -> Optional[Path]:
+    """One panel per quality column: images/s (log x) against the score, each point named."""
+    usable = [(col, vals, hib) for col, vals, hib in quality if any(math.isfinite(v) for v in vals)]
+    if not usable or not any(math.isfinite(s) and s > 0 for s in speed):
+        return None
+    plt = _plt()
+    cols = min(3, len(usable))
+    nrows = math.ceil(len(usable) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.4 * cols, 3.5 * nrows), dpi=110, squeeze=False)
+    for ax, (col, values, hib) in zip(axes.flat, usable):
+        for name, s, v in zip(methods, speed, values):
+            if not (math.isfinite(s) and s > 0 and math.isfinite(v)):
+                continue
+            ax.scatter([s], [v], s=28)
+            ax.annotate(name, (s, v), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel(speed_label, fontsize=8)
+        ax.set_ylabel(f"{col} ({'↑' if hib else '↓'} better)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.margins(0.15)
+    for ax in list(axes.flat)[len(usable):]:
+        ax.axis("off")
+    fig.suptitle("speed against quality", fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def grid_rows(n: int, k: int) -> list[int]:
+    """Indices of the test photos shown in the grid: ``k`` spread over ``n``."""
+    from toonkit.bench.data import spread_indices
+
+    return spread_indices(n, k)
+
+
+__all__ = ["bar_chart", "grid_rows", "loss_curves", "read_losses", "safe_name", "save_grid", "speed_vs_quality"]

@@ -1,0 +1,371 @@
+"""Writing a benchmark's results: ``results.csv``, ``report.md``, ``grid.png`` and ``plots/``."""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import inspect
+import logging
+import math
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import torch
+
+from toonkit.bench import plots
+
+if TYPE_CHECKING:
+    from toonkit.bench.runner import BenchResult
+
+log = logging.getLogger("toonkit.bench")
+
+
+def speed_column(col: str) -> Optional[tuple[str, bool, int]]:
+    """(label, higher is better, sort key) of a size/speed column, or None for other columns."""
+    if col == "params_M":
+        return "parameters (M)", False, 0
+    if col == "gflops":
+        return "GFLOPs / image", False, 1
+    match = re.fullmatch(r"img_per_s_b(\d+)", col)
+    if match:
+        return f"images/s, batch {match.group(1)}", True, 10 + int(match.group(1))
+    match = re.fullmatch(r"peak_mem_mb_b(\d+)", col)
+    if match:
+        return f"peak memory, batch {match.group(1)} (MiB)", False, 1000
+    if col == "eval_img_per_s":
+        return "images/s during evaluation", True, 2000
+    return None
+
+
+def speed_columns(result: BenchResult) -> list[str]:
+    cols = {c for r in result.results for c in r.row if speed_column(c) is not None}
+    return sorted(cols, key=lambda c: speed_column(c)[2])  # type: ignore[index]
+
+
+# -- environment ------------------------------------------------------------------------------------
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def describe_device(device: torch.device) -> str:
+    """The machine in words: the GPU's name when one is used, and the CPU with its core count."""
+    cpu = f"{cpu_name()}, {os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads"
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); CPU: {cpu}"
+    if device.type == "mps":
+        return f"Apple GPU (MPS); CPU: {cpu}"
+    return f"CPU only: {cpu}"
+
+
+def git_commit(repo: Path) -> str:
+    """``git rev-parse --short HEAD`` of ``repo``, marked when tracked files have uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=20, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return head + (" with uncommitted changes" if dirty else "")
+
+
+# -- numbers ----------------------------------------------------------------------------------------
+def fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    a = abs(value)
+    if a >= 1000:
+        return f"{value:,.0f}"
+    if a >= 100:
+        return f"{value:.1f}"
+    if a >= 1:
+        return f"{value:.3g}" if a < 10 else f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
+    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    if not finite:
+        return None
+    return max(finite) if higher_is_better else min(finite)
+
+
+def _cell(value: float, best: Optional[float], std: Optional[float] = None) -> str:
+    text = fmt(value)
+    if std is not None and math.isfinite(std):
+        text += f" ± {fmt(std)}"
+    return f"**{text}**" if best is not None and value == best else text
+
+
+def metric_description(metric: object) -> str:
+    """The metric's docstring paragraph after its summary line, on one line."""
+    doc = inspect.getdoc(type(metric)) or ""
+    paragraphs = [p for p in doc.split("\n\n") if p.strip()]
+    if len(paragraphs) > 1 and not paragraphs[1].lstrip().startswith(("Args:", "Example:")):
+        return " ".join(paragraphs[1].split())
+    return " ".join(paragraphs[0].split()) if paragraphs else ""
+
+
+# -- the report -------------------------------------------------------------------------------------
+def score_columns(result: BenchResult) -> list[tuple[object, str, bool]]:
+    """(metric, column, higher is better) of every score column, spreads (``*_std``) excluded."""
+    out = []
+    for metric in result.metrics:
+        cols = [c for r in result.results for c in r.row if c in _metric_columns(metric)] or list(
+            _metric_columns(metric))
+        for col in dict.fromkeys(cols):
+            if not col.endswith("_std"):
+                out.append((metric, col, bool(getattr(metric, "higher_is_better", False))))
+    return out
+
+
+def _metric_columns(metric: object) -> tuple[str, ...]:
+    try:
+        return tuple(metric.columns())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a metric whose network could not load
+        return (getattr(metric, "name", "?"),)
+
+
+def write_csv(result: BenchResult, path: Path) -> list[str]:
+    """One row per method: ``method``, ``method_type``, then every column any method has."""
+    columns: list[str] = []
+    for _, col, _ in score_columns(result):
+        columns += [col] + ([f"{col}_std"] if any(f"{col}_std" in r.row for r in result.results) else [])
+    for r in result.results:
+        columns += [c for c in r.row if c not in columns]
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["method", "method_type", *columns])
+        for r in result.results:
+            writer.writerow([r.plan.name, r.plan.method_type, *[_csv_value(r.row.get(c)) for c in columns]])
+    return columns
+
+
+def _csv_value(value: Optional[float]) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:.6g}"
+
+
+def claim_lines(result: BenchResult) -> list[str]:
+    """Each suite claim in words, computed from the numbers whatever they say."""
+    by_name = {r.plan.name: r.row for r in result.results}
+    direction = {col: hib for _, col, hib in score_columns(result)}
+    labels = {col: getattr(metric, "name", col) for metric, col, _ in score_columns(result)}
+    lines: list[str] = []
+    for claim in result.suite.spec.claims:
+        a, b = by_name.get(claim.method, {}), by_name.get(claim.baseline, {})
+        wins: list[bool] = []
+        body: list[str] = []
+        for col in claim.columns:
+            va, vb = a.get(col, math.nan), b.get(col, math.nan)
+            what = f"{labels.get(col, col).replace('_', ' ')} (`{col}`)"
+            if col not in direction:
+                body.append(f"- {what}: no metric of this suite produces this column.")
+                continue
+            if not (math.isfinite(va) and math.isfinite(vb)):
+                body.append(f"- {what}: cannot be compared, a value is missing ({fmt(va)} vs {fmt(vb)}).")
+                continue
+            hib = direction[col]
+            better = va > vb if hib else va < vb
+            diff = abs(va - vb)
+            rel = f" ({100 * diff / abs(vb):.0f} % of {claim.baseline}'s value)" if vb != 0 else ""
+            if va == vb:
+                verdict = f"**{claim.method} ties {claim.baseline}**"
+            elif better:
+                verdict = f"**{claim.method} beats {claim.baseline}**"
+            else:
+                verdict = f"**{claim.method} does not beat {claim.baseline}**"
+            way = ("higher" if va > vb else "lower") if va != vb else "equal"
+            body.append(f"- {what}, {'higher' if hib else 'lower'} is better: {verdict}: {fmt(va)} vs "
+                        f"{fmt(vb)}, {fmt(diff)} {way}{rel}.")
+            wins.append(better)
+        if wins:
+            n = sum(wins)
+            summary = ("on every one of these measures" if n == len(wins) else
+                       "on none of these measures" if n == 0 else f"on {n} of these {len(wins)} measures")
+            lines.append(f"In this run, {claim.method} beats {claim.baseline} {summary}:")
+        lines += body + [""]
+    if lines:
+        lines.append(f"One training run per method (seed {result.suite.spec.budget.seed}) under the budget "
+                     f"above, scored on {len(result.stems)} test photos: a difference smaller than the "
+                     "spread between seeds or test sets is not established by one run.")
+    return lines
+
+
+def _budget_text(result: BenchResult) -> str:
+    b = result.suite.spec.budget
+    steps = ", ".join(f"{k} {v}" for k, v in b.steps.items())
+    return (f"{b.size}² crops (short side resized to {b.load_size or b.size}), batch {b.batch_size}, steps per "
+            f"phase: {steps}; amp {b.amp}, seed {b.seed}, same for every trained method")
+
+
+def write_report(result: BenchResult) -> Path:
+    """Write ``results.csv``, ``grid.png``, ``plots/*.png`` and ``report.md`` into ``result.out``."""
+    out = result.out
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result, out / "results.csv")
+    rows = plots.grid_rows(len(result.stems), result.suite.spec.eval.grid_rows)
+    plots.save_grid(out / "grid.png", result.photos, [(r.plan.name, r.outputs) for r in result.results], rows)
+    plot_paths = _plots(result, out / "plots")
+    text = _markdown(result, plot_paths)
+    (out / "report.md").write_text(text)
+    log.info("report written to %s", out / "report.md")
+    return out / "report.md"
+
+
+def _plots(result: BenchResult, folder: Path) -> list[Path]:
+    names = [r.plan.name for r in result.results]
+    made: list[Path] = []
+    for _, col, hib in score_columns(result):
+        values = [r.row.get(col, math.nan) for r in result.results]
+        std = [r.row.get(f"{col}_std", math.nan) for r in result.results]
+        errors = std if any(math.isfinite(s) for s in std) else None
+        made.append(plots.bar_chart(folder / f"metric_{plots.safe_name(col)}.png", col, names, values, hib,
+                                    errors=errors))
+    for col in speed_columns(result):
+        label, hib, _ = speed_column(col)  # type: ignore[misc]
+        values = [r.row.get(col, math.nan) for r in result.results]
+        if any(math.isfinite(v) for v in values):
+            made.append(plots.bar_chart(folder / f"speed_{plots.safe_name(col)}.png", label, names, values, hib))
+    runs = [(r.plan.name, _losses_csv(r.plan.run_dir)) for r in result.results if r.plan.kind != "optimise"]
+    curves = plots.loss_curves(folder / "training_losses.png", [(n, p) for n, p in runs if p is not None])
+    if curves:
+        made.append(curves)
+    # batch-1 throughput when every method has it, else the throughput seen during evaluation
+    speed_col = "img_per_s_b1" if all(math.isfinite(r.row.get("img_per_s_b1", math.nan))
+                                      for r in result.results) else "eval_img_per_s"
+    speed = [r.row.get(speed_col, math.nan) for r in result.results]
+    quality = [(col, [r.row.get(col, math.nan) for r in result.results], hib)
+               for _, col, hib in score_columns(result)]
+    sq = plots.speed_vs_quality(folder / "speed_vs_quality.png", names, speed, speed_column(speed_col)[0],  # type: ignore[index]
+                                quality)
+    if sq:
+        made.append(sq)
+    return made
+
+
+def _losses_csv(run_dir: Optional[Path]) -> Optional[Path]:
+    if run_dir is None:
+        return None
+    for folder in (run_dir, run_dir.parent, run_dir.parent.parent):
+        if (folder / "logs" / "losses.csv").is_file():
+            return folder / "logs" / "losses.csv"
+    return None
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
+    import toonkit
+
+    s = result.suite.spec
+    ev = s.eval
+    res = result.results
+    counts = result.data.counts
+    repo = Path(toonkit.__file__).resolve().parents[1]
+    lines = [f"# Benchmark `{s.name}`", ""]
+    if s.description:
+        lines += [" ".join(s.description.split()), ""]
+    trained_now = ", ".join(result.trained) if result.trained else "none (all runs were already complete)"
+    lines += _table(["", ""], [
+        ["device", describe_device(result.device)],
+        ["commit", f"`{git_commit(repo)}`"],
+        ["command", f"`{result.command}`" if result.command else "(called from Python)"],
+        ["date", _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")],
+        ["software", f"torch {torch.__version__}, toonkit {toonkit.__version__}, Python {platform.python_version()}"],
+        ["budget", _budget_text(result)],
+        ["evaluation", f"test photos and masks resized (short side) and centre-cropped to {ev.size}², outputs "
+                       f"made at {ev.size}², metrics computed there; size and speed at "
+                       + (f"{ev.speed.size}²" if ev.speed else "(not measured)")],
+        ["data", f"{counts['train_photos']} training photos with masks, {counts['train_cartoons']} training "
+                 f"cartoons; {counts['test_photos']} test photos with masks; {counts['references']} reference "
+                 f"cartoons (every {s.data.reference_every}th by file name, never trained on)"],
+        ["wall time", f"{result.wall_s / 60:.1f} min for this invocation (trained now: {trained_now})"],
+    ])
+    lines.append("")
+    claims = claim_lines(result)
+    if claims:
+        lines += ["## The paper's claim", ""] + claims + [""]
+    lines += ["## Methods", ""]
+    method_rows = []
+    for r in res:
+        steps = ", ".join(f"{k} {v}" for k, v in r.plan.phase_steps.items()) or "—"
+        method_rows.append([r.plan.name, r.plan.method_type, r.plan.kind, steps, r.source.replace("|", "/")])
+    lines += _table(["method", "type", "how", "training steps", "translated with"], method_rows) + [""]
+    lines += ["## Quality", "", "Best value per table in bold. Values are means over the test photos.", ""]
+    seen_metrics: set[int] = set()
+    for metric, col, hib in score_columns(result):
+        if id(metric) not in seen_metrics:
+            seen_metrics.add(id(metric))
+            name = getattr(metric, "name", col)
+            lines += [f"### {name}", "", metric_description(metric), ""]
+        values = [r.row.get(col, math.nan) for r in res]
+        best = best_of(values, hib)
+        has_std = any(f"{col}_std" in r.row for r in res)
+        cells = [[r.plan.name, _cell(v, best, r.row.get(f"{col}_std") if has_std else None)]
+                 for r, v in zip(res, values)]
+        head = f"{col} ({'higher' if hib else 'lower'} is better{', ± std over KID subsets' if has_std else ''})"
+        lines += _table(["method", head], cells) + [""]
+    lines += _speed_section(result)
+    lines += ["## Outputs", "", f"Rows: {len(plots.grid_rows(len(result.stems), ev.grid_rows))} of the test "
+              f"photos; columns: the input, then each method ({ev.size}² outputs"
+              + (", enlarged for viewing" if ev.size < 128 else "") + ").", "", "![outputs](grid.png)", ""]
+    lines += ["## Plots", ""]
+    for p in plot_paths:
+        rel = p.relative_to(result.out).as_posix()
+        lines.append(f"- [{p.stem}]({rel})")
+    lines += ["", "![speed against quality](plots/speed_vs_quality.png)" if any(
+        p.name == "speed_vs_quality.png" for p in plot_paths) else "", ""]
+    notes = [f"- {r.plan.name}: {n}" for r in res for n in r.notes]
+    if notes:
+        lines += ["## Notes", ""] + notes + [""]
+    lines += ["## Reproduce", "", "```", result.command or f"toonkit bench {result.suite.path.name}", "```", "",
+              "Training runs, linked data and cached per-method results are kept in `work/` beside this "
+              "report (not committed); rerunning the command reuses them.", ""]
+    return "\n".join(lines)
+
+
+def _speed_section(result: BenchResult) -> list[str]:
+    res = result.results
+    lines = ["## Size and speed", ""]
+    sp = result.suite.spec.eval.speed
+    if sp is not None:
+        lines += [f"Parameters and FLOPs of what runs at inference (the generator with its input step; for "
+                  f"optimisation methods the fixed feature network, FLOPs of the whole per-image optimisation). "
+                  f"Throughput on random {sp.size}² inputs after {sp.warmup} warm-up call(s), mean of "
+                  f"{sp.repeats} timed calls (optimisation methods: one call, at batch "
+                  f"{', '.join(map(str, sp.optimisation_batch_sizes)) or '—'}). Peak memory: what one "
+                  f"call at the largest batch adds to the process (CPU: resident-set high-water mark above the baseline; "
+                  f"CUDA: max allocated). 'During evaluation' is the throughput seen while making the test "
+                  f"outputs and the leakage composites at the evaluation size.", ""]
+    cols = speed_columns(result)
+    if cols:
+        info = {c: speed_column(c) for c in cols}
+        header = ["method"] + [info[c][0] for c in cols]  # type: ignore[index]
+        bests = {c: best_of([r.row.get(c, math.nan) for r in res], info[c][1]) for c in cols}  # type: ignore[index]
+        lines += _table(header, [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in cols]
+                                 for r in res]) + [""]
+    train_cols = sorted({c for r in res for c in r.row if c.startswith("train_s_per_step_")},
+                        key=lambda c: ["init", "masker", "adversarial"].index(c[17:])
+                        if c[17:] in ("init", "masker", "adversarial") else 9)
+    if train_cols:
+        lines += [f"Training seconds per step (batch {result.suite.spec.budget.batch_size}, "
+                  f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase:", ""]
+        bests = {c: best_of([r.row.get(c, math.nan) for r in res], False) for c in train_cols}
+        lines += _table(["method"] + [c[17:] for c in train_cols],
+                        [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in train_cols]
+                         for r in res if r.plan.kind != "optimise"]) + [""]
+    return lines

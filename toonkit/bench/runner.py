@@ -1,0 +1,187 @@
+"""``toonkit bench``: train what is missing, translate the test set with every method, score, report.
+
+Everything the bench makes besides the report lives in ``<out>/work/`` (linked data, training runs,
+per-method results and outputs), so an interrupted bench picks up where it stopped: finished training
+runs are kept (an unfinished one resumes from its newest checkpoint) and methods whose results are
+cached for the same run, test set and metrics are not evaluated again.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import torch
+from torch import Tensor
+
+import toonkit
+from toonkit.bench.data import SuiteData, load_references, load_test_set, materialise
+from toonkit.bench.methods import MethodPlan, ensure_trained, load_translator, plan_methods
+from toonkit.bench.suite import Suite, load_suite
+from toonkit.metrics import Metric
+
+log = logging.getLogger("toonkit.bench")
+
+RESULT_VERSION = "bench-result-v1"  # bump when cached results would no longer match what is computed
+
+
+@dataclass
+class MethodResult:
+    """One method's row, outputs and notes."""
+
+    plan: MethodPlan
+    row: dict[str, float]
+    outputs: Tensor
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+    cached: bool = False
+
+
+@dataclass
+class BenchResult:
+    """Everything the report is written from."""
+
+    suite: Suite
+    out: Path
+    data: SuiteData
+    stems: list[str]
+    photos: Tensor
+    masks: Tensor
+    metrics: list[Metric]
+    results: list[MethodResult]
+    device: torch.device
+    command: str
+    wall_s: float
+    trained: list[str]
+
+
+@contextlib.contextmanager
+def weights_env(suite: Suite) -> Iterator[None]:
+    """``TOONKIT_WEIGHTS_DIR`` from the suite's ``weights_dir`` while the bench runs, unless already set.
+
+    A ``weights_dir`` that does not exist is skipped with a warning (pretrained networks then come from
+    torchvision's cache, and metrics that cannot get their weights are reported as not computed), so a
+    suite that points at optional local weights still runs elsewhere.
+    """
+    key = "TOONKIT_WEIGHTS_DIR"
+    given = suite.spec.weights_dir
+    if given is None or os.environ.get(key, "").strip():
+        yield
+        return
+    path = suite.resolve(given)
+    if not path.is_dir():
+        log.warning("weights_dir %s does not exist: using TOONKIT_WEIGHTS_DIR / torchvision's cache", given)
+        yield
+        return
+    os.environ[key] = str(path)
+    try:
+        yield
+    finally:
+        os.environ.pop(key, None)
+
+
+def default_out(suite: Suite) -> Path:
+    """``results/<suite name>`` beside the suite file (``benchmarks/results/<name>`` for the shipped ones)."""
+    return suite.path.parent / "results" / suite.name
+
+
+def _result_key(plan: MethodPlan, suite: Suite, metrics: list[dict[str, Any]], stems: list[str],
+                references: Tensor, device: torch.device) -> str:
+    from toonkit.bench.methods import DONE_FILE
+
+    trained = ""
+    if plan.kind == "train":
+        assert plan.run_dir is not None
+        trained = (plan.run_dir / DONE_FILE).read_text()
+    parts = {"version": RESULT_VERSION, "fingerprint": plan.fingerprint, "trained": trained,
+             "eval": suite.spec.eval.model_dump(mode="json"), "metrics": metrics, "test": stems,
+             "references": [references.shape[0], float(references.double().sum())], "device": str(device)}
+    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _load_cached(path: Path, key: str) -> Optional[dict[str, Any]]:
+    if not path.is_file() or not path.with_suffix(".pt").is_file():
+        return None
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return cached if cached.get("key") == key else None
+
+
+def _to_json(row: dict[str, float]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def _from_json(row: dict[str, Any]) -> dict[str, float]:
+    return {k: (math.nan if v is None else v) for k, v in row.items()}
+
+
+def run_suite(suite_path: str | Path, out: str | Path | None = None, command: str = "",
+              device: str | None = None, quiet: bool = True) -> BenchResult:
+    """Run a suite end to end and write its report; see :mod:`toonkit.bench`.
+
+    Args:
+        suite_path: the suite YAML.
+        out: output folder (default :func:`default_out`).
+        command: the command line, quoted in the report.
+        device: overrides the suite's ``budget.device`` for training and evaluation.
+        quiet: no progress bars while training (periodic log lines instead).
+
+    Returns:
+        the :class:`BenchResult` the report was written from.
+    """
+    from toonkit.bench.measure import evaluate
+    from toonkit.bench.report import write_report
+    from toonkit.train.runtime import pick_device
+
+    start = time.perf_counter()
+    suite = load_suite(suite_path)
+    if device is not None:
+        suite.spec.budget.device = device
+    out_dir = Path(out) if out is not None else default_out(suite)
+    work = out_dir / "work"
+    with weights_env(suite):
+        data = materialise(suite, work)
+        plans = plan_methods(suite, data, work)
+        dev = pick_device(suite.spec.budget.device)
+        trained = [p.name for p in plans if ensure_trained(p, quiet=quiet)]
+        ev = suite.spec.eval
+        stems, photos, masks = load_test_set(data, ev.size)
+        references = load_references(data, ev.size)
+        log.info("test set: %d photos; references: %d cartoons; evaluating at %d² on %s", len(stems),
+                 references.shape[0], ev.size, dev)
+        metrics = [toonkit.build("metric", b["type"], **{k: v for k, v in b.items() if k != "type"})
+                   for b in suite.metrics]
+        results: list[MethodResult] = []
+        for plan in plans:
+            cache = work / "results" / f"{plan.name}.json"
+            key = _result_key(plan, suite, suite.metrics, stems, references, dev)
+            cached = _load_cached(cache, key)
+            if cached is not None:
+                log.info("%s: results cached (same run, test set and metrics)", plan.name)
+                outputs = torch.load(cache.with_suffix(".pt"), weights_only=True).float() / 127.5 - 1
+                results.append(MethodResult(plan, _from_json(cached["row"]), outputs, cached["notes"],
+                                            cached["source"], cached=True))
+                continue
+            log.info("%s: evaluating", plan.name)
+            tr = load_translator(plan, dev, ev.size)
+            row, outputs, notes = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
+                                           ev.speed)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(((outputs + 1) * 127.5).round().clamp(0, 255).to(torch.uint8), cache.with_suffix(".pt"))
+            cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source},
+                                        indent=1))
+            results.append(MethodResult(plan, row, outputs, notes, tr.source))
+            del tr
+    result = BenchResult(suite, out_dir, data, stems, photos, masks, metrics, results, dev, command,
+                         time.perf_counter() - start, trained)
+    write_report(result)
+    return result
