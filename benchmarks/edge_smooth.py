@@ -14,7 +14,7 @@ Speed: 8×256² batches, wall time of our implementation, OpenCV (a loop over th
 available.
 
 Usage:
-    python benchmarks/edge_smooth.py [--data DIR] [--reps N] [--out benchmarks/edge_smooth.md]
+    python benchmarks/edge_smooth.py [--data DIR] [--reps N] [--out benchmarks/edge_smooth.md] [--append]
 
 Needs opencv-python(-headless) (a dev dependency) and the hand-painted set (default:
 ``<repo>/../shared/data/handpainted``).
@@ -28,8 +28,8 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from toonkit.augment.edge_smooth import canny, edge_smooth, rgb_to_gray_u8, to_u8  # noqa: E402
+from toonkit.augment.edge_smooth import canny, edge_smooth, rgb_to_gray_u8, to_u8
 
 SIZE = 256
 
@@ -87,10 +87,10 @@ def fidelity(names: list[str], rgb: np.ndarray) -> dict[str, object]:
         changed_ours = (np.abs(ours - rgb) > 0.5).any(-1)
         union = (changed_ref | changed_ours).sum((1, 2))
         iou = np.where(union > 0, (changed_ref & changed_ours).sum((1, 2)) / np.maximum(union, 1), 1.0)
-        res[tag] = dict(mad_mean=float(mad.mean()), mad_worst=float(mad.max()),
-                        mad_worst_name=names[int(mad.argmax())], iou_mean=float(iou.mean()),
-                        iou_worst=float(iou.min()), iou_worst_name=names[int(iou.argmin())],
-                        changed_frac=float(changed_ref.mean()))
+        res[tag] = {"mad_mean": float(mad.mean()), "mad_worst": float(mad.max()),
+                        "mad_worst_name": names[int(mad.argmax())], "iou_mean": float(iou.mean()),
+                        "iou_worst": float(iou.min()), "iou_worst_name": names[int(iou.argmin())],
+                        "changed_frac": float(changed_ref.mean())}
         if not literal:
             ref_edges = np.stack([r[1] for r in refs])
             diff = (ref_edges != our_edges).sum((1, 2))
@@ -100,20 +100,23 @@ def fidelity(names: list[str], rgb: np.ndarray) -> dict[str, object]:
     return res
 
 
-def timeit(fn: Callable[[], object], reps: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
+def timeit(fn: Callable[[], object], reps: int, sync: Callable[[], None] = lambda: None
+           ) -> tuple[float, float, float]:
+    """(min wall, median wall, min process CPU time) in ms; CPU time is robust to a busy machine."""
     fn()
     sync()
-    ts = []
+    walls, cpus = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         sync()
-        ts.append(time.perf_counter() - t0)
-    ts.sort()
-    return ts[0] * 1e3, ts[len(ts) // 2] * 1e3
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    walls.sort()
+    return walls[0] * 1e3, walls[len(walls) // 2] * 1e3, min(cpus) * 1e3
 
 
-def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, float]]:
+def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, float, float]]:
     import cv2
     import kornia
 
@@ -141,9 +144,8 @@ def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, floa
         rows.append(("toonkit canny", "cpu", threads, *timeit(lambda: canny(gray), reps)))
         rows.append(("OpenCV full recipe (loop of 8)", "cpu", threads, *timeit(cv_full, reps)))
         rows.append(("OpenCV Canny (loop of 8)", "cpu", threads, *timeit(cv_canny, reps)))
-        kg = gray / 255.0
         rows.append(("kornia.filters.canny (hysteresis)", "cpu", threads,
-                     *timeit(lambda: kornia.filters.canny(kg, 100 / 255, 200 / 255), max(3, reps // 10))))
+                     *timeit(lambda: kornia.filters.canny(gray / 255.0, 100 / 255, 200 / 255), max(3, reps // 10))))
     if torch.cuda.is_available():
         xc, gc = x.cuda(), gray.cuda()
         sync = torch.cuda.synchronize
@@ -170,7 +172,7 @@ def git_commit() -> str:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                              text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
-                               text=True).stdout.strip()
+                               text=True, check=False).stdout.strip()
         return out + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "uncommitted"
@@ -187,41 +189,52 @@ def report(fid: dict, rows: list, command: str, load: str) -> str:
         f"- command: `{command}`",
         f"- commit: {git_commit()}",
         f"- CPU: {cpu_model()} ({os.cpu_count()} logical cores); load average at start: {load}",
-        f"- torch {torch.__version__}, kornia {kornia.__version__}, OpenCV {cv2.__version__}, "
-        f"Python {platform.python_version()}",
+        (f"- torch {torch.__version__}, kornia {kornia.__version__}, OpenCV {cv2.__version__}, "
+        f"Python {platform.python_version()}"),
         f"- CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'not available'}",
         "",
         f"## Fidelity on {fid['n']} hand-painted images at {SIZE}² (gray levels 0–255)",
         "",
         "| reference | mean abs diff (mean / worst image) | IoU of changed pixels (mean / worst image) |",
         "|---|---|---|",
-        f"| OpenCV recipe (GaussianBlur rounds) | {o['mad_mean']:.3f} / {o['mad_worst']:.3f} "
-        f"({o['mad_worst_name']}) | {o['iou_mean']:.5f} / {o['iou_worst']:.5f} ({o['iou_worst_name']}) |",
-        f"| taki0112 literal (float sum truncated) | {lit['mad_mean']:.3f} / {lit['mad_worst']:.3f} "
+        (f"| OpenCV recipe (GaussianBlur rounds) | {o['mad_mean']:.3f} / {o['mad_worst']:.3f} "
+        f"({o['mad_worst_name']}) | {o['iou_mean']:.5f} / {o['iou_worst']:.5f} ({o['iou_worst_name']}) |"),
+        (f"| taki0112 literal (float sum truncated) | {lit['mad_mean']:.3f} / {lit['mad_worst']:.3f} "
         f"({lit['mad_worst_name']}) | {lit['iou_mean']:.5f} / {lit['iou_worst']:.5f} "
-        f"({lit['iou_worst_name']}) |",
+        f"({lit['iou_worst_name']}) |"),
         "",
-        f"Canny edge maps identical to `cv2.Canny` on {fid['edges_identical']} of {fid['n']} images "
+        (f"Canny edge maps identical to `cv2.Canny` on {fid['edges_identical']} of {fid['n']} images "
         f"({fid['edge_pixels_differing']} of {fid['edge_pixels']} edge pixels differ). "
         f"The reference changes {o['changed_frac'] * 100:.1f}% of the pixels. Our output stays float (no "
         "rounding to uint8), so differences are the reference's rounding (≤ 0.5) or truncation (< 1); a "
-        "pixel whose blur differs from it by less than half a level counts as unchanged, hence IoU < 1.",
+        "pixel whose blur differs from it by less than half a level counts as unchanged, hence IoU < 1."),
         "",
         "## Speed, 8×256² RGB batch (wall time, ms)",
         "",
-        "| implementation | device | threads | min | median |",
-        "|---|---|---|---|---|",
+        "| implementation | device | threads | wall min | wall median | CPU time min |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, dev, thr, tmin, tmed in rows:
-        lines.append(f"| {name} | {dev} | {thr if dev == 'cpu' else '-'} | {tmin:.2f} | {tmed:.2f} |")
+    for name, dev, thr, tmin, tmed, cpu in rows:
+        lines.append(f"| {name} | {dev} | {thr if dev == 'cpu' else '-'} | {tmin:.2f} | {tmed:.2f} | "
+                     f"{cpu:.2f} |")
     lines += [
         "",
-        "The machine may be shared: min is the best estimate of the cost, median shows the noise. "
+        ("The machine may be shared: wall min is the best estimate of the latency, median shows the "
+        "noise, and CPU time (all threads of this process; host-side only for CUDA) is the cost that "
+        "other processes cannot inflate much. "
         "OpenCV times are the per-image functions looped over the batch; kornia's canny blurs first "
-        "and uses the L2 magnitude, so its edges differ as well as its speed.",
+        "and uses the L2 magnitude, so its edges differ as well as its speed."),
         "",
     ]
     return "\n".join(lines)
+
+
+def _shown(arg: str) -> str:
+    """An argument as the report shows it: paths relative to the repository, never machine paths."""
+    if not os.path.isabs(arg):
+        return arg
+    path = Path(arg)
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else f"<{path.name}>"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "handpainted")
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "edge_smooth.md")
+    ap.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
     args = ap.parse_args(argv)
     try:
         import cv2  # noqa: F401
@@ -242,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     names, rgb = load_set(args.data)
     fid = fidelity(names, rgb)
     rows = timings(rgb, args.reps)
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__, REPO), *sys.argv[1:]])
+    command = "python " + " ".join(shlex.quote(_shown(a)) for a in [__file__, *sys.argv[1:]])
     text = report(fid, rows, command, load)
     print(text)
+    if args.append and args.out.exists():
+        text = args.out.read_text().rstrip("\n") + "\n\n" + text
     args.out.write_text(text)
     return 0
 

@@ -20,8 +20,8 @@ def _image_with_mask(n: int = 6, h: int = 48, w: int = 64) -> tuple[torch.Tensor
     return x, mask
 
 
-@pytest.mark.parametrize("kwargs", [dict(size=32), dict(size=32, load_size=40), dict(size=24, hflip=1.0),
-                                    dict(size=32, random_crop=False, hflip=0.0)])
+@pytest.mark.parametrize("kwargs", [{"size": 32}, {"size": 32, "load_size": 40}, {"size": 24, "hflip": 1.0},
+                                    {"size": 32, "random_crop": False, "hflip": 0.0}])
 def test_image_and_mask_get_identical_geometry(kwargs: dict) -> None:
     torch.manual_seed(1)
     x, mask = _image_with_mask()
@@ -35,7 +35,7 @@ def test_image_and_mask_get_identical_geometry(kwargs: dict) -> None:
 
 def test_crops_differ_between_images_and_calls() -> None:
     torch.manual_seed(0)
-    x, mask = _image_with_mask()
+    x, _mask = _image_with_mask()
     x = x[:1].expand(8, -1, -1, -1)
     aug = Geometric(size=24, load_size=48)
     out = aug(x)
@@ -61,7 +61,7 @@ def test_color_jitter_keeps_mask_and_range() -> None:
 
 
 def test_differentiable() -> None:
-    x, mask = _image_with_mask(n=2)
+    x, _mask = _image_with_mask(n=2)
     x.requires_grad_(True)
     out = Geometric(size=32)(x)
     out2 = ColorJitter()(out)
@@ -92,3 +92,15 @@ def test_registered_and_buildable_without_arguments() -> None:
     assert reg.build("augmenter", "outline").__class__ is Outline
     assert reg.build("augmenter", "geometric", size=32)(x).shape == (2, 3, 32, 32)
     assert reg.build("augmenter", "color_jitter")(x).shape == x.shape
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_inputs_stay_on_cuda() -> None:
+    x, mask = _image_with_mask(n=2)
+    x, mask = x.cuda(), mask.cuda()
+    out, out_mask = Geometric(size=32)(x, mask)
+    assert out.is_cuda and out_mask.is_cuda
+    assert (out[:, :1] - (out_mask * 2 - 1)).abs().max() < 0.02
+    assert ColorJitter()(x).is_cuda and Outline()(x).is_cuda and EdgeSmooth()(x).is_cuda
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        assert Outline()(x).shape == x.shape and EdgeSmooth()(x).shape == x.shape

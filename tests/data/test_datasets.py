@@ -84,7 +84,7 @@ def test_bad_files_are_skipped_with_one_warning_each(photo_dir: Path, caplog: py
         ds = PhotoDataset(folder, size=32)
     assert len(ds) == 4
     assert sorted(p.name for p, _ in ds.skipped) == ["empty.png", "notes.JPG", "truncated.jpg"]
-    reasons = dict((p.name, r) for p, r in ds.skipped)
+    reasons = {p.name: r for p, r in ds.skipped}
     assert "empty" in reasons["empty.png"] and "truncated" in reasons["truncated.jpg"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 3

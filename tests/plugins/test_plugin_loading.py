@@ -63,6 +63,17 @@ def test_disable_plugins_removes_their_components(site: Path, monkeypatch: pytes
     assert ("generator", "cartoongan") in registry
 
 
+def test_uninstalling_a_plugin_removes_its_components(site: Path) -> None:
+    import shutil
+
+    registry, _ = load_plugins()
+    assert ("generator", "tinygen") in registry
+    shutil.rmtree(site / "toonkit_goodplug-0.3.0.dist-info")  # what `pip uninstall` removes
+    registry, infos = load_plugins()
+    assert "goodplug" not in infos_by_name(infos)
+    assert ("generator", "tinygen") not in registry and ("loss", "meanabs") not in registry
+
+
 def test_strict_plugins_turns_a_broken_plugin_into_an_error(site: Path, monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
     monkeypatch.setenv("TOONKIT_STRICT_PLUGINS", "1")

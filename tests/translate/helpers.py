@@ -18,16 +18,17 @@ MASKER = {"type": "unet", "depth": 2, "base_channels": 4}
 
 
 def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True, ema: bool = False,
-                    size: int = 32, seed: int = 0) -> Path:
+                    size: int = 32, seed: int = 0, generator: dict[str, Any] | None = None) -> Path:
     """A run directory holding one checkpoint of ``method`` with tiny random networks."""
     torch.manual_seed(seed)
-    nets: dict[str, Any] = {"generator": dict(GEN)}
+    gen = dict(generator or GEN)
+    nets: dict[str, Any] = {"generator": gen}
     if masker:
         nets["masker"] = dict(MASKER)
     recipe = recipe_from_dict({"name": "tiny", "method": {"type": method}, "data": {"size": size},
                                "nets": nets})
     built = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
-             for slot, kind, block in [("generator", "generator", GEN)] + ([("masker", "masker", MASKER)]
+             for slot, kind, block in [("generator", "generator", gen)] + ([("masker", "masker", MASKER)]
                                                                           if masker else [])}
     if masker:  # a few steps of learning "the person is where red is high": masks that vary in space
         net = built["masker"].train()
@@ -41,8 +42,8 @@ def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True,
         net.eval()
     ema_nets = None
     if ema:
-        ema_nets = {"generator": toonkit.build("generator", GEN["type"],
-                                               **{k: v for k, v in GEN.items() if k != "type"})}
+        ema_nets = {"generator": toonkit.build("generator", gen["type"],
+                                               **{k: v for k, v in gen.items() if k != "type"})}
     save_checkpoint(root / "checkpoints", 7, "adversarial", built, {}, recipe.to_yaml(), ema=ema_nets)
     return root
 

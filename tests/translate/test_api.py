@@ -179,3 +179,18 @@ def test_a_pretrained_plugin_masker_by_name(run_no_masker: Path, weights_dir: Pa
 def test_a_trainable_masker_is_not_built_by_name(run_no_masker: Path) -> None:
     with pytest.raises(TranslateError, match="random weights"):
         toonkit.load(run_no_masker, device="cpu", masker="unet")
+
+
+def test_pix2pix_runs_translate_the_photo_outline(tmp_path: Path) -> None:
+    """The method's prepare_input (pix2pix: the outline) runs before the generator, at any size."""
+    from toonkit.augment.outline import outline
+
+    gen = {"type": "unet", "base_channels": 4, "num_downs": 3, "dropout": False}
+    run = make_checkpoint(tmp_path, method="pix2pix", masker=False, generator=gen)
+    toon = toonkit.load(run, device="cpu")
+    assert toon.generator.size_multiple == 8
+    x = torch.rand(2, 3, 32, 40) * 2 - 1
+    with torch.no_grad():
+        expected = toon.generator(outline(x))
+    assert torch.allclose(toon.translate(x), expected, atol=1e-6)
+    assert toon.translate(torch.zeros(3, 45, 61), size="original").shape == (3, 45, 61)

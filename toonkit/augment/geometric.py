@@ -8,15 +8,13 @@ differently (nearest, or no antialiasing) and misalign soft edges. Intensity cha
 """
 from __future__ import annotations
 
-from typing import Optional, Union
-
 import kornia.augmentation as K
 from torch import Tensor, nn
 
 __all__ = ["ColorJitter", "Geometric"]
 
 
-def _check_input(x: Tensor, mask: Optional[Tensor]) -> None:
+def _check_input(x: Tensor, mask: Tensor | None) -> None:
     if x.ndim != 4:
         raise ValueError(f"expected an N×C×H×W batch, got shape {tuple(x.shape)}")
     if mask is not None and (mask.ndim != 4 or mask.shape[0] != x.shape[0]
@@ -33,7 +31,7 @@ class _Paired(nn.Module):
         self.image_only = K.AugmentationSequential(*augs, data_keys=["input"])
         self.paired = K.AugmentationSequential(*augs, data_keys=["input", mask_key])
 
-    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         _check_input(x, mask)
         if mask is None:
             return self.image_only(x)
@@ -65,7 +63,7 @@ class Geometric(_Paired):
     def __init__(
         self,
         size: int = 256,
-        load_size: Optional[int] = None,
+        load_size: int | None = None,
         hflip: float = 0.5,
         random_crop: bool = True,
     ) -> None:
@@ -114,9 +112,9 @@ class ColorJitter(_Paired):
     ) -> None:
         # the "mask" data key: kornia leaves masks alone under intensity augmentations
         super().__init__(K.ColorJitter(brightness, contrast, saturation, hue, p=p), mask_key="mask")
-        self.params = dict(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue, p=p)
+        self.params = {"brightness": brightness, "contrast": contrast, "saturation": saturation, "hue": hue, "p": p}
 
-    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         # kornia's colour ops expect [0, 1]; map there and back.
         out = super().forward((x + 1) * 0.5, mask)
         if isinstance(out, tuple):

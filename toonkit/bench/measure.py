@@ -171,9 +171,12 @@ def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
 
     if run_dir is None:
         return {}
-    path = run_dir / "logs" / "losses.csv" if run_dir.is_dir() else run_dir.parent.parent / "logs" / "losses.csv"
-    if not path.is_file():
+    # a run directory, its checkpoints/ folder, or one checkpoint file
+    found = [f / "logs" / "losses.csv" for f in (run_dir, run_dir.parent, run_dir.parent.parent)
+             if (f / "logs" / "losses.csv").is_file()]
+    if not found:
         return {}
+    path = found[0]
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     rates: dict[str, list[float]] = {}
@@ -186,10 +189,21 @@ def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
     return {f"train_s_per_step_{phase}": statistics.median(v) for phase, v in rates.items()}
 
 
+def training_stats(plan: MethodPlan) -> dict[str, float]:
+    """Seconds/step per phase from the run's loss log and ``train_min``, their sum over the phase lengths."""
+    if plan.kind == "optimise":
+        return {}
+    out = training_speed(plan.run_dir)
+    per_phase = [out.get(f"train_s_per_step_{p}") for p in plan.phase_steps]
+    if plan.phase_steps and all(v is not None for v in per_phase):
+        out["train_min"] = sum(v * n for v, n in zip(per_phase, plan.phase_steps.values())) / 60  # type: ignore[operator]
+    return out
+
+
 def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Tensor, masks: Tensor,
              references: Tensor, device: torch.device, batch_size: int, speed: Optional[SpeedSpec]
              ) -> tuple[dict[str, float], Tensor, list[str]]:
-    """Translate the test set, score it, and measure size and speed.
+    """Translate the test set, score it, and measure size and speed (``eval_min``: the time all took).
 
     Returns:
         (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes)
@@ -208,5 +222,5 @@ def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Te
         except Exception as exc:  # noqa: BLE001 - speed is one part of the report, not all of it
             log.error("%s: size/speed failed:\n%s", plan.name, traceback.format_exc())
             notes.append(f"size/speed: failed, {_first_line(exc)}")
-    row.update(training_speed(plan.run_dir if plan.kind != "optimise" else None))
+    row["eval_min"] = (time.perf_counter() - start) / 60
     return row, outputs, notes

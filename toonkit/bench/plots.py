@@ -129,8 +129,8 @@ def loss_curves(path: Path, runs: list[tuple[str, Path]]) -> Optional[Path]:
             ax.plot(series["step"], values, label=key, linewidth=1)
         for step, phase in zip(phases["step"], phases["names"]):  # type: ignore[arg-type]
             ax.axvline(step, color="grey", linewidth=0.6, linestyle=":")
-            ax.annotate(phase, (step, 1), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
-                        va="top", ha="right", color="grey")
+            ax.annotate(phase, (step, 1), xycoords=("data", "axes fraction"), xytext=(2, -3),
+                        textcoords="offset points", fontsize=7, rotation=90, va="top", ha="left", color="grey")
         if positive and data:
             ax.set_yscale("log")
         ax.set_title(name, fontsize=10)

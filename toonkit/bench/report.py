@@ -32,16 +32,33 @@ def speed_column(col: str) -> Optional[tuple[str, bool, int]]:
     match = re.fullmatch(r"img_per_s_b(\d+)", col)
     if match:
         return f"images/s, batch {match.group(1)}", True, 10 + int(match.group(1))
-    match = re.fullmatch(r"peak_mem_mb_b(\d+)", col)
-    if match:
-        return f"peak memory, batch {match.group(1)} (MiB)", False, 1000
+    if col == PEAK:
+        return "peak memory (MiB)", False, 1000
     if col == "eval_img_per_s":
         return "images/s during evaluation", True, 2000
     return None
 
 
+PEAK = "peak_mem_mb"
+
+
+def peak_memory(row: dict[str, float]) -> tuple[float, Optional[int]]:
+    """The peak memory a method's row holds (``peak_mem_mb_b<B>``, measured at its largest timed batch B)."""
+    for col, value in row.items():
+        match = re.fullmatch(r"peak_mem_mb_b(\d+)", col)
+        if match:
+            return value, int(match.group(1))
+    return math.nan, None
+
+
+def speed_value(row: dict[str, float], col: str) -> float:
+    return peak_memory(row)[0] if col == PEAK else row.get(col, math.nan)
+
+
 def speed_columns(result: BenchResult) -> list[str]:
     cols = {c for r in result.results for c in r.row if speed_column(c) is not None}
+    if any(peak_memory(r.row)[1] is not None for r in result.results):
+        cols.add(PEAK)
     return sorted(cols, key=lambda c: speed_column(c)[2])  # type: ignore[index]
 
 
@@ -83,13 +100,25 @@ def fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     a = abs(value)
+    if a < 1e-9:
+        return "0"
     if a >= 1000:
         return f"{value:,.0f}"
     if a >= 100:
         return f"{value:.1f}"
     if a >= 1:
-        return f"{value:.3g}" if a < 10 else f"{value:.2f}"
+        return f"{value:.2f}"
     return f"{value:.3g}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _percent(part: float, whole: float) -> str:
+    value = 100 * part / abs(whole)
+    return f"{value:.2g} %" if value < 10 else f"{value:.0f} %"
 
 
 def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
@@ -107,12 +136,15 @@ def _cell(value: float, best: Optional[float], std: Optional[float] = None) -> s
 
 
 def metric_description(metric: object) -> str:
-    """The metric's docstring paragraph after its summary line, on one line."""
+    """The metric's docstring paragraph after its summary line, on one line, as Markdown."""
     doc = inspect.getdoc(type(metric)) or ""
     paragraphs = [p for p in doc.split("\n\n") if p.strip()]
     if len(paragraphs) > 1 and not paragraphs[1].lstrip().startswith(("Args:", "Example:")):
-        return " ".join(paragraphs[1].split())
-    return " ".join(paragraphs[0].split()) if paragraphs else ""
+        text = " ".join(paragraphs[1].split())
+    else:
+        text = " ".join(paragraphs[0].split()) if paragraphs else ""
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text)  # Sphinx roles -> code
+    return text.replace("``", "`")
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -178,7 +210,7 @@ def claim_lines(result: BenchResult) -> list[str]:
             hib = direction[col]
             better = va > vb if hib else va < vb
             diff = abs(va - vb)
-            rel = f" ({100 * diff / abs(vb):.0f} % of {claim.baseline}'s value)" if vb != 0 else ""
+            rel = f" ({_percent(diff, vb)} of {claim.baseline}'s value)" if vb != 0 else ""
             if va == vb:
                 verdict = f"**{claim.method} ties {claim.baseline}**"
             elif better:
@@ -234,7 +266,7 @@ def _plots(result: BenchResult, folder: Path) -> list[Path]:
                                     errors=errors))
     for col in speed_columns(result):
         label, hib, _ = speed_column(col)  # type: ignore[misc]
-        values = [r.row.get(col, math.nan) for r in result.results]
+        values = [speed_value(r.row, col) for r in result.results]
         if any(math.isfinite(v) for v in values):
             made.append(plots.bar_chart(folder / f"speed_{plots.safe_name(col)}.png", label, names, values, hib))
     runs = [(r.plan.name, _losses_csv(r.plan.run_dir)) for r in result.results if r.plan.kind != "optimise"]
@@ -263,6 +295,18 @@ def _losses_csv(run_dir: Optional[Path]) -> Optional[Path]:
     return None
 
 
+def _settings(result: BenchResult, name: str) -> str:
+    block = next((b for b in result.suite.metrics if b["type"] == name), None) or {}
+    return ", ".join(f"{k}={v}" for k, v in block.items() if k not in ("type", "batch_size"))
+
+
+def _relative(text: str, result: BenchResult) -> str:
+    """Paths inside ``text`` shown relative to the report (or the suite), never as machine paths."""
+    for base, prefix in ((result.out.resolve(), ""), (result.out, ""), (result.suite.path.parent, "")):
+        text = text.replace(str(base) + os.sep, prefix)
+    return text
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
@@ -280,6 +324,11 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
     if s.description:
         lines += [" ".join(s.description.split()), ""]
     trained_now = ", ".join(result.trained) if result.trained else "none (all runs were already complete)"
+    train_mins = [v for r in res if math.isfinite(v := r.row.get("train_min", math.nan))]
+    eval_mins = [v for r in res if math.isfinite(v := r.row.get("eval_min", math.nan))]
+    timing = [f"training ≈ {sum(train_mins):.0f} min (sum over methods of seconds/step × steps)"] if train_mins else []
+    if eval_mins:
+        timing.append(f"evaluation {sum(eval_mins):.0f} min")
     lines += _table(["", ""], [
         ["device", describe_device(result.device)],
         ["commit", f"`{git_commit(repo)}`"],
@@ -292,8 +341,9 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
                        + (f"{ev.speed.size}²" if ev.speed else "(not measured)")],
         ["data", f"{counts['train_photos']} training photos with masks, {counts['train_cartoons']} training "
                  f"cartoons; {counts['test_photos']} test photos with masks; {counts['references']} reference "
-                 f"cartoons (every {s.data.reference_every}th by file name, never trained on)"],
-        ["wall time", f"{result.wall_s / 60:.1f} min for this invocation (trained now: {trained_now})"],
+                 f"cartoons (every {_ordinal(s.data.reference_every)} by file name, never trained on)"],
+        ["time", "; ".join(timing + [f"this invocation {result.wall_s / 60:.1f} min (trained in it: "
+                                     f"{trained_now})"])],
     ])
     lines.append("")
     claims = claim_lines(result)
@@ -303,15 +353,20 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
     method_rows = []
     for r in res:
         steps = ", ".join(f"{k} {v}" for k, v in r.plan.phase_steps.items()) or "—"
-        method_rows.append([r.plan.name, r.plan.method_type, r.plan.kind, steps, r.source.replace("|", "/")])
+        method_rows.append([r.plan.name, r.plan.method_type, r.plan.kind, steps,
+                            _relative(r.source, result).replace("|", "/")])
     lines += _table(["method", "type", "how", "training steps", "translated with"], method_rows) + [""]
-    lines += ["## Quality", "", "Best value per table in bold. Values are means over the test photos.", ""]
+    lines += ["## Quality", "", "Best value per table in bold. Per-image measures are means over the test photos "
+              "(each photo counts once); FD and KID compare the output set with the reference set.", ""]
     seen_metrics: set[int] = set()
     for metric, col, hib in score_columns(result):
         if id(metric) not in seen_metrics:
             seen_metrics.add(id(metric))
             name = getattr(metric, "name", col)
             lines += [f"### {name}", "", metric_description(metric), ""]
+            settings = _settings(result, name)
+            if settings:
+                lines += [f"Settings: {settings}.", ""]
         values = [r.row.get(col, math.nan) for r in res]
         best = best_of(values, hib)
         has_std = any(f"{col}_std" in r.row for r in res)
@@ -348,16 +403,22 @@ def _speed_section(result: BenchResult) -> list[str]:
                   f"Throughput on random {sp.size}² inputs after {sp.warmup} warm-up call(s), mean of "
                   f"{sp.repeats} timed calls (optimisation methods: one call, at batch "
                   f"{', '.join(map(str, sp.optimisation_batch_sizes)) or '—'}). Peak memory: what one "
-                  f"call at the largest batch adds to the process (CPU: resident-set high-water mark above the baseline; "
+                  f"call at the largest timed batch adds to the process (CPU: resident-set high-water mark above the baseline; "
                   f"CUDA: max allocated). 'During evaluation' is the throughput seen while making the test "
                   f"outputs and the leakage composites at the evaluation size.", ""]
     cols = speed_columns(result)
     if cols:
         info = {c: speed_column(c) for c in cols}
         header = ["method"] + [info[c][0] for c in cols]  # type: ignore[index]
-        bests = {c: best_of([r.row.get(c, math.nan) for r in res], info[c][1]) for c in cols}  # type: ignore[index]
-        lines += _table(header, [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in cols]
-                                 for r in res]) + [""]
+        bests = {c: best_of([speed_value(r.row, c) for r in res], info[c][1]) for c in cols}  # type: ignore[index]
+        usual = max(sp.batch_sizes) if sp is not None and sp.batch_sizes else None
+
+        def cell(row: dict[str, float], col: str) -> str:
+            text = _cell(speed_value(row, col), bests[col])
+            batch = peak_memory(row)[1]
+            return text + (f" (batch {batch})" if col == PEAK and batch is not None and batch != usual else "")
+
+        lines += _table(header, [[r.plan.name] + [cell(r.row, c) for c in cols] for r in res]) + [""]
     train_cols = sorted({c for r in res for c in r.row if c.startswith("train_s_per_step_")},
                         key=lambda c: ["init", "masker", "adversarial"].index(c[17:])
                         if c[17:] in ("init", "masker", "adversarial") else 9)
@@ -365,7 +426,8 @@ def _speed_section(result: BenchResult) -> list[str]:
         lines += [f"Training seconds per step (batch {result.suite.spec.budget.batch_size}, "
                   f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase:", ""]
         bests = {c: best_of([r.row.get(c, math.nan) for r in res], False) for c in train_cols}
-        lines += _table(["method"] + [c[17:] for c in train_cols],
-                        [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in train_cols]
+        bests["train_min"] = best_of([r.row.get("train_min", math.nan) for r in res], False)
+        lines += _table(["method"] + [c[17:] for c in train_cols] + ["≈ minutes in all"],
+                        [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in train_cols + ["train_min"]]
                          for r in res if r.plan.kind != "optimise"]) + [""]
     return lines

@@ -138,7 +138,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     Returns:
         the :class:`BenchResult` the report was written from.
     """
-    from toonkit.bench.measure import evaluate
+    from toonkit.bench.measure import evaluate, training_stats
     from toonkit.bench.report import write_report
     from toonkit.train.runtime import pick_device
 
@@ -168,8 +168,8 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
             if cached is not None:
                 log.info("%s: results cached (same run, test set and metrics)", plan.name)
                 outputs = torch.load(cache.with_suffix(".pt"), weights_only=True).float() / 127.5 - 1
-                results.append(MethodResult(plan, _from_json(cached["row"]), outputs, cached["notes"],
-                                            cached["source"], cached=True))
+                row = {**_from_json(cached["row"]), **training_stats(plan)}
+                results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True))
                 continue
             log.info("%s: evaluating", plan.name)
             tr = load_translator(plan, dev, ev.size)
@@ -179,6 +179,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
             torch.save(((outputs + 1) * 127.5).round().clamp(0, 255).to(torch.uint8), cache.with_suffix(".pt"))
             cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source},
                                         indent=1))
+            row.update(training_stats(plan))  # from the run's loss log: not cached, always current
             results.append(MethodResult(plan, row, outputs, notes, tr.source))
             del tr
     result = BenchResult(suite, out_dir, data, stems, photos, masks, metrics, results, dev, command,

@@ -98,6 +98,11 @@ class Budget(_Strict):
     workers: int = Field(1, ge=0)
     checkpoint_seconds: float = Field(120.0, gt=0)  # an interrupted bench loses at most this much
 
+    @field_validator("amp", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
     @field_validator("steps")
     @classmethod
     def _positive(cls, value: dict[str, int]) -> dict[str, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from pathlib import Path
 
 
@@ -28,8 +29,16 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.suite).is_file():
         raise CLIError(f"suite file not found: {args.suite}")
+    from toonkit.train.trainer import TrainingInterrupted
+
     command = _command(args)
-    result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=not args.progress)
+    try:
+        result = run_suite(args.suite, out=args.out, command=command, device=args.device,
+                           quiet=not args.progress)
+    except TrainingInterrupted as exc:
+        print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
+              file=sys.stderr)
+        return 130
     print(f"report: {result.out / 'report.md'} ({len(result.results)} methods, {result.wall_s / 60:.1f} min)")
     return 0
 

@@ -85,6 +85,8 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
         if len(args.inputs) < 2:
             raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
         run, inputs = args.inputs[0], list(args.inputs[1:])
+    if args.masker and args.background == "keep":
+        raise CLIError("--masker is used by --background white|blur|original|transparent, not keep")
     if args.background == "transparent" and args.format == "jpg":
         raise CLIError("--background transparent writes an alpha channel, which jpg cannot hold: "
                        "use --format png or webp")
@@ -100,7 +102,9 @@ def _load_model(args: argparse.Namespace, run: str | None):
 
     try:
         if run is not None:
-            toon = Cartoonizer.from_checkpoint(run, device=args.device, masker=args.masker, ema=not args.no_ema,
+            # keep needs no masker: do not load (or warn about) one
+            masker = False if args.background == "keep" else args.masker
+            toon = Cartoonizer.from_checkpoint(run, device=args.device, masker=masker, ema=not args.no_ema,
                                                amp=args.amp)
         else:
             from toonkit.data.decode import DecodeError
@@ -208,7 +212,7 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
                 for one in batch:
                     flush([one])
                 return
-            fail(batch[0][0], f"translation failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            fail(batch[0][0], f"translation failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
             return
         for (path, _), out in zip(batch, outs):
             try:

@@ -22,7 +22,24 @@ from toonkit.data.folders import (
     validate_images,
 )
 
-__all__ = ["CartoonDataset", "DecodeError", "EmptyFolderError", "IMAGE_EXTENSIONS", "MissingMasksError",
-           "OutlinePairDataset", "PhotoDataset", "SmoothCache", "UnpairedDataset", "find_splits",
-           "load_mask", "load_rgb", "load_rgb_tensor", "make_demo", "match_by_stem", "probe",
-           "require_masks", "scan_images", "validate_images"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "CartoonDataset",
+    "DecodeError",
+    "EmptyFolderError",
+    "MissingMasksError",
+    "OutlinePairDataset",
+    "PhotoDataset",
+    "SmoothCache",
+    "UnpairedDataset",
+    "find_splits",
+    "load_mask",
+    "load_rgb",
+    "load_rgb_tensor",
+    "make_demo",
+    "match_by_stem",
+    "probe",
+    "require_masks",
+    "scan_images",
+    "validate_images",
+]

@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional, Union
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ __all__ = ["SmoothCache", "smooth_uint8"]
 
 logger = logging.getLogger("toonkit.data")
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 _CACHE_VERSION = "smooth-v1"
 
@@ -60,7 +60,7 @@ class SmoothCache:
     def __init__(
         self,
         root: PathLike,
-        load_size: Optional[int] = 256,
+        load_size: int | None = 256,
         low_threshold: float = 100.0,
         high_threshold: float = 200.0,
         dilate: int = 5,
@@ -69,8 +69,8 @@ class SmoothCache:
         self.root = Path(root).expanduser()
         self.load_size = load_size
         self.smoother = EdgeSmooth(low_threshold, high_threshold, dilate, blur)
-        params = dict(version=_CACHE_VERSION, loader=LOADER_VERSION, load_size=load_size,
-                      low=low_threshold, high=high_threshold, dilate=dilate, blur=blur)
+        params = {"version": _CACHE_VERSION, "loader": LOADER_VERSION, "load_size": load_size,
+                      "low": low_threshold, "high": high_threshold, "dilate": dilate, "blur": blur}
         self.params_hash = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
 
     def key(self, path: PathLike) -> str:
@@ -85,7 +85,7 @@ class SmoothCache:
         k = self.key(path)
         return self.root / k[:2] / f"{k}.png"
 
-    def get(self, path: PathLike, cartoon: Optional[Tensor] = None) -> Tensor:
+    def get(self, path: PathLike, cartoon: Tensor | None = None) -> Tensor:
         """The smoothed twin of ``path``, computed and stored if missing.
 
         Args:

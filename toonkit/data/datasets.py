@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Literal, Optional, Union
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +33,7 @@ __all__ = ["CartoonDataset", "MissingMasksError", "OutlinePairDataset", "PhotoDa
 
 logger = logging.getLogger("toonkit.data")
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 Validate = Literal["full", "header"]
 #: ``teacher(image)``: image 1×3×H×W in [-1, 1] → person probability 1×1×H×W in [0, 1].
 MaskTeacher = Callable[[Tensor], Tensor]
@@ -48,7 +49,7 @@ class MissingMasksError(FileNotFoundError):
 class _ImageFolder(Dataset):
     """Scanning, validation and the shared crop logic of the datasets below."""
 
-    def __init__(self, root: PathLike, size: int, load_size: Optional[int], train: bool, hflip: bool,
+    def __init__(self, root: PathLike, size: int, load_size: int | None, train: bool, hflip: bool,
                  validate: Validate, what: str) -> None:
         self.root = Path(root)
         self.size = size
@@ -129,9 +130,9 @@ class PhotoDataset(_ImageFolder):
     def __init__(
         self,
         root: PathLike,
-        masks: Optional[PathLike] = None,
+        masks: PathLike | None = None,
         size: int = 256,
-        load_size: Optional[int] = None,
+        load_size: int | None = None,
         train: bool = True,
         hflip: bool = True,
         validate: Validate = "full",
@@ -225,11 +226,11 @@ class CartoonDataset(_ImageFolder):
         self,
         root: PathLike,
         size: int = 256,
-        load_size: Optional[int] = None,
+        load_size: int | None = None,
         train: bool = True,
         hflip: bool = True,
         smooth: bool = True,
-        cache_dir: Optional[PathLike] = None,
+        cache_dir: PathLike | None = None,
         warm: bool = True,
         low_threshold: float = 100.0,
         high_threshold: float = 200.0,
@@ -285,7 +286,7 @@ class OutlinePairDataset(_ImageFolder):
         self,
         root: PathLike,
         size: int = 256,
-        load_size: Optional[int] = None,
+        load_size: int | None = None,
         train: bool = True,
         hflip: bool = True,
         kernel: int = 3,
@@ -329,8 +330,8 @@ class UnpairedDataset(Dataset):
 
 def require_masks(
     dataset: PhotoDataset,
-    teacher: Optional[MaskTeacher] = None,
-    cache_dir: Optional[PathLike] = None,
+    teacher: MaskTeacher | None = None,
+    cache_dir: PathLike | None = None,
     show: int = 5,
 ) -> int:
     """Make sure every photo of ``dataset`` has a mask, or fail listing the ones without.

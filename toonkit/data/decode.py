@@ -18,10 +18,10 @@ scaling ("draft") for JPEGs at least twice the requested size (~2× faster than 
 """
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -30,7 +30,9 @@ from torch import Tensor
 
 __all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "probe", "to_rgb"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
+
+logger = logging.getLogger("toonkit.data")
 
 WHITE = (255, 255, 255)
 
@@ -87,7 +89,7 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int] = WHITE) -> Image.
     return img.convert("RGB")
 
 
-def load_rgb(path: PathLike, draft: Optional[int] = None, background: tuple[int, int, int] = WHITE
+def load_rgb(path: PathLike, draft: int | None = None, background: tuple[int, int, int] = WHITE
              ) -> Image.Image:
     """Decode ``path`` fully into an upright 8-bit RGB PIL image.
 
@@ -117,11 +119,11 @@ def load_rgb(path: PathLike, draft: Optional[int] = None, background: tuple[int,
             return to_rgb(out, background)
     except DecodeError:
         raise
-    except Exception as e:  # PIL raises many types (OSError, SyntaxError, struct.error, ...)
+    except Exception as e:  # noqa: BLE001 - PIL raises many types (OSError, SyntaxError, struct.error...)
         raise DecodeError(path, f"{type(e).__name__}: {e}") from None
 
 
-def _fast_path(img: Image.Image, draft: Optional[int]) -> Optional[str]:
+def _fast_path(img: Image.Image, draft: int | None) -> str | None:
     """Which torchvision decoder can reproduce :func:`load_rgb` for this file, if any."""
     if img.format == "JPEG" and img.mode in ("RGB", "L"):
         if draft is not None and min(img.size) >= 2 * draft:
@@ -132,7 +134,7 @@ def _fast_path(img: Image.Image, draft: Optional[int]) -> Optional[str]:
     return None
 
 
-def load_rgb_tensor(path: PathLike, draft: Optional[int] = None,
+def load_rgb_tensor(path: PathLike, draft: int | None = None,
                     background: tuple[int, int, int] = WHITE) -> Tensor:
     """Decode ``path`` into an upright uint8 RGB tensor (same conventions as :func:`load_rgb`).
 
@@ -162,8 +164,8 @@ def load_rgb_tensor(path: PathLike, draft: Optional[int] = None,
                                    apply_exif_orientation=True)
             if out.dtype == torch.uint8 and out.shape[0] == 3:
                 return out
-        except Exception:  # torchvision is stricter on some files (e.g. odd EXIF): PIL decides
-            pass
+        except Exception as e:  # noqa: BLE001 - torchvision is stricter on some files: PIL decides
+            logger.debug("torchvision could not decode %s (%s); using PIL", path, e)
     rgb = load_rgb(path, draft, background)
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
 
@@ -198,7 +200,7 @@ def load_mask(path: PathLike) -> Tensor:
             a = np.asarray(img, dtype=np.float32) / 255.0
     except DecodeError:
         raise
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad file
         raise DecodeError(path, f"{type(e).__name__}: {e}") from None
     return torch.from_numpy(a.copy()).unsqueeze(0)
 
@@ -225,6 +227,6 @@ def probe(path: PathLike, full: bool = True) -> tuple[int, int]:
             orientation = img.getexif().get(0x0112, 1)
     except DecodeError:
         raise
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad file
         raise DecodeError(path, f"{type(e).__name__}: {e}") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 __all__ = ["make_demo"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 _SS = 2  # supersampling factor for anti-aliased shapes
 
@@ -51,19 +50,19 @@ def _layout(rng: np.random.Generator, s: int) -> dict[str, object]:
     shoulder = head_r * rng.uniform(2.0, 2.8)
     neck_w = rx * rng.uniform(0.45, 0.6)
     torso_top = cy + ry * rng.uniform(1.05, 1.25)
-    return dict(
-        cx=cx, cy=cy, rx=rx, ry=ry,
-        hair_long=bool(rng.random() < 0.45),
-        hair_volume=rng.uniform(1.08, 1.25),
-        fringe=rng.uniform(0.15, 0.45),
-        neck=(cx - neck_w / 2, cy + ry * 0.7, cx + neck_w / 2, torso_top + head_r * 0.3),
-        torso=(cx - shoulder, torso_top, cx + shoulder, s + shoulder),
-        eye_dx=rx * rng.uniform(0.36, 0.45), eye_y=cy - ry * rng.uniform(0.0, 0.12),
-        eye_r=rx * rng.uniform(0.12, 0.17),
-        gaze=rng.uniform(-0.3, 0.3),
-        mouth_y=cy + ry * rng.uniform(0.45, 0.6), mouth_w=rx * rng.uniform(0.35, 0.55),
-        smile=bool(rng.random() < 0.6),
-    )
+    return {
+        "cx": cx, "cy": cy, "rx": rx, "ry": ry,
+        "hair_long": bool(rng.random() < 0.45),
+        "hair_volume": rng.uniform(1.08, 1.25),
+        "fringe": rng.uniform(0.15, 0.45),
+        "neck": (cx - neck_w / 2, cy + ry * 0.7, cx + neck_w / 2, torso_top + head_r * 0.3),
+        "torso": (cx - shoulder, torso_top, cx + shoulder, s + shoulder),
+        "eye_dx": rx * rng.uniform(0.36, 0.45), "eye_y": cy - ry * rng.uniform(0.0, 0.12),
+        "eye_r": rx * rng.uniform(0.12, 0.17),
+        "gaze": rng.uniform(-0.3, 0.3),
+        "mouth_y": cy + ry * rng.uniform(0.45, 0.6), "mouth_w": rx * rng.uniform(0.35, 0.55),
+        "smile": bool(rng.random() < 0.6),
+    }
 
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float) -> tuple[float, float, float, float]:
@@ -97,7 +96,7 @@ def _draw_shape(draw: ImageDraw.ImageDraw, shape: str, box: tuple[float, ...], f
         r = (box[2] - box[0]) * 0.3
         draw.rounded_rectangle(box, radius=r, fill=fill, outline=outline, width=width)
     elif shape == "fringe":  # the cap of the hair ellipse above the forehead line
-        x0, y0, x1, y1 = box
+        _x0, y0, _x1, y1 = box
         cut = g["cy"] - g["ry"] * (1 - g["fringe"])
         k = float(np.clip(((y0 + y1) / 2 - cut) / ((y1 - y0) / 2), 0.0, 1.0))
         a = float(np.degrees(np.arcsin(k)))
@@ -134,16 +133,16 @@ def _face(draw: ImageDraw.ImageDraw, g: dict, s: float, colors: dict, outline, w
 
 def _palette(rng: np.random.Generator) -> dict[str, tuple[int, int, int]]:
     skin = _color(rng, _SKIN)
-    return dict(
-        skin=tuple(int(v) for v in skin),
-        hair=tuple(int(v) for v in _color(rng, _HAIR)),
-        clothes=tuple(int(v) for v in _color(rng, _CLOTHES, 20)),
-        iris=tuple(int(v) for v in _color(rng, [(70, 45, 25), (60, 90, 130), (70, 110, 60), (40, 30, 25)])),
-        brow=tuple(int(v) for v in np.clip(_color(rng, _HAIR) * 0.8, 0, 255)),
-        nose=tuple(int(v) for v in skin * 0.78),
-        neck=tuple(int(v) for v in skin * 0.8),
-        mouth=tuple(int(v) for v in np.clip(np.array([185, 75, 80]) + rng.normal(0, 12, 3), 0, 255)),
-    )
+    return {
+        "skin": tuple(int(v) for v in skin),
+        "hair": tuple(int(v) for v in _color(rng, _HAIR)),
+        "clothes": tuple(int(v) for v in _color(rng, _CLOTHES, 20)),
+        "iris": tuple(int(v) for v in _color(rng, [(70, 45, 25), (60, 90, 130), (70, 110, 60), (40, 30, 25)])),
+        "brow": tuple(int(v) for v in np.clip(_color(rng, _HAIR) * 0.8, 0, 255)),
+        "nose": tuple(int(v) for v in skin * 0.78),
+        "neck": tuple(int(v) for v in skin * 0.8),
+        "mouth": tuple(int(v) for v in np.clip(np.array([185, 75, 80]) + rng.normal(0, 12, 3), 0, 255)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------

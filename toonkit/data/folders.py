@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Optional, Union
 
 from toonkit.data.decode import DecodeError, probe
 
-__all__ = ["IMAGE_EXTENSIONS", "EmptyFolderError", "SPLIT_NAMES", "find_splits", "match_by_stem",
-           "scan_images", "validate_images"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "SPLIT_NAMES",
+    "EmptyFolderError",
+    "find_splits",
+    "match_by_stem",
+    "scan_images",
+    "validate_images",
+]
 
 logger = logging.getLogger("toonkit.data")
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 
@@ -100,7 +107,7 @@ def match_by_stem(files: Iterable[Path], files_root: PathLike, candidates: Itera
 def validate_images(
     paths: list[Path],
     full: bool = True,
-    workers: Optional[int] = None,
+    workers: int | None = None,
     what: str = "image",
 ) -> tuple[dict[Path, tuple[int, int]], list[tuple[Path, str]]]:
     """Split ``paths`` into decodable files (with their upright sizes) and skipped ``(path, reason)``.
@@ -118,7 +125,7 @@ def validate_images(
         ({path: (width, height)} in input order, [(path, reason), ...])
     """
 
-    def one(p: Path) -> Union[tuple[int, int], str]:
+    def one(p: Path) -> tuple[int, int] | str:
         try:
             return probe(p, full=full)
         except DecodeError as e:

@@ -4,7 +4,6 @@ twin), so they stay aligned."""
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -12,9 +11,9 @@ from torch import Tensor
 
 from toonkit.data.decode import load_rgb_tensor
 
-__all__ = ["CropFlip", "LOADER_VERSION", "load_resized", "resize_short", "sample_crop_flip", "to_signed"]
+__all__ = ["LOADER_VERSION", "CropFlip", "load_resized", "resize_short", "sample_crop_flip", "to_signed"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 #: Changes whenever the pixels :func:`load_resized` returns could change (part of cache keys).
 LOADER_VERSION = "load-v1:draft-jpeg,bilinear-antialias"
@@ -37,7 +36,7 @@ def resize_short(x: Tensor, size: int) -> Tensor:
                          align_corners=False).squeeze(0)
 
 
-def load_resized(path: PathLike, load_size: Optional[int]) -> Tensor:
+def load_resized(path: PathLike, load_size: int | None) -> Tensor:
     """Decode an image and resize its shorter side to ``load_size`` (``None``: keep the size).
 
     Shape:
@@ -54,7 +53,7 @@ class CropFlip:
         top, left: crop corner; size: crop side; flip: mirror horizontally.
     """
 
-    __slots__ = ("top", "left", "size", "flip")
+    __slots__ = ("flip", "left", "size", "top")
 
     def __init__(self, top: int, left: int, size: int, flip: bool) -> None:
         self.top, self.left, self.size, self.flip = top, left, size, flip
@@ -69,7 +68,7 @@ class CropFlip:
 
 
 def sample_crop_flip(height: int, width: int, size: int, train: bool = True, hflip: bool = True,
-                     generator: Optional[torch.Generator] = None) -> CropFlip:
+                     generator: torch.Generator | None = None) -> CropFlip:
     """Draw a crop window of side ``size`` in a ``height``×``width`` image.
 
     Training draws a uniform position and a coin-flip mirror (torch's RNG, which DataLoader seeds per

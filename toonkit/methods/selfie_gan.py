@@ -13,7 +13,10 @@ class SelfieGAN(CartoonGAN):
     """Selfie-GAN: CartoonGAN whose discriminator sees ``m·img + (1−m)·fill`` with ``m = S(img)``.
 
     Args:
-        w_content: ``w1``, weight of the content loss (paper: 0.01).
+        w_content: ``w1``, weight of the content loss. The paper's 0.01 (kept in the paper-faithful
+            recipe) lets G paint the person a flat colour within a few hundred steps with a
+            mean-reduced L1; the default is CartoonGAN's 10, which keeps identity (see
+            ``benchmarks/results/gpu_selfie_gan_h100``).
         w_seg: ``w2``, weight of the masker's BCE loss (paper: 10).
         fill: the constant in [-1, 1] that replaces the background D would have seen.
         masker_weights: a trained masker's weights (safetensors or state dict); the ``masker`` phase is
@@ -34,7 +37,7 @@ class SelfieGAN(CartoonGAN):
     )
     needs_masks = True
 
-    def __init__(self, w_content: float = 0.01, w_seg: float = 10.0, fill: float = 0.0,
+    def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
                  masker_weights: Optional[str] = None) -> None:
         super().__init__(w_content=w_content)
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights

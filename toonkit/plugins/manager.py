@@ -132,7 +132,7 @@ def _load(candidates: list[tuple[str, str | None, str | None, Any]], registry: R
     pm.add_hookspecs(hookspecs)
     infos: list[PluginInfo] = []
     for name, version, dist, loader in candidates:
-        if name in disabled:
+        if name in disabled or (dist and dist in disabled):
             log.info("plugin %s disabled by TOONKIT_DISABLE_PLUGINS", name)
             continue
         info = PluginInfo(name, version, distribution=dist)

@@ -81,6 +81,9 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_YAML11_WORDS = {"on", "off", "yes", "no", "y", "n"}
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``a.b.c=value`` → (["a","b","c"], typed value via YAML)."""
     if "=" not in text:
@@ -89,6 +92,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = key.strip().split(".")
     if not all(parts):
         raise RecipeError([f"override '{text}': empty key in '{key}'"])
+    if raw.strip().lower() in _YAML11_WORDS:  # keep `amp=off` a string; pydantic still reads it as a bool
+        return parts, raw.strip()
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:

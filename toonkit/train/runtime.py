@@ -84,9 +84,10 @@ def init_distributed(device_name: str) -> DistInfo:
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch's CPU generator (CUDA generators are seeded by the trainer)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    torch.random.default_generator.manual_seed(seed)
 
 
 def rng_state() -> dict[str, Any]:
@@ -116,10 +117,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """Run a block with all global RNGs seeded, restoring them afterwards."""
-    saved = rng_state()
+    """Run a block with the CPU RNGs (Python, NumPy, torch) seeded, restoring them afterwards.
+
+    CUDA is left alone on purpose: this runs inside forked DataLoader workers, where touching CUDA fails.
+    """
+    py, np_state, torch_state = random.getstate(), np.random.get_state(), torch.get_rng_state()
     seed_everything(seed)
     try:
         yield
     finally:
-        set_rng_state(saved)
+        random.setstate(py)
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)

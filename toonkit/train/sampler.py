@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset, Sampler
 
 from toonkit.train.runtime import seeded

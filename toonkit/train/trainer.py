@@ -61,6 +61,8 @@ class Trainer:
         if self.spec.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
         seed_everything(self.spec.seed + self.dist.rank)
+        if self.device.type == "cuda":
+            torch.cuda.manual_seed_all(self.spec.seed + self.dist.rank)
         method_cls = toonkit.registry().get("method", recipe.method).factory
         if not method_cls.trainable:
             raise RuntimeError(f"method '{recipe.method}' has no training phase; use `toonkit translate`")

@@ -124,6 +124,17 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
     return _build_net("masker", fallback_block or {"type": "unet"}, state, f"masker {source}")
 
 
+def _warn_if_untrained(phase: str, method_cls: Any, recipe: dict[str, Any], path: Path) -> None:
+    """Log when a checkpoint was saved before its masker's training phase (its masks are random)."""
+    names = [p.name for p in getattr(method_cls, "phases", ())]
+    if phase not in names or (recipe.get("method") or {}).get("masker_weights"):
+        return
+    later = [p.name for p in method_cls.phases[names.index(phase) + 1:] if "masker" in p.trains]
+    if later:
+        log.warning("%s was saved in phase '%s', before the masker's phase '%s': its masks are not trained "
+                    "yet (use a later checkpoint or --masker)", path, phase, later[0])
+
+
 class Cartoonizer:
     """Translate photos with a trained generator, and composite backgrounds with a person masker.
 
@@ -155,7 +166,8 @@ class Cartoonizer:
         self.amp = amp_dtype(amp, self.device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.generator = generator.eval().to(self.device, memory_format=self.memory_format)
-        self.masker = masker.eval().to(self.device, memory_format=self.memory_format) if masker else None
+        self.masker = (masker.eval().to(self.device, memory_format=self.memory_format)
+                       if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
         self.size = int(size)
         self.source: str = ""
@@ -198,6 +210,7 @@ class Cartoonizer:
         if masker is None or masker is True:
             if nets.get("masker") and "masker" in ckpt.nets:
                 mask_net = _build_net("masker", nets["masker"], ckpt.weights("masker"), str(ckpt.path))
+                _warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
             elif masker is True:
                 raise MaskerRequiredError(f"{ckpt.path}: the run has no masker")
         elif masker is not False:

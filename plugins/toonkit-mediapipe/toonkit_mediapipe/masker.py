@@ -1,8 +1,11 @@
 """MediaPipe selfie segmentation as a toonkit masker (a frozen teacher, run through LiteRT/TFLite)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,25 @@ from torch import Tensor, nn
 from toonkit_mediapipe.model import model_path as resolve_model_path
 
 SIZE = 256  # the model's fixed input and output resolution
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Drop what native code writes to file descriptor 2 meanwhile (LiteRT prints an INFO line about
+    its XNNPACK delegate on every tensor allocation, which would litter progress bars and logs)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (embedded interpreters): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class MediaPipeSelfie(nn.Module):
@@ -72,7 +94,8 @@ class MediaPipeSelfie(nn.Module):
             from ai_edge_litert.interpreter import Interpreter
 
             interp = Interpreter(model_path=str(self.model_file), num_threads=self.threads or None)
-            interp.allocate_tensors()
+            with _native_stderr_silenced():
+                interp.allocate_tensors()
             self._runtime = (os.getpid(), interp, interp.get_input_details()[0]["index"],
                              interp.get_output_details()[0]["index"])
         return self._runtime[1], self._runtime[2], self._runtime[3]
@@ -83,7 +106,8 @@ class MediaPipeSelfie(nn.Module):
             interp, inp, out = self._interpreter()
             if tuple(interp.get_input_details()[0]["shape"]) != batch.shape:
                 interp.resize_tensor_input(inp, list(batch.shape))
-                interp.allocate_tensors()
+                with _native_stderr_silenced():
+                    interp.allocate_tensors()
             interp.set_tensor(inp, batch)
             interp.invoke()
             return interp.get_tensor(out)[..., 0].copy()
