@@ -136,8 +136,7 @@ def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, floa
             cv2.Canny(g, 100, 200)
 
     rows = []
-    all_threads = os.cpu_count() or 1
-    for threads in sorted({1, all_threads}):
+    for threads in sorted({1, usable_cores()}):
         torch.set_num_threads(threads)
         cv2.setNumThreads(threads)
         rows.append(("toonkit edge_smooth (full recipe)", "cpu", threads, *timeit(lambda: edge_smooth(x), reps)))
@@ -155,6 +154,14 @@ def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, floa
         rows.append(("kornia.filters.canny (hysteresis)", "cuda", 0,
                      *timeit(lambda: kornia.filters.canny(kgc, 100 / 255, 200 / 255), reps, sync)))
     return rows
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def cpu_model() -> str:
@@ -188,7 +195,8 @@ def report(fid: dict, rows: list, command: str, load: str) -> str:
         "",
         f"- command: `{command}`",
         f"- commit: {git_commit()}",
-        f"- CPU: {cpu_model()} ({os.cpu_count()} logical cores); load average at start: {load}",
+        f"- CPU: {cpu_model()}, {usable_cores()} of {os.cpu_count()} logical cores usable by this "
+        f"process; load average at start: {load}",
         (f"- torch {torch.__version__}, kornia {kornia.__version__}, OpenCV {cv2.__version__}, "
         f"Python {platform.python_version()}"),
         f"- CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'not available'}",

@@ -69,10 +69,12 @@ def conv_peak(device: torch.device, dtype: torch.dtype | None) -> float:
 
 
 def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None, size: int,
-                     repeat: int) -> dict[str, float]:
-    """Seconds per training step of every phase, batch 1 at size², full-size networks."""
+                     repeat: int, overrides: tuple[str, ...] = (), flops: bool = False) -> dict[str, float]:
+    """Seconds per training step of every phase, batch 1 at size², full-size networks (or, with
+    ``flops``, the FLOPs of one step counted by ``torch.utils.flop_counter``)."""
     recipe = load_recipe(REPO / "recipes" / METHODS[name],
-                         [*(FEATURE if name in ("selfie_gan", "cartoongan") else []), f"data.size={size}"])
+                         [*(FEATURE if name in ("selfie_gan", "cartoongan") else []), f"data.size={size}",
+                          *overrides])
     cls = toonkit.registry().get("method", name).factory
     method = cls(**{k: v for k, v in recipe.data["method"].items() if k != "type"})
     built = build_components(recipe, cls)
@@ -93,7 +95,26 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
             with autocast(device, dtype):
                 method.train_step(batch, ctx)
 
-        out[phase.name] = timeit(step, device, 1 if device.type == "cpu" else 3, repeat)
+        if flops:
+            from torch.utils.flop_counter import FlopCounterMode
+
+            with FlopCounterMode(display=False) as counter:
+                step()
+            out[phase.name] = counter.get_total_flops() / 1e9
+        else:
+            out[phase.name] = timeit(step, device, 1 if device.type == "cpu" else 3, repeat)
+    return out
+
+
+def masker_overhead(device: torch.device, size: int, repeat: int) -> dict[str, float]:
+    """Selfie-GAN's adversarial step against CartoonGAN's, before and after reusing each cartoon's mask
+    for its edge-smoothed twin (time is noisy on a shared machine; FLOPs are exact)."""
+    out = {}
+    for label, name, extra in (("cartoongan", "cartoongan", ()),
+                               ("selfie_before", "selfie_gan", ("method.reuse_cartoon_mask=false",)),
+                               ("selfie_after", "selfie_gan", ("method.reuse_cartoon_mask=true",))):
+        out[f"{label}_gflop"] = method_step_time(name, device, None, size, 1, extra, flops=True)["adversarial"]
+        out[f"{label}_s"] = method_step_time(name, device, None, size, repeat, extra)["adversarial"]
     return out
 
 
@@ -179,6 +200,7 @@ def main() -> None:
     adv = res["steps"]["fp32"]["selfie_gan"]["adversarial"]
     res["shares"] = data_and_edge_share(device, args.size, adv)
     res["selfie_vs_cartoongan_adv"] = adv / res["steps"]["fp32"]["cartoongan"]["adversarial"]
+    res["masker_overhead"] = masker_overhead(device, args.size, args.repeat)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=REPO).stdout.strip() or "unknown"
     res["commit"] = commit
@@ -211,6 +233,15 @@ def render(r: dict[str, Any]) -> str:
               f"{s['edge_share_on_device']:.1%} of that step (0 % of the step with the cache, the default).",
               f"Selfie-GAN adversarial step / CartoonGAN adversarial step (fp32): "
               f"{r['selfie_vs_cartoongan_adv']:.2f}×.", ""]
+    if "masker_overhead" in r:
+        o = r["masker_overhead"]
+        lines += ["Masker overhead, before/after giving each edge-smoothed cartoon its cartoon's mask "
+                  "(`method.reuse_cartoon_mask`), fp32 adversarial step:", "",
+                  "| | GFLOP/step | s/step | × CartoonGAN (FLOPs) | × CartoonGAN (time) |", "|---|---|---|---|---|"]
+        for label in ("cartoongan", "selfie_before", "selfie_after"):
+            lines.append(f"| {label} | {o[label + '_gflop']:.1f} | {o[label + '_s']:.3f} | "
+                         f"{o[label + '_gflop'] / o['cartoongan_gflop']:.3f} | {o[label + '_s'] / o['cartoongan_s']:.2f} |")
+        lines.append("")
     return "\n".join(lines)
 
 

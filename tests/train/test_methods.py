@@ -50,8 +50,10 @@ def test_method_trains_every_phase(method: str, demo: Path, tmp_path: Path) -> N
     assert (tmp_path / "run" / "recipe.yaml").is_file()
 
 
-def test_selfie_gan_freezes_masker_and_shows_d_masked_images(demo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reuse", [False, True])
+def test_selfie_gan_freezes_masker_and_shows_d_masked_images(reuse: bool, demo: Path, tmp_path: Path) -> None:
     recipe = tiny_recipe("selfie_gan", demo)
+    recipe.data["method"]["reuse_cartoon_mask"] = reuse
     recipe.spec.train.phases["init"].steps = 0
     recipe.spec.train.phases["masker"].steps = 0
     trainer = Trainer(recipe, tmp_path / "run")
@@ -76,8 +78,12 @@ def test_selfie_gan_freezes_masker_and_shows_d_masked_images(demo: Path, tmp_pat
     assert all(torch.equal(before[k], v) for k, v in _params(masker).items()), "masker changed"
     # the first D batch is exactly m·img + (1 − m)·fill for the images the masker saw
     expected = masks[0] * inputs[0] + (1 - masks[0]) * trainer.method.fill
-    torch.testing.assert_close(seen["first"], expected)
-    assert not torch.equal(seen["first"], inputs[0])
+    d_in = seen["first"]
+    if reuse:  # S saw [cartoons, fakes]; D sees [cartoons, smoothed cartoons, fakes]
+        n = d_in.shape[0] // 3
+        d_in = torch.cat([d_in[:n], d_in[2 * n:]])
+    torch.testing.assert_close(d_in, expected)
+    assert not torch.equal(d_in, inputs[0])
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(demo: Path, tmp_path: Path) -> None:

@@ -424,7 +424,9 @@ def _speed_section(result: BenchResult) -> list[str]:
                         if c[17:] in ("init", "masker", "adversarial") else 9)
     if train_cols:
         lines += [f"Training seconds per step (batch {result.suite.spec.budget.batch_size}, "
-                  f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase:", ""]
+                  f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase. These are "
+                  "wall-clock times of runs trained one after another: other work on the machine at the time "
+                  "slows them, so they compare methods only roughly.", ""]
         bests = {c: best_of([r.row.get(c, math.nan) for r in res], False) for c in train_cols}
         bests["train_min"] = best_of([r.row.get("train_min", math.nan) for r in res], False)
         lines += _table(["method"] + [c[17:] for c in train_cols] + ["≈ minutes in all"],

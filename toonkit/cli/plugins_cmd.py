@@ -16,11 +16,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([i.as_dict() for i in infos], indent=2))
         return 0
-    rows = [("plugin", "version", "components", "status")]
     for info in infos:
-        comps = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items()) or "-"
-        rows.append((info.name, info.version or "-", comps, f"BROKEN: {info.error}" if info.error else "ok"))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
+        status = f"BROKEN: {info.error}" if info.error else "ok"
+        print(f"{info.name} {info.version or '-'}  [{status}]")
+        for kind, names in info.components.items():
+            print(f"    {kind:<14} {', '.join(names)}")
     return 0

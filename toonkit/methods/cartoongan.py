@@ -41,9 +41,10 @@ class CartoonGAN(Method):
         self.w_content = w_content
 
     # What D looks at; Selfie-GAN overrides this to hide the background.
-    def discriminator_views(self, images: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """Images as D sees them, plus anything :meth:`view_again` needs to redo it with gradients."""
-        return images, None
+    def discriminator_views(self, cartoon: torch.Tensor, smooth: torch.Tensor, fake: torch.Tensor
+                            ) -> tuple[torch.Tensor, Any]:
+        """The three sets as one batch the way D sees them, plus what :meth:`view_again` needs."""
+        return torch.cat([cartoon, smooth, fake]), None
 
     def view_again(self, images: torch.Tensor, memo: Any) -> torch.Tensor:
         return images
@@ -71,7 +72,7 @@ class CartoonGAN(Method):
         fake = G(photo)
         n = photo.shape[0]
         # one D pass over cartoons, smoothed cartoons and fakes: a single forward per backward (DDP)
-        views, memo = self.discriminator_views(torch.cat([cartoon, smooth.to(cartoon.dtype), fake.detach()]))
+        views, memo = self.discriminator_views(cartoon, smooth.to(cartoon.dtype), fake.detach())
         real_logits, smooth_logits, fake_logits = D(views).split([cartoon.shape[0], smooth.shape[0], n])
         d_loss = self.loss["discriminator"](real_logits, smooth_logits, fake_logits)
         ctx.optimize("discriminator", d_loss)
