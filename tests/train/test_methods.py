@@ -107,3 +107,16 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(demo: Path, tmp_pa
     assert ckpt.read_checkpoint(last).step == 3
     for tensor in ckpt.read_checkpoint(last).nets["generator"].values():
         assert torch.isfinite(tensor).all()
+
+
+def test_ema_bf16_channels_last_and_grad_clip(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("cartoongan", demo, ema=0.5, amp="bf16", channels_last=True, grad_clip=1.0)
+    trainer = Trainer(recipe, tmp_path / "run")
+    trainer.fit()
+    weights = ckpt.read_checkpoint(tmp_path / "run")
+    assert set(weights.ema) == {"generator"}
+    raw, ema = weights.nets["generator"], weights.ema["generator"]
+    assert raw.keys() == ema.keys()
+    assert any(not torch.equal(raw[k], ema[k]) for k in raw if raw[k].is_floating_point())
+    # translation prefers the EMA weights
+    assert weights.weights("generator") is ema
