@@ -258,6 +258,8 @@ def write_report(result: BenchResult) -> Path:
 def _plots(result: BenchResult, folder: Path) -> list[Path]:
     names = [r.plan.name for r in result.results]
     made: list[Path] = []
+    for old in folder.glob("*.png") if folder.is_dir() else []:
+        old.unlink()  # plots of an earlier run that this one may not redraw
     for _, col, hib in score_columns(result):
         values = [r.row.get(col, math.nan) for r in result.results]
         std = [r.row.get(f"{col}_std", math.nan) for r in result.results]
