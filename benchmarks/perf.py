@@ -59,7 +59,7 @@ def conv_peak(device: torch.device, dtype: torch.dtype | None) -> float:
         flops = 2 * ch * ch * 9 * hw * hw * n
 
         @torch.no_grad()
-        def run() -> None:
+        def run(conv: torch.nn.Module = conv, x: torch.Tensor = x) -> None:
             with autocast(device, dtype):
                 conv(x)
 
@@ -90,7 +90,7 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
             groups[g] = Group(method.net[g], opt, make_scheduler(opt, _Spec(), 10),
                               torch.amp.GradScaler(device.type, enabled=dtype == torch.float16))
 
-        def step() -> None:
+        def step(phase: Any = phase, groups: dict[str, Group] = groups) -> None:
             ctx = StepContext(phase.name, 0, groups)
             with autocast(device, dtype):
                 method.train_step(batch, ctx)

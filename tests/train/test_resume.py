@@ -17,7 +17,7 @@ from toonkit.train import checkpoint as ckpt
 
 from .helpers import tiny_recipe
 
-STEPS = 8
+STEPS = 4
 
 
 def write_recipe(tmp_path: Path, demo: Path, **train) -> Path:  # type: ignore[no-untyped-def]
@@ -56,17 +56,17 @@ def test_sigkill_then_resume_is_bitwise_identical(demo: Path, tmp_path: Path) ->
     killed = tmp_path / "killed"
     proc = run(recipe, killed)
     deadline = time.time() + 600
-    # kill once a checkpoint inside the adversarial phase exists (steps 2*STEPS+1 ...)
+    # kill once a checkpoint inside the masker phase exists: the resumed run crosses a phase boundary
     while time.time() < deadline:
         found = ckpt.list_checkpoints(killed)
-        if found and int(found[-1].stem.split("_")[1]) >= 2 * STEPS + 2:
+        if found and int(found[-1].stem.split("_")[1]) >= STEPS + 2:
             break
         if proc.poll() is not None:
             pytest.fail("run ended before it could be killed: " + proc.stderr.read())
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert ckpt.list_checkpoints(killed)[-1] != f"step_{3 * STEPS:09d}.safetensors"
+    assert ckpt.read_checkpoint(killed).step < 3 * STEPS, "the run finished before it was killed"
     proc = run(recipe, killed, "--resume")
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
 
@@ -86,7 +86,6 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(demo: Path, tmp_path: Path) -> 
     deadline = time.time() + 300
     while time.time() < deadline and not (out / "logs" / "losses.csv").exists():
         time.sleep(0.05)
-    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=300) == 130, proc.stderr.read()
     found = ckpt.list_checkpoints(out)
