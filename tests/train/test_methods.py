@@ -120,3 +120,16 @@ def test_ema_bf16_channels_last_and_grad_clip(demo: Path, tmp_path: Path) -> Non
     assert any(not torch.equal(raw[k], ema[k]) for k in raw if raw[k].is_floating_point())
     # translation prefers the EMA weights
     assert weights.weights("generator") is ema
+
+
+def test_selfie_gan_without_masks_errors_or_uses_a_teacher(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo, steps=1)
+    recipe.spec.data.masks = None
+    with pytest.raises(ValueError, match="needs person masks: set data.masks"):
+        Trainer(recipe, tmp_path / "a")
+    # a teacher fills the masks (here the built-in U-Net, untrained: only the plumbing is checked)
+    recipe.spec.data.mask_teacher = {"type": "unet", "depth": 2, "base_channels": 4}
+    trainer = Trainer(recipe, tmp_path / "b")
+    assert len(trainer.data.photos.generated_masks) == len(trainer.data.photos)
+    assert len(list((tmp_path / "b" / "cache" / "teacher_masks").glob("*.png"))) == len(trainer.data.photos)
+    trainer.fit()

@@ -38,5 +38,11 @@ def run(args: argparse.Namespace) -> int:
     except NonFiniteLossError as exc:
         print(f"toonkit run: {exc}", file=sys.stderr)
         return 1
+    except (ValueError, FileNotFoundError) as exc:  # data problems: one line, nothing half-built
+        from toonkit.data import EmptyFolderError, MissingMasksError
+
+        if isinstance(exc, (EmptyFolderError, MissingMasksError)) or str(exc).startswith(str(args.recipe)):
+            raise CLIError(str(exc)) from None
+        raise
     print(f"run directory: {out}")
     return 0

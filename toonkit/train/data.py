@@ -42,6 +42,14 @@ class TrainData:
             raise ValueError(f"{recipe.source}: data.photos and data.cartoons must name folders "
                              "(or set data.demo: true to use the synthetic demo set)")
         load_size = spec.load_size or spec.size
+        teacher_dir = run_dir / "cache" / "teacher_masks"
+        if needs_masks and not masks:
+            if not spec.mask_teacher:
+                raise ValueError(f"{recipe.source}: method '{recipe.method}' needs person masks: set "
+                                 "data.masks to a folder of masks (same file stems as the photos), or "
+                                 "data.mask_teacher to a masker that makes them (e.g. {type: mediapipe_selfie})")
+            teacher_dir.mkdir(parents=True, exist_ok=True)  # the teacher's masks land (and stay) here
+            masks = str(teacher_dir)
         self.photos = PhotoDataset(photos, masks=masks if needs_masks else None, size=spec.size,
                                    load_size=load_size, hflip=spec.flip)
         smooth = recipe.data["augment"].get("edge_smooth")
@@ -54,7 +62,7 @@ class TrainData:
                 ds.files = ds.files[: spec.max_images]
         if needs_masks:
             require_masks(self.photos, teacher=_teacher(spec.mask_teacher),
-                          cache_dir=run_dir / "cache" / "teacher_masks" if spec.mask_teacher else None)
+                          cache_dir=teacher_dir if spec.mask_teacher else None)
         self.skipped = list(self.photos.skipped) + list(self.cartoons.skipped)
         self._fixed = copy.copy(self.photos)
         self._fixed.train = False  # sample grids: centre crops, no flips
