@@ -26,7 +26,8 @@ class SuiteData:
         test_photos, test_masks: the test set (same stems).
         references: the reference cartoons (never trained on).
         style: the default style image for optimisation methods (the first training cartoon).
-        sources: for each test photo's stem, the photo folder it came from (for the report).
+        counts: how many files each split holds (``train_photos``, ``test_photos``, ``train_cartoons``,
+            ``references``).
     """
 
     train_photos: Path

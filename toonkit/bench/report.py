@@ -331,6 +331,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
     timing = [f"training ≈ {sum(train_mins):.0f} min (sum over methods of seconds/step × steps)"] if train_mins else []
     if eval_mins:
         timing.append(f"evaluation {sum(eval_mins):.0f} min")
+    cached = all(r.cached for r in res) and not result.trained
     lines += _table(["", ""], [
         ["device", describe_device(result.device)],
         ["commit", f"`{git_commit(repo)}`"],
@@ -344,8 +345,8 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
         ["data", f"{counts['train_photos']} training photos with masks, {counts['train_cartoons']} training "
                  f"cartoons; {counts['test_photos']} test photos with masks; {counts['references']} reference "
                  f"cartoons (every {_ordinal(s.data.reference_every)} by file name, never trained on)"],
-        ["time", "; ".join(timing + [f"this invocation {result.wall_s / 60:.1f} min (trained in it: "
-                                     f"{trained_now})"])],
+        ["time", "; ".join(timing + [f"this invocation {result.wall_s / 60:.1f} min (" + (
+            "it reused the trained runs and cached results" if cached else f"trained in it: {trained_now}") + ")"])],
     ])
     lines.append("")
     claims = claim_lines(result)
@@ -407,7 +408,8 @@ def _speed_section(result: BenchResult) -> list[str]:
                   f"{', '.join(map(str, sp.optimisation_batch_sizes)) or '—'}). Peak memory: what one "
                   f"call at the largest timed batch adds to the process (CPU: resident-set high-water mark above the baseline; "
                   f"CUDA: max allocated). 'During evaluation' is the throughput seen while making the test "
-                  f"outputs and the leakage composites at the evaluation size.", ""]
+                  f"outputs and the leakage composites at the evaluation size. All are wall-clock measurements taken one "
+                  f"method after another: other work on the machine lowers them.", ""]
     cols = speed_columns(result)
     if cols:
         info = {c: speed_column(c) for c in cols}

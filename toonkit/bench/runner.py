@@ -1,6 +1,6 @@
 """``toonkit bench``: train what is missing, translate the test set with every method, score, report.
 
-Everything the bench makes besides the report lives in ``<out>/work/`` (linked data, training runs,
+Everything the bench makes besides the report lives in ``<out>/work`` (linked data, training runs,
 per-method results and outputs), so an interrupted bench picks up where it stopped: finished training
 runs are kept (an unfinished one resumes from its newest checkpoint) and methods whose results are
 cached for the same run, test set and metrics are not evaluated again.

@@ -12,12 +12,12 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "toonkit bench SUITE.yaml [--out DIR] [--device DEVICE]"
+    p.usage = "toonkit bench SUITE.yaml [--out DIR] [--device DEVICE] [--progress]"
     p.add_argument("suite", metavar="SUITE.yaml", help="the suite: methods, data, training budget, metrics")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: results/<suite name> beside the suite file, i.e. "
                         "benchmarks/results/<name> for the suites in benchmarks/); training runs and "
-                        "cached results go to DIR/work/")
+                        "cached results go to DIR/work")
     p.add_argument("--device", default=None,
                    help="auto, cpu, cuda, cuda:1 … (default: the suite's budget.device)")
     p.add_argument("--progress", action="store_true", help="progress bars while training (default: log lines)")
