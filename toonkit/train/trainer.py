@@ -81,7 +81,7 @@ class Trainer:
         if self.spec.ema is not None:
             self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=get_ema_multi_avg_fn(self.spec.ema),
                                      use_buffers=True)
-        self._wrap_networks(method_cls)
+        self._wrap_networks()
         needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
         self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks)
         self.logger: RunLogger | None = None
@@ -89,15 +89,12 @@ class Trainer:
         self._interrupted = False
 
     # -- setup ----------------------------------------------------------------------------------
-    def _wrap_networks(self, method_cls: type[Method]) -> None:
-        for name, module in self.raw_nets.items():
-            slot = method_cls.nets[name]
-            if not slot.trainable:
-                continue
+    def _wrap_networks(self) -> None:
+        for name, module in self.raw_nets.items():  # trainable networks only
             wrapped: nn.Module = module
             if self.spec.compile:
                 wrapped = torch.compile(wrapped)
-            if self.dist.enabled and slot.trainable and any(p.requires_grad for p in module.parameters()):
+            if self.dist.enabled and any(p.requires_grad for p in module.parameters()):
                 from torch.nn.parallel import DistributedDataParallel as DDP
 
                 ids = [self.device.index] if self.device.type == "cuda" else None
