@@ -22,6 +22,7 @@ import torch
 import toonkit
 from toonkit.augment.edge_smooth import EdgeSmooth
 from toonkit.recipe import load_recipe
+from toonkit.recipe.schema import OptimSpec
 from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
 from toonkit.train.runtime import autocast
 from toonkit.train.trainer import build_components
@@ -86,8 +87,8 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
     for phase in cls.phases:
         groups = {}
         for g in phase.trains:
-            opt = make_optimizer(method.net[g], recipe.spec.train.optim.get(g) or _Spec())
-            groups[g] = Group(method.net[g], opt, make_scheduler(opt, _Spec(), 10),
+            opt = make_optimizer(method.net[g], recipe.spec.train.optim.get(g) or OptimSpec())
+            groups[g] = Group(method.net[g], opt, make_scheduler(opt, OptimSpec(), 10),
                               torch.amp.GradScaler(device.type, enabled=dtype == torch.float16))
 
         def step(phase: Any = phase, groups: dict[str, Group] = groups) -> None:
@@ -116,12 +117,6 @@ def masker_overhead(device: torch.device, size: int, repeat: int) -> dict[str, f
         out[f"{label}_gflop"] = method_step_time(name, device, None, size, 1, extra, flops=True)["adversarial"]
         out[f"{label}_s"] = method_step_time(name, device, None, size, repeat, extra)["adversarial"]
     return out
-
-
-def _Spec() -> Any:  # noqa: N802 - the recipe's default optimiser settings
-    from toonkit.recipe.schema import OptimSpec
-
-    return OptimSpec()
 
 
 def generator_throughput(device: torch.device, dtype: torch.dtype | None, size: int, batch: int,

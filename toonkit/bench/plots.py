@@ -137,13 +137,18 @@ def loss_curves(path: Path, runs: list[tuple[str, Path]]) -> Optional[Path]:
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, loc="best")
-    for ax in list(axes.flat)[n:]:
+    return _save_panels(fig, axes, n, "training losses", path)
+
+
+def _save_panels(fig, axes, used: int, title: str, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Blank the unused panels of a grid figure, title it, save it and free it."""
+    for ax in list(axes.flat)[used:]:
         ax.axis("off")
-    fig.suptitle("training losses", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
+    _plt().close(fig)
     return path
 
 
@@ -168,14 +173,7 @@ def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_l
         ax.set_ylabel(f"{col} ({'↑' if hib else '↓'} better)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
-    for ax in list(axes.flat)[len(usable):]:
-        ax.axis("off")
-    fig.suptitle("speed against quality", fontsize=11)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save_panels(fig, axes, len(usable), "speed against quality", path)
 
 
 def grid_rows(n: int, k: int) -> list[int]:

@@ -171,11 +171,3 @@ def reset() -> None:
     with _lock:
         _state["registry"] = None
         _state["infos"] = None
-
-
-def plugin_for(kind: str, name: str) -> str | None:
-    """The distribution that provides ``kind``/``name`` among broken or disabled plugins, if known."""
-    for info in plugin_infos():
-        if name in info.components.get(kind, []):
-            return info.name
-    return None
