@@ -155,3 +155,10 @@ def test_cli_recipe_show_prints_resolved_yaml(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=True)
     shown = yaml.safe_load(proc.stdout)
     assert shown["data"]["batch_size"] == 2 and shown["nets"]["generator"]["res_blocks"] == 2
+
+
+def test_misspelt_key_inside_a_phase_is_suggested(tmp_path: Path) -> None:
+    data = base_recipe()
+    data["train"]["phases"]["init"] = {"epoch": 1}
+    path = write(tmp_path, data)
+    assert f"{path}: train.phases.init.epoch: unknown key; did you mean 'epochs'?" in problems(path)

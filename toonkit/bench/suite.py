@@ -265,7 +265,7 @@ def suite_from_dict(data: dict[str, Any], path: str | Path, registry: Registry |
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        raise SuiteError([f"{source}: {p}" for p in _pydantic_problems(exc, "", SuiteSpec, data)]) from None
+        raise SuiteError([f"{source}: {p}" for p in _pydantic_problems(exc, "", SuiteSpec)]) from None
     problems = _check_paths(spec, path.parent) if check_paths else []
     problems += _check_claims(spec)
     metrics, probs = check_metrics(spec.eval.metrics, registry)

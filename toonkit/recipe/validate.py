@@ -123,8 +123,7 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-def _pydantic_problems(exc: ValidationError, prefix: str, model: type[BaseModel] | None,
-                       data: Any) -> list[str]:
+def _pydantic_problems(exc: ValidationError, prefix: str, model: type[BaseModel] | None) -> list[str]:
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -143,27 +142,29 @@ def _pydantic_problems(exc: ValidationError, prefix: str, model: type[BaseModel]
     return problems
 
 
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
 def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the (nested) model at ``loc`` for suggestions."""
+    """Field names of the (nested) model at ``loc``, for suggestions; ``dict[str, Model]`` fields
+    (phases, optimisers) are looked through, their keys skipped."""
     import typing
 
     current: Any = model
+    dict_key_next = False
     for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if dict_key_next:  # a user-chosen key such as a phase name: no suggestion to make for it
+            dict_key_next = False
+            continue
+        if not _is_model(current) or str(part) not in current.model_fields:
             return []
-        field = current.model_fields.get(str(part))
-        if field is None:  # dict keys (e.g. phase names) - look through dict[str, Model]
-            args = typing.get_args(current)
-            return []
-        current = field.annotation
-        args = [a for a in typing.get_args(current) if isinstance(a, type)]
+        current = current.model_fields[str(part)].annotation
         if typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-        elif args and not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = next((a for a in args if issubclass(a, BaseModel)), current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+            current, dict_key_next = typing.get_args(current)[1], True
+        elif not _is_model(current):  # Optional[Model] and friends
+            current = next((a for a in typing.get_args(current) if _is_model(a)), current)
+    return list(current.model_fields) if _is_model(current) else []
 
 
 def check_params(entry: Entry, params: dict[str, Any], path: str) -> tuple[dict[str, Any], list[str]]:
@@ -257,7 +258,7 @@ def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
     try:
         spec = RecipeSpec.model_validate(data)
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, "", RecipeSpec, data)
+        problems += _pydantic_problems(exc, "", RecipeSpec)
         spec = None
     resolved: dict[str, Any] = copy.deepcopy(data)
     requires = data.get("requires") or []
