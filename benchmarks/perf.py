@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,32 +41,42 @@ def sync(device: torch.device) -> None:
 
 
 def timeit(fn: Callable[[], Any], device: torch.device, warmup: int, repeat: int) -> float:
+    """Median seconds per call over ``repeat`` separately timed calls (the median shrugs off the odd
+    call slowed by another process; the mean of a short loop does not)."""
     for _ in range(warmup):
         fn()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(repeat):
+    times = []
+    for _ in range(max(1, repeat)):
+        sync(device)
+        t0 = time.perf_counter()
         fn()
-    sync(device)
-    return (time.perf_counter() - t0) / repeat
+        sync(device)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
-def conv_peak(device: torch.device, dtype: torch.dtype | None) -> float:
-    """Best GFLOP/s over a few 3×3 convolutions shaped like the generator's residual blocks."""
-    best = 0.0
-    n = 64 if device.type == "cuda" else 4
-    for ch, hw in ((128, 128), (256, 64), (512, 32)):
-        conv = torch.nn.Conv2d(ch, ch, 3, padding=1, bias=False).to(device)
-        x = torch.randn(n, ch, hw, hw, device=device)
-        flops = 2 * ch * ch * 9 * hw * hw * n
+def conv_peak(device: torch.device, dtype: torch.dtype | None, repeat: int = 5) -> dict[str, Any]:
+    """This machine's convolution peak: the best GFLOP/s over a sweep of 3×3 convolutions at the widths
+    the generator uses (64 channels at 256² up to 512 at 32²), small and large batches, contiguous and
+    channels-last. Returns ``{"gflops": best, "shape": the convolution that reached it}``."""
+    best: dict[str, Any] = {"gflops": 0.0, "shape": ""}
+    batches = (16, 64) if device.type == "cuda" else (1, 8)
+    for ch, hw in ((64, 256), (128, 128), (256, 64), (512, 32)):
+        for n in batches:
+            for fmt in (torch.contiguous_format, torch.channels_last):
+                conv = torch.nn.Conv2d(ch, ch, 3, padding=1, bias=False).to(device, memory_format=fmt)
+                x = torch.randn(n, ch, hw, hw, device=device).contiguous(memory_format=fmt)
+                flops = 2 * ch * ch * 9 * hw * hw * n
 
-        @torch.no_grad()
-        def run(conv: torch.nn.Module = conv, x: torch.Tensor = x) -> None:
-            with autocast(device, dtype):
-                conv(x)
+                @torch.no_grad()
+                def run(conv: torch.nn.Module = conv, x: torch.Tensor = x) -> None:
+                    with autocast(device, dtype):
+                        conv(x)
 
-        t = timeit(run, device, 2, 5 if device.type == "cpu" else 50)
-        best = max(best, flops / t / 1e9)
+                gflops = flops / timeit(run, device, 3, repeat if device.type == "cpu" else 20) / 1e9
+                if gflops > best["gflops"]:
+                    layout = "channels-last" if fmt == torch.channels_last else "contiguous"
+                    best = {"gflops": gflops, "shape": f"{n}×{ch}×{hw}² → {ch}, {layout}"}
     return best
 
 
@@ -119,26 +130,100 @@ def masker_overhead(device: torch.device, size: int, repeat: int) -> dict[str, f
     return out
 
 
+def torch_instance_norm(net: torch.nn.Module) -> torch.nn.Module:
+    """``net`` with toonkit's group-norm-backed instance norms swapped back to ``torch.nn.InstanceNorm2d``
+    (what every generator used before), to measure that change."""
+    from toonkit.nets.layers import InstanceNorm2d
+
+    for name, child in net.named_children():
+        if isinstance(child, InstanceNorm2d):
+            setattr(net, name, torch.nn.InstanceNorm2d(child.num_features, child.eps, child.momentum,
+                                                       child.affine, child.track_running_stats))
+        else:
+            torch_instance_norm(child)
+    return net
+
+
 def generator_throughput(device: torch.device, dtype: torch.dtype | None, size: int, batch: int,
-                         channels_last: bool = False) -> tuple[float, float]:
-    """(images/s, GFLOP per image) of the default CartoonGAN generator."""
+                         channels_last: bool = False, torch_norm: bool = False,
+                         repeat: int = 5, autocast_only: bool = False) -> tuple[float, float]:
+    """(images/s, GFLOP per image) of the default CartoonGAN generator, run as ``toonkit translate``
+    runs it: under autocast, except CPU bf16, where the weights are cast to bf16 once and autocast is
+    off (``autocast_only`` measures that case under plain autocast instead)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    torch.manual_seed(0)
     g = toonkit.build("generator", "cartoongan").to(device).eval()
+    if torch_norm:
+        g = torch_instance_norm(g)
     x = torch.rand(batch, 3, size, size, device=device) * 2 - 1
     if channels_last:
         g, x = g.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         g(x[:1])
     gflop = counter.get_total_flops() / 1e9
+    cast = device.type == "cpu" and dtype == torch.bfloat16 and not autocast_only
+    if cast:
+        g, x = g.to(dtype), x.to(dtype)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def run() -> None:
-        with autocast(device, dtype):
+        with autocast(device, None if cast else dtype):
             g(x)
 
-    t = timeit(run, device, 1 if device.type == "cpu" else 5, 3 if device.type == "cpu" else 30)
+    cpu = device.type == "cpu"
+    t = timeit(run, device, 1 if cpu and batch > 1 else 2, (3 if batch > 1 else repeat) if cpu else 30)
     return batch / t, gflop
+
+
+def generator_breakdown(size: int, channels_last: bool) -> dict[str, float]:
+    """Where a batch-1 fp32 CPU forward pass of the generator spends its time (shares of the operators'
+    self time, from ``torch.profiler``), and the GFLOP/s of its convolutions alone."""
+    from torch.profiler import ProfilerActivity, profile
+
+    g = toonkit.build("generator", "cartoongan").eval()
+    x = torch.rand(1, 3, size, size) * 2 - 1
+    if channels_last:
+        g, x = g.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    _, gflop = generator_throughput(torch.device("cpu"), None, size, 1, channels_last, repeat=1)
+    with torch.inference_mode():
+        g(x)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                g(x)
+    parts = {"convolution": 0.0, "normalisation": 0.0, "padding": 0.0, "other": 0.0}
+    for event in prof.key_averages():
+        name = event.key
+        part = ("convolution" if "convolution" in name else "normalisation" if "norm" in name
+                else "padding" if "pad" in name else "other")
+        parts[part] += event.self_cpu_time_total / 1e6
+    total = sum(parts.values())
+    out = {f"{k}_share": v / total for k, v in parts.items()}
+    out["conv_only_gflops"] = 3 * gflop / parts["convolution"]
+    return out
+
+
+def bf16_cast_before_after(size: int) -> dict[str, float]:
+    """CPU bf16 generator inference in channels-last, img/s: under autocast over fp32 weights (before)
+    and with the weights cast to bf16 once, autocast off (after, what ``toonkit translate`` does)."""
+    out = {}
+    for b in (1, 8):
+        for label, autocast_only in (("before", True), ("after", False)):
+            out[f"b{b}_{label}"] = generator_throughput(torch.device("cpu"), torch.bfloat16, size, b, True,
+                                                        autocast_only=autocast_only)[0]
+    return out
+
+
+def norm_before_after(device: torch.device, size: int) -> dict[str, float]:
+    """Generator images/s with ``torch.nn.InstanceNorm2d`` (before) and with toonkit's
+    group-norm-backed instance norm (after), fp32, batch 1 and 8, both memory layouts."""
+    out = {}
+    for b in (1, 8):
+        for cl in (False, True):
+            for label, torch_norm in (("before", True), ("after", False)):
+                key = f"b{b}_{'cl' if cl else 'contig'}_{label}"
+                out[key] = generator_throughput(device, None, size, b, cl, torch_norm)[0]
+    return out
 
 
 def data_and_edge_share(device: torch.device, size: int, step_seconds: float) -> dict[str, float]:
@@ -189,9 +274,15 @@ def main() -> None:
     res["generator"] = {}
     for k, d in dtypes.items():
         for b in (1, 8):
-            ips, gflop = generator_throughput(device, d, args.size, b)
-            res["generator"][f"{k}_b{b}"] = {"img_per_s": ips, "gflop_per_img": gflop,
-                                             "gflops": ips * gflop, "of_peak": ips * gflop / res["conv_peak"][k]}
+            for layout, cl in (("contig", False), ("cl", True)):
+                ips, gflop = generator_throughput(device, d, args.size, b, cl, repeat=max(5, args.repeat))
+                res["generator"][f"{k}_b{b}_{layout}"] = {
+                    "img_per_s": ips, "gflop_per_img": gflop, "gflops": ips * gflop,
+                    "of_peak": ips * gflop / res["conv_peak"][k]["gflops"]}
+    res["norm_before_after"] = norm_before_after(device, args.size)
+    if device.type == "cpu":
+        res["breakdown"] = generator_breakdown(args.size, channels_last=True)
+        res["bf16_cast_before_after"] = bf16_cast_before_after(args.size)
     adv = res["steps"]["fp32"]["selfie_gan"]["adversarial"]
     res["shares"] = data_and_edge_share(device, args.size, adv)
     res["selfie_vs_cartoongan_adv"] = adv / res["steps"]["fp32"]["cartoongan"]["adversarial"]
@@ -207,20 +298,25 @@ def main() -> None:
 
 
 def render(r: dict[str, Any]) -> str:
+    peak = r["conv_peak"]
     lines = [f"## {r['device']}", "", f"torch {r['torch']}, commit `{r['commit']}`, command `{r['command']}`,",
-             f"images {r['size']}², batch 1 for training steps.", "",
+             f"images {r['size']}², batch 1 for training steps; every time is the median of the repeats.", "",
              "| | fp32 | bf16 |", "|---|---|---|",
-             f"| conv peak (GFLOP/s, best 3×3 conv) | {r['conv_peak']['fp32']:.1f} | {r['conv_peak']['bf16']:.1f} |"]
+             f"| conv peak (GFLOP/s, best of the 3×3 sweep) | {peak['fp32']['gflops']:.1f} | "
+             f"{peak['bf16']['gflops']:.1f} |",
+             f"| … reached by | {peak['fp32']['shape']} | {peak['bf16']['shape']} |"]
     for m in r["steps"]["fp32"]:
         for phase, t in r["steps"]["fp32"][m].items():
             lines.append(f"| {m} `{phase}` step (s) | {t:.3f} | {r['steps']['bf16'][m][phase]:.3f} |")
     for b in (1, 8):
-        f, h = r["generator"][f"fp32_b{b}"], r["generator"][f"bf16_b{b}"]
-        lines.append(f"| generator inference, batch {b} (img/s) | {f['img_per_s']:.2f} | {h['img_per_s']:.2f} |")
-        lines.append(f"| generator achieved GFLOP/s, batch {b} (share of conv peak) | {f['gflops']:.1f} "
-                     f"({f['of_peak']:.0%}) | {h['gflops']:.1f} ({h['of_peak']:.0%}) |")
+        for layout, label in (("contig", "contiguous"), ("cl", "channels-last")):
+            f, h = r["generator"][f"fp32_b{b}_{layout}"], r["generator"][f"bf16_b{b}_{layout}"]
+            lines.append(f"| generator inference, batch {b}, {label} (img/s) | {f['img_per_s']:.2f} | "
+                         f"{h['img_per_s']:.2f} |")
+            lines.append(f"| … achieved GFLOP/s (share of conv peak) | {f['gflops']:.1f} ({f['of_peak']:.0%}) | "
+                         f"{h['gflops']:.1f} ({h['of_peak']:.0%}) |")
     s = r["shares"]
-    lines += ["", f"Generator: {r['generator']['fp32_b1']['gflop_per_img']:.1f} GFLOP per {r['size']}² image.",
+    lines += ["", f"Generator: {r['generator']['fp32_b1_contig']['gflop_per_img']:.1f} GFLOP per {r['size']}² image.",
               f"Data loading (decode + resize + crop of a photo, mask, cartoon and its cached smoothed twin): "
               f"{s['load_s'] * 1e3:.1f} ms = {s['load_share']:.1%} of a fp32 Selfie-GAN adversarial step "
               f"(without the cache: {s['load_uncached_s'] * 1e3:.1f} ms).",
@@ -228,6 +324,32 @@ def render(r: dict[str, Any]) -> str:
               f"{s['edge_share_on_device']:.1%} of that step (0 % of the step with the cache, the default).",
               f"Selfie-GAN adversarial step / CartoonGAN adversarial step (fp32): "
               f"{r['selfie_vs_cartoongan_adv']:.2f}×.", ""]
+    if "breakdown" in r:
+        k = r["breakdown"]
+        lines += [f"Where a batch-1 fp32 channels-last generator pass spends its time (operators' self time, "
+                  f"`torch.profiler`): convolutions {k['convolution_share']:.0%} (at "
+                  f"{k['conv_only_gflops']:.0f} GFLOP/s), instance norm {k['normalisation_share']:.0%}, "
+                  f"reflection padding {k['padding_share']:.0%}, everything else {k['other_share']:.0%}.", ""]
+    if "norm_before_after" in r:
+        n = r["norm_before_after"]
+        lines += ["Instance norm as `torch.nn.InstanceNorm2d` (before) and as toonkit's group-norm-backed "
+                  "`InstanceNorm2d` (after), generator inference in fp32 (img/s):", "",
+                  "| | before | after | speed-up |", "|---|---|---|---|"]
+        for b in (1, 8):
+            for layout, label in (("contig", "contiguous"), ("cl", "channels-last")):
+                before, after = n[f"b{b}_{layout}_before"], n[f"b{b}_{layout}_after"]
+                lines.append(f"| batch {b}, {label} | {before:.2f} | {after:.2f} | {after / before:.2f}× |")
+        lines.append("")
+    if "bf16_cast_before_after" in r:
+        c = r["bf16_cast_before_after"]
+        lines += ["CPU bf16 generator inference, channels-last (img/s): autocast over fp32 weights (before) and "
+                  "weights cast to bf16 once, autocast off (after; what `toonkit translate --amp bf16` does "
+                  "on the CPU, and the bf16 rows above):", "",
+                  "| | before | after | speed-up |", "|---|---|---|---|"]
+        for b in (1, 8):
+            lines.append(f"| batch {b} | {c[f'b{b}_before']:.2f} | {c[f'b{b}_after']:.2f} | "
+                         f"{c[f'b{b}_after'] / c[f'b{b}_before']:.2f}× |")
+        lines.append("")
     if "masker_overhead" in r:
         o = r["masker_overhead"]
         lines += ["Masker overhead, before/after giving each edge-smoothed cartoon its cartoon's mask "

@@ -51,6 +51,9 @@ def test_shipped_suites_are_valid() -> None:
     if not (REPO.parent / "shared" / "data").is_dir():
         pytest.skip("needs ../shared/data (suite_shared.yaml points at it)")
     assert set(load_suite(shared).spec.methods) == set(smoke.spec.methods)
+    gpu = load_suite(REPO / "benchmarks" / "suite_shared_gpu.yaml")
+    assert set(gpu.spec.methods) == set(smoke.spec.methods)
+    assert gpu.spec.budget.size == 256 and gpu.spec.data == load_suite(shared).spec.data  # same split
 
 
 def test_unknown_key_names_its_path_and_suggests(tmp_path: Path) -> None:

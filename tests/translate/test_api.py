@@ -160,6 +160,20 @@ def test_bf16_autocast_and_channels_last(run_dir: Path, toon: Cartoonizer) -> No
     assert bf16.dtype == torch.float32 and (bf16 - ref).abs().mean() < 0.05
 
 
+def test_cpu_bf16_casts_the_generator_once_and_matches_autocast(run_dir: Path) -> None:
+    """On the CPU, bf16 stores the generator in bf16 and skips autocast: the same output as autocast
+    over the fp32 generator, without re-casting every weight on every call."""
+    x = torch.rand(2, 3, 32, 40) * 2 - 1
+    toon = toonkit.load(run_dir, device="cpu", amp="bf16")
+    assert {p.dtype for p in toon.generator.parameters()} == {torch.bfloat16}
+    fp32 = toonkit.load(run_dir, device="cpu")
+    with torch.no_grad(), torch.autocast("cpu", torch.bfloat16):
+        autocast_out = fp32.generator(fp32._prepare(x)).float().clamp(-1, 1)
+    torch.testing.assert_close(toon.generate(x), autocast_out, rtol=0, atol=1e-6)
+    if toon.has_masker:  # the masker keeps fp32 weights under autocast
+        assert {p.dtype for p in toon.masker.parameters()} == {torch.float32}
+
+
 def test_a_pretrained_plugin_masker_by_name(run_no_masker: Path, weights_dir: Path) -> None:
     """A run without a masker borrows the MediaPipe selfie segmenter: its alpha finds the person."""
     pytest.importorskip("ai_edge_litert", reason="the toonkit-mediapipe plugin needs ai-edge-litert")

@@ -159,3 +159,12 @@ def test_nst_through_the_same_command(photos: Path, tmp_path: Path, capsys: pyte
     # the optimisation moved the gray photo's pixels: its channels are no longer equal
     assert np.abs(result[..., 0] - result[..., 2]).mean() > 1.0
     torch.manual_seed(0)
+
+
+def test_channels_last_gives_the_same_image(run_dir: Path, photos: Path, tmp_path: Path) -> None:
+    src = photos / "sub" / "rgba.png"
+    assert main(["translate", str(run_dir), str(src), "-o", str(tmp_path / "a"), "-q"]) == 0
+    assert main(["translate", str(run_dir), str(src), "-o", str(tmp_path / "b"), "-q", "--channels-last"]) == 0
+    a = np.asarray(Image.open(tmp_path / "a" / "rgba.png"), dtype=np.int16)
+    b = np.asarray(Image.open(tmp_path / "b" / "rgba.png"), dtype=np.int16)
+    assert a.shape == b.shape and np.abs(a - b).max() <= 1  # same network, other memory layout

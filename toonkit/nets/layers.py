@@ -9,6 +9,7 @@ import math
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 NormName = Literal["instance", "batch", "group", "none"]
@@ -24,6 +25,34 @@ def check_choice(what: str, value: str, options: tuple[str, ...]) -> None:
 
         raise ValueError(f"unknown {what} {value!r}{did_you_mean(str(value), options)} "
                          f"(options: {', '.join(options)})")
+
+
+class InstanceNorm2d(nn.InstanceNorm2d):
+    """Instance normalisation computed as group normalisation with one channel per group.
+
+    The two are the same function (per-sample, per-channel mean and biased variance over H×W), but
+    PyTorch's ``instance_norm`` copies its input into a batch-norm layout first, while ``group_norm``
+    has a fused kernel: on the CPU it is 2–4× faster on contiguous tensors and up to 16× on
+    channels-last ones, which made instance norm a third of the generator's inference time
+    (``benchmarks/perf.md``). Parameters, buffers and ``state_dict`` are those of
+    :class:`torch.nn.InstanceNorm2d`, so checkpoints load either way. With ``track_running_stats``
+    in eval mode, the running statistics are used as usual.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)` (or :math:`(C, H, W)`).
+        - Output: same as the input.
+
+    Example:
+        >>> x = torch.randn(2, 4, 8, 8)
+        >>> torch.allclose(InstanceNorm2d(4)(x), nn.InstanceNorm2d(4)(x), atol=1e-5)
+        True
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        uses_running_stats = self.track_running_stats and (self.training or self.running_mean is not None)
+        if uses_running_stats or input.dim() != 4:
+            return super().forward(input)
+        return F.group_norm(input, self.num_features, self.weight, self.bias, self.eps)
 
 
 def make_norm(norm: str, channels: int) -> nn.Module:
@@ -42,7 +71,7 @@ def make_norm(norm: str, channels: int) -> nn.Module:
     """
     check_choice("norm", norm, NORMS)
     if norm == "instance":
-        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+        return InstanceNorm2d(channels, affine=False, track_running_stats=False)
     if norm == "batch":
         return nn.BatchNorm2d(channels)
     if norm == "group":

@@ -149,8 +149,11 @@ class Cartoonizer:
             e.g. pix2pix's outline); identity by default.
         size: default short side to translate at (the training size for a loaded run).
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1`` …
-        amp: ``off``, ``bf16`` or ``fp16`` autocast for the networks.
-        channels_last: run the networks in channels-last memory format.
+        amp: ``off``, ``bf16`` or ``fp16`` autocast for the networks. On the CPU, ``bf16`` also stores
+            the generator's weights in bf16 and runs it without autocast: autocast would re-cast every
+            weight on every call, which took a third of the time (``benchmarks/perf.md``); for the
+            built-in generators the output is the same bit for bit.
+        channels_last: run the networks in channels-last memory format (faster on x86 CPUs).
 
     Example:
         >>> g = toonkit.build("generator", "cartoongan", base_channels=8, res_blocks=1)
@@ -166,6 +169,10 @@ class Cartoonizer:
         self.amp = amp_dtype(amp, self.device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.generator = generator.eval().to(self.device, memory_format=self.memory_format)
+        # the generator's own dtype when it runs in low precision without autocast (CPU bf16), else None
+        self.generator_dtype = torch.bfloat16 if self.device.type == "cpu" and self.amp == torch.bfloat16 else None
+        if self.generator_dtype is not None:
+            self.generator.to(self.generator_dtype)
         self.masker = (masker.eval().to(self.device, memory_format=self.memory_format)
                        if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
@@ -252,8 +259,13 @@ class Cartoonizer:
             - Output: :math:`(N, 3, H, W)` in [-1, 1], float32
         """
         x = self._prepare(photo)
-        with self._autocast():
-            y = run_padded(lambda t: self.generator(self.prepare_input(t)), x, size_multiple(self.generator))
+        if self.generator_dtype is not None:
+            dtype = self.generator_dtype
+            y = run_padded(lambda t: self.generator(self.prepare_input(t).to(dtype)), x,
+                           size_multiple(self.generator))
+        else:
+            with self._autocast():
+                y = run_padded(lambda t: self.generator(self.prepare_input(t)), x, size_multiple(self.generator))
         return y.float().clamp(-1, 1)
 
     @torch.no_grad()
