@@ -1,6 +1,6 @@
 """Performance record: conv peak, seconds/step of every method, generator throughput, data/edge shares.
 
-Usage (writes benchmarks/perf.md, or --out FILE):
+Usage (replaces this device's section of benchmarks/perf.md, or of --out FILE, keeping the rest):
     python benchmarks/perf.py [--device cpu|cuda] [--size 256] [--out benchmarks/perf.md]
 
 Every number is measured when the script runs; nothing is copied in.
@@ -293,8 +293,24 @@ def main() -> None:
     res["command"] = "python " + " ".join(sys.argv)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
-    Path(args.out).write_text(render(res))
+    write_section(Path(args.out), render(res))
     print(render(res))
+
+
+def write_section(path: Path, section: str) -> None:
+    """Put ``section`` into ``path`` in place of the section whose ``## `` heading starts with this one's
+    (the device), or append it: the record's summary and other devices' sections are kept."""
+    heading = section.splitlines()[0]
+    text = path.read_text() if path.exists() else "# Performance record\n"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is not None:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:end] = [*section.rstrip().splitlines(), ""]
+        text = "\n".join(lines).rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
+    path.write_text(text)
 
 
 def render(r: dict[str, Any]) -> str:
