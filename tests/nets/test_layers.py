@@ -61,3 +61,12 @@ def test_instance_norm_state_dict_is_torchs() -> None:
 def test_instance_norm_unbatched_input() -> None:
     x = torch.randn(3, 8, 8)
     torch.testing.assert_close(InstanceNorm2d(3)(x), nn.InstanceNorm2d(3)(x))
+
+
+def test_instance_norm_scripts_and_warns_like_torch() -> None:
+    x = torch.randn(2, 3, 8, 8)
+    scripted = torch.jit.script(InstanceNorm2d(3))
+    torch.testing.assert_close(scripted(x), nn.InstanceNorm2d(3)(x))
+    with pytest.warns(UserWarning, match="num_features"):  # affine=False: torch only warns on a mismatch
+        y = InstanceNorm2d(5)(x)
+    torch.testing.assert_close(y, nn.InstanceNorm2d(3)(x))

@@ -48,11 +48,14 @@ class InstanceNorm2d(nn.InstanceNorm2d):
         True
     """
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        uses_running_stats = self.track_running_stats and (self.training or self.running_mean is not None)
-        if uses_running_stats or input.dim() != 4:
-            return super().forward(input)
-        return F.group_norm(input, self.num_features, self.weight, self.bias, self.eps)
+    def _apply_instance_norm(self, input: torch.Tensor) -> torch.Tensor:
+        # torch's forward checks the input and adds a batch dimension to unbatched inputs, then calls this;
+        # written without super() so the layer stays scriptable with torch.jit.script
+        if input.dim() == 4 and not self.track_running_stats:
+            return F.group_norm(input, input.size(1), self.weight, self.bias, self.eps)
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               self.momentum if self.momentum is not None else 0.0, self.eps)
 
 
 def make_norm(norm: str, channels: int) -> nn.Module:
