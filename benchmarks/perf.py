@@ -118,6 +118,25 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
     return out
 
 
+def nst_step_time(device: torch.device, dtype: torch.dtype | None, size: int, repeat: int) -> float:
+    """Seconds per optimisation step of neural style transfer (one Adam step on a size² photo's pixels
+    against VGG16 features; it has no training, each image costs ``method.steps`` of these)."""
+    recipe = load_recipe(REPO / "recipes" / "nst.yaml", ["nets.feature.weights=random"])
+    cls = toonkit.registry().get("method", "nst").factory
+    method = cls(**{k: v for k, v in recipe.data["method"].items() if k != "type"})
+    built = build_components(recipe, cls)
+    method.bind(built["nets"], built["losses"], built["augment"]).to(device)
+    content = torch.rand(1, 3, size, size, device=device) * 2 - 1
+    style = torch.rand(1, 3, size, size, device=device) * 2 - 1
+    steps = 3
+
+    def run() -> None:
+        with autocast(device, dtype):
+            method.stylize(content, style, steps=steps)
+
+    return timeit(run, device, 1, repeat) / steps
+
+
 def masker_overhead(device: torch.device, size: int, repeat: int) -> dict[str, float]:
     """Selfie-GAN's adversarial step against CartoonGAN's, before and after reusing each cartoon's mask
     for its edge-smoothed twin (time is noisy on a shared machine; FLOPs are exact)."""
@@ -271,6 +290,8 @@ def main() -> None:
     res["conv_peak"] = {k: conv_peak(device, d) for k, d in dtypes.items()}
     res["steps"] = {k: {m: method_step_time(m, device, d, args.size, args.repeat) for m in METHODS}
                     for k, d in dtypes.items()}
+    for k, d in dtypes.items():
+        res["steps"][k]["nst"] = {"optimisation": nst_step_time(device, d, args.size, args.repeat)}
     res["generator"] = {}
     for k, d in dtypes.items():
         for b in (1, 8):

@@ -51,8 +51,9 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     def _apply_instance_norm(self, input: torch.Tensor) -> torch.Tensor:
         # torch's forward checks the input and adds a batch dimension to unbatched inputs, then calls this;
         # written without super() so the layer stays scriptable with torch.jit.script
-        if input.dim() == 4 and not self.track_running_stats:
-            return F.group_norm(input, input.size(1), self.weight, self.bias, self.eps)
+        # num_features, a constant, as the group count: ONNX's legacy exporter needs it constant
+        if input.dim() == 4 and not self.track_running_stats and input.size(1) == self.num_features:
+            return F.group_norm(input, self.num_features, self.weight, self.bias, self.eps)
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,
                                self.momentum if self.momentum is not None else 0.0, self.eps)
