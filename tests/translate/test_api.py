@@ -154,8 +154,13 @@ def test_bad_inputs_are_named(toon: Cartoonizer, tmp_path: Path) -> None:
 def test_bf16_autocast_and_channels_last(run_dir: Path, toon: Cartoonizer) -> None:
     x = torch.rand(2, 3, 32, 40) * 2 - 1
     ref = toon.translate(x)
-    cl = toonkit.load(run_dir, device="cpu", channels_last=True).translate(x)
-    assert torch.allclose(cl, ref, atol=1e-4)
+    contiguous = toonkit.load(run_dir, device="cpu", channels_last=False)
+    assert contiguous.memory_format == torch.contiguous_format
+    cl = toonkit.load(run_dir, device="cpu", channels_last=True)
+    assert cl.memory_format == torch.channels_last
+    assert torch.allclose(cl.translate(x), contiguous.translate(x), atol=1e-4)
+    assert torch.allclose(ref, contiguous.translate(x), atol=1e-4)
+    assert toon.memory_format == (torch.channels_last if toon.device.type == "cpu" else torch.contiguous_format)
     bf16 = toonkit.load(run_dir, device="cpu", amp="bf16").translate(x)
     assert bf16.dtype == torch.float32 and (bf16 - ref).abs().mean() < 0.05
 

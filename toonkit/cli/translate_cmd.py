@@ -40,9 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=4, help="images per forward pass (4)")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:1 …")
     p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="autocast precision (off)")
-    p.add_argument("--channels-last", action="store_true",
-                   help="run the networks in channels-last memory layout (faster on x86 CPUs: "
-                        "benchmarks/perf.md)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="channels-last memory layout for the networks (default: on for the CPU, where it is "
+                        "faster, off for GPUs; benchmarks/translate_speed.md)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator weights, not their EMA")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -69,7 +69,8 @@ class StyleTransfer(Cartoonizer):
         except (RuntimeError, ValueError, TypeError) as exc:
             raise TranslateError(f"neural style transfer: {str(exc).strip().splitlines()[0]}") from None
         self.method = method
-        super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp)
+        # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
+        super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False)
         self.method.to(self.device)
         image = style if isinstance(style, torch.Tensor) and style.dim() == 4 else io.to_tensor(style).image
         hw = short_side_size(*image.shape[-2:], style_size or size)
