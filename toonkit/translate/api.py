@@ -154,7 +154,7 @@ class Cartoonizer:
             weight on every call, which took a third of the time (``benchmarks/perf.md``); for the
             built-in generators the output is the same bit for bit.
         channels_last: run the networks in channels-last memory format. ``None`` (default) turns it on
-            for the CPU, where it measured 1.2–1.4× faster in fp32 and about 2× in bf16 for every
+            for the CPU, where it measured 1.15–1.33× faster in fp32 and 1.9–2.5× in bf16 for every
             built-in generator with a masker (``benchmarks/translate_speed.md``), and off elsewhere.
 
     Example:
