@@ -70,3 +70,9 @@ def test_instance_norm_scripts_and_warns_like_torch() -> None:
     with pytest.warns(UserWarning, match="num_features"):  # affine=False: torch only warns on a mismatch
         y = InstanceNorm2d(5)(x)
     torch.testing.assert_close(y, nn.InstanceNorm2d(3)(x))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_instance_norm_on_cuda_is_torchs() -> None:
+    x = torch.randn(2, 3, 16, 16, device="cuda")
+    torch.testing.assert_close(InstanceNorm2d(3).cuda()(x), nn.InstanceNorm2d(3).cuda()(x))

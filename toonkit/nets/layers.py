@@ -34,7 +34,8 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     PyTorch's ``instance_norm`` copies its input into a batch-norm layout first, while ``group_norm``
     has a fused kernel: on the CPU it is 2–4× faster on contiguous tensors and up to 16× on
     channels-last ones, which made instance norm a third of the generator's inference time
-    (``benchmarks/perf.md``). Parameters, buffers and ``state_dict`` are those of
+    (``benchmarks/perf.md``). Other devices use PyTorch's instance norm, since they have not been
+    measured. Parameters, buffers and ``state_dict`` are those of
     :class:`torch.nn.InstanceNorm2d`, so checkpoints load either way. With ``track_running_stats``
     in eval mode, the running statistics are used as usual.
 
@@ -51,8 +52,10 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     def _apply_instance_norm(self, input: torch.Tensor) -> torch.Tensor:
         # torch's forward checks the input and adds a batch dimension to unbatched inputs, then calls this;
         # written without super() so the layer stays scriptable with torch.jit.script
+        # CPU only: that is where it was measured; GPUs keep PyTorch's kernel until they are.
         # num_features, a constant, as the group count: ONNX's legacy exporter needs it constant
-        if input.dim() == 4 and not self.track_running_stats and input.size(1) == self.num_features:
+        if (input.device.type == "cpu" and input.dim() == 4 and not self.track_running_stats
+                and input.size(1) == self.num_features):
             return F.group_norm(input, self.num_features, self.weight, self.bias, self.eps)
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,
