@@ -107,6 +107,17 @@ def test_overrides_are_typed_and_applied(tmp_path: Path) -> None:
     assert recipe.spec.train.optim["generator"].betas == (0.9, 0.99)
 
 
+def test_bare_yaml_off_is_amp_off(tmp_path: Path) -> None:
+    data = base_recipe()
+    data["train"]["amp"] = "AMP"
+    text = yaml.safe_dump(data).replace("AMP", "off")  # a bare off, which YAML 1.1 reads as false
+    assert yaml.safe_load(text)["train"]["amp"] is False
+    (tmp_path / "recipe.yaml").write_text(text)
+    recipe = load_recipe(tmp_path / "recipe.yaml")
+    assert recipe.spec.train.amp == "off" and recipe.data["train"]["amp"] == "off"
+    assert load_recipe(tmp_path / "recipe.yaml", ["train.amp=off"]).spec.train.amp == "off"
+
+
 def test_bad_override_names_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, base_recipe())
     assert problems(path, ["nets.generator.res_blcks=4"]) == [

@@ -2,9 +2,14 @@
 checked against the registry by :mod:`toonkit.recipe.validate`; everything else is checked here."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+
+# YAML 1.1 reads a bare `off` as false: accept it as "off" wherever a precision is chosen
+AmpMode = Annotated[Literal["auto", "off", "fp16", "bf16"],
+                    BeforeValidator(lambda value: "off" if value is False else value)]
 
 
 class Strict(BaseModel):
@@ -58,7 +63,7 @@ class TrainSpec(Strict):
 
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    amp: Literal["auto", "off", "fp16", "bf16"] = "auto"
+    amp: AmpMode = "auto"
     channels_last: bool = False
     compile: bool = False
     ema: Optional[float] = Field(None, gt=0, lt=1)  # EMA decay of the generator, e.g. 0.999
