@@ -25,7 +25,6 @@ import argparse
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from toonkit.augment.edge_smooth import canny, edge_smooth, rgb_to_gray_u8, to_u8
+from toonkit.bench.report import cpu_name, git_commit
 
 SIZE = 256
 
@@ -164,27 +164,6 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
-                               text=True, check=False).stdout.strip()
-        return out + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "uncommitted"
-
-
 def report(fid: dict, rows: list, command: str, load: str) -> str:
     import cv2
     import kornia
@@ -194,8 +173,8 @@ def report(fid: dict, rows: list, command: str, load: str) -> str:
         "# Edge smoothing: fidelity and speed",
         "",
         f"- command: `{command}`",
-        f"- commit: {git_commit()}",
-        f"- CPU: {cpu_model()}, {usable_cores()} of {os.cpu_count()} logical cores usable by this "
+        f"- commit: {git_commit(REPO)}",
+        f"- CPU: {cpu_name()}, {usable_cores()} of {os.cpu_count()} logical cores usable by this "
         f"process; load average at start: {load}",
         (f"- torch {torch.__version__}, kornia {kornia.__version__}, OpenCV {cv2.__version__}, "
         f"Python {platform.python_version()}"),

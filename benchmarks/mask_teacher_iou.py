@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from toonkit.bench.report import cpu_name, git_commit
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("portraits", "people")
@@ -54,29 +56,8 @@ def evaluate(teacher: torch.nn.Module | Path, folder: Path, threshold: float) ->
             "min": min(scores)}
 
 
-def commit() -> str:
-    def git(*args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
-        return proc.stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD")
-    if not head:
-        return "none (no commit yet: working tree)"
-    return head + (" + uncommitted changes" if git("status", "--porcelain") else "")
-
-
 def device_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"CPU: {cpu}, {os.cpu_count()} cores (the TFLite teacher runs on the CPU)"
+    return f"CPU: {cpu_name()}, {os.cpu_count()} cores (the TFLite teacher runs on the CPU)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
          "averaged. Produced by `benchmarks/mask_teacher_iou.py`."),
         "",
         f"- command: `{command}`",
-        f"- commit: {commit()}",
+        f"- commit: {git_commit(REPO)}",
         f"- device: {device_line()}",
         f"- toonkit {toonkit.__version__}, torch {torch.__version__}, Python {platform.python_version()}",
         "",

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 import toonkit
 from toonkit.augment.edge_smooth import EdgeSmooth
+from toonkit.bench.report import cpu_name, git_commit
+from toonkit.metrics.perf import count_flops, median_seconds
 from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
 from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
@@ -33,26 +31,6 @@ METHODS = {"selfie_gan": "selfie_gan.yaml", "cartoongan": "cartoongan.yaml", "cy
            "pix2pix": "pix2pix_outline.yaml"}
 # VGG19 weights are rarely at hand offline; timings use VGG16 up to conv4_3 (same depth and cost class)
 FEATURE = ["nets.feature.arch=vgg16", "nets.feature.layer=conv4_3", "nets.feature.weights=random"]
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def timeit(fn: Callable[[], Any], device: torch.device, warmup: int, repeat: int) -> float:
-    """Median seconds per call over ``repeat`` separately timed calls (the median shrugs off the odd
-    call slowed by another process; the mean of a short loop does not)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(max(1, repeat)):
-        sync(device)
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def conv_peak(device: torch.device, dtype: torch.dtype | None, repeat: int = 5) -> dict[str, Any]:
@@ -73,7 +51,7 @@ def conv_peak(device: torch.device, dtype: torch.dtype | None, repeat: int = 5) 
                     with autocast(device, dtype):
                         conv(x)
 
-                gflops = flops / timeit(run, device, 3, repeat if device.type == "cpu" else 20) / 1e9
+                gflops = flops / median_seconds(run, device, 3, repeat if device.type == "cpu" else 20) / 1e9
                 if gflops > best["gflops"]:
                     layout = "channels-last" if fmt == torch.channels_last else "contiguous"
                     best = {"gflops": gflops, "shape": f"{n}×{ch}×{hw}² → {ch}, {layout}"}
@@ -81,9 +59,10 @@ def conv_peak(device: torch.device, dtype: torch.dtype | None, repeat: int = 5) 
 
 
 def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None, size: int,
-                     repeat: int, overrides: tuple[str, ...] = (), flops: bool = False) -> dict[str, float]:
-    """Seconds per training step of every phase, batch 1 at size², full-size networks (or, with
-    ``flops``, the FLOPs of one step counted by ``torch.utils.flop_counter``)."""
+                     repeat: int, overrides: tuple[str, ...] = (), flops: bool = False,
+                     phases: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Seconds per training step of every phase (or of ``phases``), batch 1 at size², full-size networks
+    (or, with ``flops``, the GFLOPs of one step counted by ``torch.utils.flop_counter``)."""
     recipe = load_recipe(REPO / "recipes" / METHODS[name],
                          [*(FEATURE if name in ("selfie_gan", "cartoongan") else []), f"data.size={size}",
                           *overrides])
@@ -96,6 +75,8 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
     batch["smooth"] = built["augment"]["edge_smooth"].to(device)(batch["cartoon"]) if "edge_smooth" in built["augment"] else x()
     out = {}
     for phase in cls.phases:
+        if phases is not None and phase.name not in phases:
+            continue
         groups = {}
         for g in phase.trains:
             opt = make_optimizer(method.net[g], recipe.spec.train.optim.get(g) or OptimSpec())
@@ -114,7 +95,7 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
                 step()
             out[phase.name] = counter.get_total_flops() / 1e9
         else:
-            out[phase.name] = timeit(step, device, 1 if device.type == "cpu" else 3, repeat)
+            out[phase.name] = median_seconds(step, device, 1 if device.type == "cpu" else 3, repeat)
     return out
 
 
@@ -134,18 +115,22 @@ def nst_step_time(device: torch.device, dtype: torch.dtype | None, size: int, re
         with autocast(device, dtype):
             method.stylize(content, style, steps=steps)
 
-    return timeit(run, device, 1, repeat) / steps
+    return median_seconds(run, device, 1, repeat) / steps
 
 
-def masker_overhead(device: torch.device, size: int, repeat: int) -> dict[str, float]:
+def masker_overhead(device: torch.device, size: int, repeat: int, steps: dict[str, Any]) -> dict[str, float]:
     """Selfie-GAN's adversarial step against CartoonGAN's, before and after reusing each cartoon's mask
-    for its edge-smoothed twin (time is noisy on a shared machine; FLOPs are exact)."""
-    out = {}
+    for its edge-smoothed twin (time is noisy on a shared machine; FLOPs are exact). ``steps`` are the
+    fp32 step times already measured: the default (after) and CartoonGAN are taken from there."""
+    adversarial = ("adversarial",)
+    out = {"cartoongan_s": steps["cartoongan"]["adversarial"], "selfie_after_s": steps["selfie_gan"]["adversarial"],
+           "selfie_before_s": method_step_time("selfie_gan", device, None, size, repeat,
+                                               ("method.reuse_cartoon_mask=false",), phases=adversarial)["adversarial"]}
     for label, name, extra in (("cartoongan", "cartoongan", ()),
                                ("selfie_before", "selfie_gan", ("method.reuse_cartoon_mask=false",)),
-                               ("selfie_after", "selfie_gan", ("method.reuse_cartoon_mask=true",))):
-        out[f"{label}_gflop"] = method_step_time(name, device, None, size, 1, extra, flops=True)["adversarial"]
-        out[f"{label}_s"] = method_step_time(name, device, None, size, repeat, extra)["adversarial"]
+                               ("selfie_after", "selfie_gan", ())):
+        out[f"{label}_gflop"] = method_step_time(name, device, None, size, 1, extra, flops=True,
+                                                 phases=adversarial)["adversarial"]
     return out
 
 
@@ -165,12 +150,10 @@ def torch_instance_norm(net: torch.nn.Module) -> torch.nn.Module:
 
 def generator_throughput(device: torch.device, dtype: torch.dtype | None, size: int, batch: int,
                          channels_last: bool = False, torch_norm: bool = False,
-                         repeat: int = 5, autocast_only: bool = False) -> tuple[float, float]:
-    """(images/s, GFLOP per image) of the default CartoonGAN generator, run as ``toonkit translate``
-    runs it: under autocast, except CPU bf16, where the weights are cast to bf16 once and autocast is
-    off (``autocast_only`` measures that case under plain autocast instead)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+                         repeat: int = 5, autocast_only: bool = False) -> float:
+    """Images/s of the default CartoonGAN generator, run as ``toonkit translate`` runs it: under
+    autocast, except CPU bf16, where the weights are cast to bf16 once and autocast is off
+    (``autocast_only`` measures that case under plain autocast instead)."""
     torch.manual_seed(0)
     g = toonkit.build("generator", "cartoongan").to(device).eval()
     if torch_norm:
@@ -178,9 +161,6 @@ def generator_throughput(device: torch.device, dtype: torch.dtype | None, size: 
     x = torch.rand(batch, 3, size, size, device=device) * 2 - 1
     if channels_last:
         g, x = g.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        g(x[:1])
-    gflop = counter.get_total_flops() / 1e9
     cast = device.type == "cpu" and dtype == torch.bfloat16 and not autocast_only
     if cast:
         g, x = g.to(dtype), x.to(dtype)
@@ -191,20 +171,19 @@ def generator_throughput(device: torch.device, dtype: torch.dtype | None, size: 
             g(x)
 
     cpu = device.type == "cpu"
-    t = timeit(run, device, 1 if cpu and batch > 1 else 2, (3 if batch > 1 else repeat) if cpu else 30)
-    return batch / t, gflop
+    t = median_seconds(run, device, 1 if cpu and batch > 1 else 2, (3 if batch > 1 else repeat) if cpu else 30)
+    return batch / t
 
 
-def generator_breakdown(size: int, channels_last: bool) -> dict[str, float]:
+def generator_breakdown(size: int, channels_last: bool, gflop: float) -> dict[str, float]:
     """Where a batch-1 fp32 CPU forward pass of the generator spends its time (shares of the operators'
-    self time, from ``torch.profiler``), and the GFLOP/s of its convolutions alone."""
+    self time, from ``torch.profiler``), and the GFLOP/s of its convolutions alone (``gflop`` per image)."""
     from torch.profiler import ProfilerActivity, profile
 
     g = toonkit.build("generator", "cartoongan").eval()
     x = torch.rand(1, 3, size, size) * 2 - 1
     if channels_last:
         g, x = g.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    _, gflop = generator_throughput(torch.device("cpu"), None, size, 1, channels_last, repeat=1)
     with torch.inference_mode():
         g(x)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -222,29 +201,6 @@ def generator_breakdown(size: int, channels_last: bool) -> dict[str, float]:
     return out
 
 
-def bf16_cast_before_after(size: int) -> dict[str, float]:
-    """CPU bf16 generator inference in channels-last, img/s: under autocast over fp32 weights (before)
-    and with the weights cast to bf16 once, autocast off (after, what ``toonkit translate`` does)."""
-    out = {}
-    for b in (1, 8):
-        for label, autocast_only in (("before", True), ("after", False)):
-            out[f"b{b}_{label}"] = generator_throughput(torch.device("cpu"), torch.bfloat16, size, b, True,
-                                                        autocast_only=autocast_only)[0]
-    return out
-
-
-def norm_before_after(device: torch.device, size: int) -> dict[str, float]:
-    """Generator images/s with ``torch.nn.InstanceNorm2d`` (before) and with toonkit's
-    group-norm-backed instance norm (after), fp32, batch 1 and 8, both memory layouts."""
-    out = {}
-    for b in (1, 8):
-        for cl in (False, True):
-            for label, torch_norm in (("before", True), ("after", False)):
-                key = f"b{b}_{'cl' if cl else 'contig'}_{label}"
-                out[key] = generator_throughput(device, None, size, b, cl, torch_norm)[0]
-    return out
-
-
 def data_and_edge_share(device: torch.device, size: int, step_seconds: float) -> dict[str, float]:
     """Seconds to load one batch-1 sample (decode, resize, crop in the loader) and to edge-smooth one
     cartoon on the device, as fractions of a Selfie-GAN adversarial step."""
@@ -256,24 +212,20 @@ def data_and_edge_share(device: torch.device, size: int, step_seconds: float) ->
         photos = PhotoDataset(Path(tmp) / "photos", masks=Path(tmp) / "masks", size=size)
         cached = CartoonDataset(Path(tmp) / "cartoons", size=size, cache_dir=Path(tmp) / "cache")
         uncached = CartoonDataset(Path(tmp) / "cartoons", size=size, smooth=True, cache_dir=None)
-        load_cached = timeit(lambda: (photos[0], cached[0]), torch.device("cpu"), 2, 10)
-        load_uncached = timeit(lambda: (photos[0], uncached[0]), torch.device("cpu"), 2, 10)
+        load_cached = median_seconds(lambda: (photos[0], cached[0]), torch.device("cpu"), 2, 10)
+        load_uncached = median_seconds(lambda: (photos[0], uncached[0]), torch.device("cpu"), 2, 10)
     smoother = EdgeSmooth().to(device)
     cartoon = torch.rand(1, 3, size, size, device=device) * 2 - 1
-    edge = timeit(lambda: smoother(cartoon), device, 2, 10)
+    edge = median_seconds(lambda: smoother(cartoon), device, 2, 10)
     return {"load_s": load_cached, "load_uncached_s": load_uncached, "edge_smooth_s": edge,
             "load_share": load_cached / step_seconds, "edge_share_on_device": edge / step_seconds}
 
 
 def describe(device: torch.device) -> str:
+    """The section heading's device: the GPU's name, or the CPU with its thread count."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or "cpu"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
+    return f"{cpu_name()}, {torch.get_num_threads()} threads"
 
 
 def main() -> None:
@@ -292,25 +244,31 @@ def main() -> None:
                     for k, d in dtypes.items()}
     for k, d in dtypes.items():
         res["steps"][k]["nst"] = {"optimisation": nst_step_time(device, d, args.size, args.repeat)}
-    res["generator"] = {}
+    gflop = count_flops(toonkit.build("generator", "cartoongan"), (1, 3, args.size, args.size)) / 1e9
+    repeat = max(5, args.repeat)
+    cpu = device.type == "cpu"
+    res["generator"], res["norm_before"], res["bf16_autocast_before"] = {}, {}, {}
     for k, d in dtypes.items():
         for b in (1, 8):
             for layout, cl in (("contig", False), ("cl", True)):
-                ips, gflop = generator_throughput(device, d, args.size, b, cl, repeat=max(5, args.repeat))
+                ips = generator_throughput(device, d, args.size, b, cl, repeat=repeat)
                 res["generator"][f"{k}_b{b}_{layout}"] = {
                     "img_per_s": ips, "gflop_per_img": gflop, "gflops": ips * gflop,
                     "of_peak": ips * gflop / res["conv_peak"][k]["gflops"]}
-    if device.type == "cpu":  # the group-norm-backed instance norm is used on the CPU only
-        res["norm_before_after"] = norm_before_after(device, args.size)
-        res["breakdown"] = generator_breakdown(args.size, channels_last=True)
-        res["bf16_cast_before_after"] = bf16_cast_before_after(args.size)
+                # each "before" is timed right beside its "after", so both see the same machine load
+                if cpu and d is None:  # the group-norm-backed instance norm is used on the CPU only
+                    res["norm_before"][f"b{b}_{layout}"] = generator_throughput(device, d, args.size, b, cl,
+                                                                                torch_norm=True, repeat=repeat)
+                if cpu and d == torch.bfloat16 and cl:
+                    res["bf16_autocast_before"][f"b{b}"] = generator_throughput(
+                        device, d, args.size, b, cl, repeat=repeat, autocast_only=True)
+    if cpu:
+        res["breakdown"] = generator_breakdown(args.size, channels_last=True, gflop=gflop)
     adv = res["steps"]["fp32"]["selfie_gan"]["adversarial"]
     res["shares"] = data_and_edge_share(device, args.size, adv)
     res["selfie_vs_cartoongan_adv"] = adv / res["steps"]["fp32"]["cartoongan"]["adversarial"]
-    res["masker_overhead"] = masker_overhead(device, args.size, args.repeat)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=REPO).stdout.strip() or "unknown"
-    res["commit"] = commit
+    res["masker_overhead"] = masker_overhead(device, args.size, args.repeat, res["steps"]["fp32"])
+    res["commit"] = git_commit(REPO)
     res["command"] = "python " + " ".join(sys.argv)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
@@ -367,25 +325,25 @@ def render(r: dict[str, Any]) -> str:
                   f"`torch.profiler`): convolutions {k['convolution_share']:.0%} (at "
                   f"{k['conv_only_gflops']:.0f} GFLOP/s), instance norm {k['normalisation_share']:.0%}, "
                   f"reflection padding {k['padding_share']:.0%}, everything else {k['other_share']:.0%}.", ""]
-    if "norm_before_after" in r:
-        n = r["norm_before_after"]
+    if r.get("norm_before"):
+        n = r["norm_before"]
         lines += ["Instance norm as `torch.nn.InstanceNorm2d` (before) and as toonkit's group-norm-backed "
                   "`InstanceNorm2d` (after), generator inference in fp32 (img/s):", "",
                   "| | before | after | speed-up |", "|---|---|---|---|"]
         for b in (1, 8):
             for layout, label in (("contig", "contiguous"), ("cl", "channels-last")):
-                before, after = n[f"b{b}_{layout}_before"], n[f"b{b}_{layout}_after"]
+                before, after = n[f"b{b}_{layout}"], r["generator"][f"fp32_b{b}_{layout}"]["img_per_s"]
                 lines.append(f"| batch {b}, {label} | {before:.2f} | {after:.2f} | {after / before:.2f}× |")
         lines.append("")
-    if "bf16_cast_before_after" in r:
-        c = r["bf16_cast_before_after"]
+    if r.get("bf16_autocast_before"):
+        c = r["bf16_autocast_before"]
         lines += ["CPU bf16 generator inference, channels-last (img/s): autocast over fp32 weights (before) and "
                   "weights cast to bf16 once, autocast off (after; what `toonkit translate --amp bf16` does "
                   "on the CPU, and the bf16 rows above):", "",
                   "| | before | after | speed-up |", "|---|---|---|---|"]
         for b in (1, 8):
-            lines.append(f"| batch {b} | {c[f'b{b}_before']:.2f} | {c[f'b{b}_after']:.2f} | "
-                         f"{c[f'b{b}_after'] / c[f'b{b}_before']:.2f}× |")
+            before, after = c[f"b{b}"], r["generator"][f"bf16_b{b}_cl"]["img_per_s"]
+            lines.append(f"| batch {b} | {before:.2f} | {after:.2f} | {after / before:.2f}× |")
         lines.append("")
     if "masker_overhead" in r:
         o = r["masker_overhead"]

@@ -10,15 +10,14 @@ the weights). Each number is the median of ``--repeat`` timed calls after one wa
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 import toonkit
 from toonkit.bench.report import describe_device, git_commit
+from toonkit.metrics.perf import median_seconds
 from toonkit.translate.api import Cartoonizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,17 +30,7 @@ def images_per_second(generator: str, device: str, amp: str, channels_last: bool
     toon = Cartoonizer(toonkit.build("generator", generator), toonkit.build("masker", "unet"), size=size,
                        device=device, amp=amp, channels_last=channels_last)
     photos = torch.rand(batch, 3, size, size) * 2 - 1
-    toon.translate_batch(photos, background="white")
-    times = []
-    for _ in range(repeat):
-        if toon.device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        toon.translate_batch(photos, background="white")
-        if toon.device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return batch / statistics.median(times)
+    return batch / median_seconds(lambda: toon.translate_batch(photos, background="white"), toon.device, 1, repeat)
 
 
 def main() -> None:

@@ -386,10 +386,8 @@ if pytest is not None:
     @pytest.fixture(scope="session")
     def toonkit_demo(tmp_path_factory: Any) -> Any:
         """A tiny synthetic dataset (4 images per domain at 32²), made once per test session."""
-        try:
-            from toonkit.data.demo import make_demo
-        except ImportError as exc:  # pragma: no cover - only while toonkit.data is incomplete
-            pytest.skip(f"toonkit.data.demo is unavailable: {exc}")
+        from toonkit.data.demo import make_demo
+
         return make_demo(tmp_path_factory.mktemp("toonkit_demo"), n=4, size=32, seed=0)
 
     @pytest.fixture

@@ -143,15 +143,15 @@ def _hysteresis(weak: Tensor, is_strong: Tensor, numel: int, wp: int) -> Tensor:
     """
     device = weak.device
     out = torch.zeros(numel, dtype=torch.bool, device=device)
-    out.index_fill_(0, weak.masked_select(is_strong), True)
-    is_weak_only = ~is_strong
-    nodes = weak.masked_select(is_weak_only)  # weak-but-not-strong positions
+    strong = weak.masked_select(is_strong)
+    out.index_fill_(0, strong, True)
+    nodes = weak.masked_select(~is_strong)  # weak-but-not-strong positions
     n = nodes.numel()
-    if n == 0 or weak.numel() == 0:
+    if n == 0:
         return out
     # Label image: -1 nothing, -2 strong, k >= 0 the k-th weak-only pixel. int32 halves the traffic.
     code = torch.full((numel,), -1, dtype=torch.int32, device=device)
-    code.index_fill_(0, weak.masked_select(is_strong), -2)
+    code.index_fill_(0, strong, -2)
     ids = torch.arange(n, device=device)
     code.index_copy_(0, nodes, ids.to(torch.int32))
 
@@ -162,7 +162,7 @@ def _hysteresis(weak: Tensor, is_strong: Tensor, numel: int, wp: int) -> Tensor:
     u = ids.expand(4, n).masked_select(fwd)
     v = nb[:4].masked_select(fwd).long()
 
-    parent = torch.arange(n, device=device)
+    parent = ids  # every node its own root; parent is only ever replaced, never written in place
     while u.numel():
         pu, pv = parent.take(u), parent.take(v)
         differ = pu != pv

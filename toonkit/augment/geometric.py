@@ -26,10 +26,10 @@ def _check_input(x: Tensor, mask: Tensor | None) -> None:
 class _Paired(nn.Module):
     """Runs an ``AugmentationSequential`` on images, or on images and masks with shared parameters."""
 
-    def __init__(self, *augs: nn.Module, mask_key: str = "input") -> None:
+    def __init__(self, *augs: nn.Module) -> None:
         super().__init__()
         self.image_only = K.AugmentationSequential(*augs, data_keys=["input"])
-        self.paired = K.AugmentationSequential(*augs, data_keys=["input", mask_key])
+        self.paired = K.AugmentationSequential(*augs, data_keys=["input", "input"])
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         _check_input(x, mask)
@@ -83,7 +83,7 @@ class Geometric(_Paired):
                 f"random_crop={self.random_crop}")
 
 
-class ColorJitter(_Paired):
+class ColorJitter(nn.Module):
     """Random brightness, contrast, saturation and hue per image (kornia); masks pass unchanged.
 
     Args:
@@ -110,16 +110,16 @@ class ColorJitter(_Paired):
         hue: float = 0.02,
         p: float = 1.0,
     ) -> None:
-        # the "mask" data key: kornia leaves masks alone under intensity augmentations
-        super().__init__(K.ColorJitter(brightness, contrast, saturation, hue, p=p), mask_key="mask")
+        super().__init__()
+        self.jitter = K.AugmentationSequential(K.ColorJitter(brightness, contrast, saturation, hue, p=p),
+                                               data_keys=["input"])
         self.params = {"brightness": brightness, "contrast": contrast, "saturation": saturation, "hue": hue, "p": p}
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
-        # kornia's colour ops expect [0, 1]; map there and back.
-        out = super().forward((x + 1) * 0.5, mask)
-        if isinstance(out, tuple):
-            return out[0] * 2 - 1, out[1]
-        return out * 2 - 1
+        _check_input(x, mask)
+        # kornia's colour ops expect [0, 1]; map there and back. Masks are not colours: they pass as is.
+        out = self.jitter((x + 1) * 0.5) * 2 - 1
+        return out if mask is None else (out, mask)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.params.items())

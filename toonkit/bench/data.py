@@ -174,9 +174,8 @@ def load_references(data: SuiteData, size: int) -> Tensor:
 
 def load_style(path: Path, size: int) -> Tensor:
     """One style image as :math:`(1, 3, S, S)` in [-1, 1] (shorter side ``size``, centre crop)."""
-    from toonkit.data.transforms import load_resized, to_signed
+    from toonkit.data.transforms import load_resized, sample_crop_flip, to_signed
 
     img = load_resized(path, size)
-    h, w = img.shape[-2:]
-    top, left = (h - size) // 2, (w - size) // 2
-    return to_signed(img[:, top:top + size, left:left + size]).unsqueeze(0)
+    crop = sample_crop_flip(*img.shape[-2:], size, train=False)
+    return to_signed(crop(img)).unsqueeze(0)

@@ -16,6 +16,7 @@ from torch import Tensor
 from toonkit.bench.methods import MethodPlan, Translator
 from toonkit.bench.suite import SpeedSpec
 from toonkit.metrics import EvalContext, Metric, WeightsUnavailableError
+from toonkit.metrics.base import translate_in_chunks
 
 log = logging.getLogger("toonkit.bench")
 
@@ -28,11 +29,12 @@ class TimedTranslate:
         self.images, self.seconds = 0, 0.0
 
     def __call__(self, x: Tensor) -> Tensor:
+        from toonkit.metrics.perf import _synchronize
+
         start = time.perf_counter()
         with torch.no_grad():
             y = self.fn(x.to(self.device)).float()
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        _synchronize(self.device)
         self.seconds += time.perf_counter() - start
         self.images += x.shape[0]
         return y
@@ -63,16 +65,17 @@ def score(metrics: list[Metric], ctx: EvalContext, method: str) -> tuple[dict[st
             notes.append(f"{metric.name}: failed, {_first_line(exc)}")
         else:
             continue
-        for col in _columns(metric):
+        for col in metric_columns(metric):
             row.setdefault(col, math.nan)
     return row, notes
 
 
-def _columns(metric: Metric) -> tuple[str, ...]:
+def metric_columns(metric: Metric) -> tuple[str, ...]:
+    """``metric.columns()``, or just its name when that fails (a metric that cannot load its network)."""
     try:
-        return metric.columns()
+        return tuple(metric.columns())
     except Exception:  # noqa: BLE001 - columns of a metric that cannot load its network
-        return (metric.name,)
+        return (getattr(metric, "name", "?"),)
 
 
 # -- size and speed ---------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ def _optimisation_gflops(tr: Translator, size: int, device: torch.device) -> flo
     """
     from toonkit.metrics.perf import count_flops
 
-    method = tr.holder.method
+    method = tr.nst_method
     small = min(size, 64)
     steps = method.steps
     try:
@@ -160,6 +163,17 @@ def size_and_speed(tr: Translator, spec: SpeedSpec, device: torch.device) -> dic
     return out
 
 
+def losses_csv(run_dir: Optional[Path]) -> Optional[Path]:
+    """The run's ``logs/losses.csv``; ``run_dir`` may be a run directory, its checkpoints/ folder or one
+    checkpoint file. None when there is none."""
+    if run_dir is None:
+        return None
+    for folder in (run_dir, run_dir.parent, run_dir.parent.parent):
+        if (folder / "logs" / "losses.csv").is_file():
+            return folder / "logs" / "losses.csv"
+    return None
+
+
 def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
     """Median training seconds/step of each phase, from the run's ``logs/losses.csv``.
 
@@ -169,14 +183,9 @@ def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
     import csv
     import statistics
 
-    if run_dir is None:
+    path = losses_csv(run_dir)
+    if path is None:
         return {}
-    # a run directory, its checkpoints/ folder, or one checkpoint file
-    found = [f / "logs" / "losses.csv" for f in (run_dir, run_dir.parent, run_dir.parent.parent)
-             if (f / "logs" / "losses.csv").is_file()]
-    if not found:
-        return {}
-    path = found[0]
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     rates: dict[str, list[float]] = {}
@@ -210,7 +219,7 @@ def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Te
     """
     timed = TimedTranslate(tr.translate, device)
     start = time.perf_counter()
-    outputs = torch.cat([timed(chunk).cpu() for chunk in photos.split(batch_size)])
+    outputs = translate_in_chunks(lambda chunk: timed(chunk).cpu(), photos, batch_size)
     log.info("%s: translated %d test photos in %.1fs", plan.name, photos.shape[0], time.perf_counter() - start)
     ctx = EvalContext(inputs=photos, outputs=outputs, masks=masks, references=references, translate=timed,
                       device=device)

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import torch
-import yaml
-from torch import Tensor, nn
+from torch import Tensor
 
 import toonkit
 from toonkit.bench.data import SuiteData, load_style
@@ -193,19 +192,23 @@ class Translator:
 
     Attributes:
         translate: photos :math:`(N, 3, H, W)` in [-1, 1] → cartoons of the same shape.
-        model: the network whose parameters are counted (``None`` for optimisation methods).
-        flops_fn: the callable whose FLOPs are counted per image (the generator with its input step).
+        flops_fn: the callable whose FLOPs are counted per image (the generator with its input step);
+            ``None`` for optimisation methods.
         params: parameters that run at inference.
         source: what was loaded (for the report).
+        nst_method: an optimisation method's per-image method (its ``steps`` are varied to count FLOPs).
     """
 
     translate: Callable[[Tensor], Tensor]
-    model: Optional[nn.Module]
     flops_fn: Optional[Callable[[Tensor], Tensor]]
     params: int
     source: str
-    optimisation: bool = False
-    holder: Any = None
+    nst_method: Any = None
+
+    @property
+    def optimisation(self) -> bool:
+        """Whether the method optimises each image (no generator whose FLOPs are counted)."""
+        return self.flops_fn is None
 
 
 def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
@@ -221,18 +224,12 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         feature = (plan.recipe.data.get("nets") or {}).get("feature") or {}
         st = StyleTransfer(load_style(plan.style, style_size), None, size=style_size, device=device,
                            vgg_weights=feature.get("weights", "imagenet"), **params)
-        return Translator(st.generate, None, None, count_parameters(st.method.net["feature"]),
-                          f"{st.source}, style {plan.style.name}", optimisation=True, holder=st)
+        return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
+                          f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
     toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))
 
-    return Translator(toon.generate, toon.generator, flops_fn, count_parameters(toon.generator), toon.source,
-                      holder=toon)
-
-
-def recipe_yaml(plan: MethodPlan) -> str:
-    """The plan's resolved recipe as YAML (for the work folder), or an empty string."""
-    return yaml.safe_dump(plan.recipe.data, sort_keys=False) if plan.recipe is not None else ""
+    return Translator(toon.generate, flops_fn, count_parameters(toon.generator), toon.source)

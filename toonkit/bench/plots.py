@@ -176,11 +176,4 @@ def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_l
     return _save_panels(fig, axes, len(usable), "speed against quality", path)
 
 
-def grid_rows(n: int, k: int) -> list[int]:
-    """Indices of the test photos shown in the grid: ``k`` spread over ``n``."""
-    from toonkit.bench.data import spread_indices
-
-    return spread_indices(n, k)
-
-
-__all__ = ["bar_chart", "grid_rows", "loss_curves", "read_losses", "safe_name", "save_grid", "speed_vs_quality"]
+__all__ = ["bar_chart", "loss_curves", "read_losses", "safe_name", "save_grid", "speed_vs_quality"]

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Optional
 import torch
 
 from toonkit.bench import plots
+from toonkit.bench.data import spread_indices
+from toonkit.bench.measure import losses_csv, metric_columns
 
 if TYPE_CHECKING:
     from toonkit.bench.runner import BenchResult
@@ -148,29 +150,27 @@ def metric_description(metric: object) -> str:
 
 
 # -- the report -------------------------------------------------------------------------------------
-def score_columns(result: BenchResult) -> list[tuple[object, str, bool]]:
+Scores = list[tuple[object, str, bool]]
+
+
+def score_columns(result: BenchResult) -> Scores:
     """(metric, column, higher is better) of every score column, spreads (``*_std``) excluded."""
     out = []
     for metric in result.metrics:
-        cols = [c for r in result.results for c in r.row if c in _metric_columns(metric)] or list(
-            _metric_columns(metric))
+        own = metric_columns(metric)  # once per metric: with backend 'auto' it may load a network
+        cols = [c for r in result.results for c in r.row if c in own] or list(own)
         for col in dict.fromkeys(cols):
             if not col.endswith("_std"):
                 out.append((metric, col, bool(getattr(metric, "higher_is_better", False))))
     return out
 
 
-def _metric_columns(metric: object) -> tuple[str, ...]:
-    try:
-        return tuple(metric.columns())  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - a metric whose network could not load
-        return (getattr(metric, "name", "?"),)
-
-
-def write_csv(result: BenchResult, path: Path) -> list[str]:
+def write_csv(result: BenchResult, path: Path, scores: Optional[Scores] = None) -> list[str]:
     """One row per method: ``method``, ``method_type``, then every column any method has."""
+    if scores is None:
+        scores = score_columns(result)
     columns: list[str] = []
-    for _, col, _ in score_columns(result):
+    for _, col, _ in scores:
         columns += [col] + ([f"{col}_std"] if any(f"{col}_std" in r.row for r in result.results) else [])
     for r in result.results:
         columns += [c for c in r.row if c not in columns]
@@ -188,11 +188,13 @@ def _csv_value(value: Optional[float]) -> str:
     return f"{value:.6g}"
 
 
-def claim_lines(result: BenchResult) -> list[str]:
+def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[str]:
     """Each suite claim in words, computed from the numbers whatever they say."""
+    if scores is None:
+        scores = score_columns(result)
     by_name = {r.plan.name: r.row for r in result.results}
-    direction = {col: hib for _, col, hib in score_columns(result)}
-    labels = {col: getattr(metric, "name", col) for metric, col, _ in score_columns(result)}
+    direction = {col: hib for _, col, hib in scores}
+    labels = {col: getattr(metric, "name", col) for metric, col, _ in scores}
     lines: list[str] = []
     for claim in result.suite.spec.claims:
         a, b = by_name.get(claim.method, {}), by_name.get(claim.baseline, {})
@@ -245,22 +247,23 @@ def write_report(result: BenchResult) -> Path:
     """Write ``results.csv``, ``grid.png``, ``plots/*.png`` and ``report.md`` into ``result.out``."""
     out = result.out
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(result, out / "results.csv")
-    rows = plots.grid_rows(len(result.stems), result.suite.spec.eval.grid_rows)
+    scores = score_columns(result)
+    write_csv(result, out / "results.csv", scores)
+    rows = spread_indices(len(result.stems), result.suite.spec.eval.grid_rows)
     plots.save_grid(out / "grid.png", result.photos, [(r.plan.name, r.outputs) for r in result.results], rows)
-    plot_paths = _plots(result, out / "plots")
-    text = _markdown(result, plot_paths)
+    plot_paths = _plots(result, out / "plots", scores)
+    text = _markdown(result, plot_paths, scores, len(rows))
     (out / "report.md").write_text(text)
     log.info("report written to %s", out / "report.md")
     return out / "report.md"
 
 
-def _plots(result: BenchResult, folder: Path) -> list[Path]:
+def _plots(result: BenchResult, folder: Path, scores: Scores) -> list[Path]:
     names = [r.plan.name for r in result.results]
     made: list[Path] = []
     for old in folder.glob("*.png") if folder.is_dir() else []:
         old.unlink()  # plots of an earlier run that this one may not redraw
-    for _, col, hib in score_columns(result):
+    for _, col, hib in scores:
         values = [r.row.get(col, math.nan) for r in result.results]
         std = [r.row.get(f"{col}_std", math.nan) for r in result.results]
         errors = std if any(math.isfinite(s) for s in std) else None
@@ -271,7 +274,7 @@ def _plots(result: BenchResult, folder: Path) -> list[Path]:
         values = [speed_value(r.row, col) for r in result.results]
         if any(math.isfinite(v) for v in values):
             made.append(plots.bar_chart(folder / f"speed_{plots.safe_name(col)}.png", label, names, values, hib))
-    runs = [(r.plan.name, _losses_csv(r.plan.run_dir)) for r in result.results if r.plan.kind != "optimise"]
+    runs = [(r.plan.name, losses_csv(r.plan.run_dir)) for r in result.results if r.plan.kind != "optimise"]
     curves = plots.loss_curves(folder / "training_losses.png", [(n, p) for n, p in runs if p is not None])
     if curves:
         made.append(curves)
@@ -279,22 +282,12 @@ def _plots(result: BenchResult, folder: Path) -> list[Path]:
     speed_col = "img_per_s_b1" if all(math.isfinite(r.row.get("img_per_s_b1", math.nan))
                                       for r in result.results) else "eval_img_per_s"
     speed = [r.row.get(speed_col, math.nan) for r in result.results]
-    quality = [(col, [r.row.get(col, math.nan) for r in result.results], hib)
-               for _, col, hib in score_columns(result)]
+    quality = [(col, [r.row.get(col, math.nan) for r in result.results], hib) for _, col, hib in scores]
     sq = plots.speed_vs_quality(folder / "speed_vs_quality.png", names, speed, speed_column(speed_col)[0],  # type: ignore[index]
                                 quality)
     if sq:
         made.append(sq)
     return made
-
-
-def _losses_csv(run_dir: Optional[Path]) -> Optional[Path]:
-    if run_dir is None:
-        return None
-    for folder in (run_dir, run_dir.parent, run_dir.parent.parent):
-        if (folder / "logs" / "losses.csv").is_file():
-            return folder / "logs" / "losses.csv"
-    return None
 
 
 def _settings(result: BenchResult, name: str) -> str:
@@ -314,7 +307,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
+def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_rows: int) -> str:
     import toonkit
 
     s = result.suite.spec
@@ -349,7 +342,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
             "it reused the trained runs and cached results" if cached else f"trained in it: {trained_now}") + ")"])],
     ])
     lines.append("")
-    claims = claim_lines(result)
+    claims = claim_lines(result, scores)
     if claims:
         lines += ["## The paper's claim", ""] + claims + [""]
     lines += ["## Methods", ""]
@@ -362,7 +355,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
     lines += ["## Quality", "", "Best value per table in bold. Per-image measures are means over the test photos "
               "(each photo counts once); FD and KID compare the output set with the reference set.", ""]
     seen_metrics: set[int] = set()
-    for metric, col, hib in score_columns(result):
+    for metric, col, hib in scores:
         if id(metric) not in seen_metrics:
             seen_metrics.add(id(metric))
             name = getattr(metric, "name", col)
@@ -378,7 +371,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path]) -> str:
         head = f"{col} ({'higher' if hib else 'lower'} is better{', ± std over KID subsets' if has_std else ''})"
         lines += _table(["method", head], cells) + [""]
     lines += _speed_section(result)
-    lines += ["## Outputs", "", f"Rows: {len(plots.grid_rows(len(result.stems), ev.grid_rows))} of the test "
+    lines += ["## Outputs", "", f"Rows: {grid_rows} of the test "
               f"photos; columns: the input, then each method ({ev.size}² outputs"
               + (", enlarged for viewing" if ev.size < 128 else "") + ").", "", "![outputs](grid.png)", ""]
     lines += ["## Plots", ""]

@@ -26,6 +26,7 @@ from toonkit.bench.data import SuiteData, load_references, load_test_set, materi
 from toonkit.bench.methods import MethodPlan, ensure_trained, load_translator, plan_methods
 from toonkit.bench.suite import Suite, load_suite
 from toonkit.metrics import Metric
+from toonkit.weights import WEIGHTS_ENV, weights_dir
 
 log = logging.getLogger("toonkit.bench")
 
@@ -70,21 +71,20 @@ def weights_env(suite: Suite) -> Iterator[None]:
     torchvision's cache, and metrics that cannot get their weights are reported as not computed), so a
     suite that points at optional local weights still runs elsewhere.
     """
-    key = "TOONKIT_WEIGHTS_DIR"
     given = suite.spec.weights_dir
-    if given is None or os.environ.get(key, "").strip():
+    if given is None or weights_dir() is not None:
         yield
         return
     path = suite.resolve(given)
     if not path.is_dir():
-        log.warning("weights_dir %s does not exist: using TOONKIT_WEIGHTS_DIR / torchvision's cache", given)
+        log.warning("weights_dir %s does not exist: using %s / torchvision's cache", given, WEIGHTS_ENV)
         yield
         return
-    os.environ[key] = str(path)
+    os.environ[WEIGHTS_ENV] = str(path)
     try:
         yield
     finally:
-        os.environ.pop(key, None)
+        os.environ.pop(WEIGHTS_ENV, None)
 
 
 def default_out(suite: Suite) -> Path:

@@ -31,6 +31,7 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toonkit.recipe import RecipeError
+from toonkit.recipe.schema import AmpMode
 from toonkit.recipe.validate import _pydantic_problems, check_block, read_yaml
 from toonkit.registry import Registry, did_you_mean
 
@@ -93,15 +94,10 @@ class Budget(_Strict):
     batch_size: int = Field(4, ge=1)
     steps: dict[str, int] = Field(default_factory=dict)  # phase name -> steps
     device: str = "auto"
-    amp: Literal["auto", "off", "bf16", "fp16"] = "off"
+    amp: AmpMode = "off"
     seed: int = 0
     workers: int = Field(1, ge=0)
     checkpoint_seconds: float = Field(120.0, gt=0)  # an interrupted bench loses at most this much
-
-    @field_validator("amp", mode="before")
-    @classmethod
-    def _yaml_off(cls, value: Any) -> Any:
-        return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
 
     @field_validator("steps")
     @classmethod
@@ -251,8 +247,7 @@ def check_metrics(metrics: list[Any], registry: Registry) -> tuple[list[dict[str
     return blocks, problems
 
 
-def suite_from_dict(data: dict[str, Any], path: str | Path, registry: Registry | None = None,
-                    check_paths: bool = True) -> Suite:
+def suite_from_dict(data: dict[str, Any], path: str | Path, registry: Registry | None = None) -> Suite:
     """Validate a suite given as a dict (as read from ``path``; relative paths resolve against it)."""
     if registry is None:
         from toonkit.plugins import get_registry
@@ -265,8 +260,8 @@ def suite_from_dict(data: dict[str, Any], path: str | Path, registry: Registry |
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        raise SuiteError([f"{source}: {p}" for p in _pydantic_problems(exc, "", SuiteSpec)]) from None
-    problems = _check_paths(spec, path.parent) if check_paths else []
+        raise SuiteError([f"{source}: {p}" for p in _pydantic_problems(exc, SuiteSpec)]) from None
+    problems = _check_paths(spec, path.parent)
     problems += _check_claims(spec)
     metrics, probs = check_metrics(spec.eval.metrics, registry)
     problems += probs
@@ -287,8 +282,7 @@ def load_suite(path: str | Path, registry: Registry | None = None) -> Suite:
         ['selfie_gan', 'cartoongan', 'cyclegan', 'pix2pix_outline', 'nst', 'animegan']
     """
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, what="suite")
     except RecipeError as exc:
-        raise SuiteError([line.replace("cannot read recipe", "cannot read suite")
-                          .replace("a recipe must be", "a suite must be") for line in exc.problems]) from None
+        raise SuiteError(exc.problems) from None
     return suite_from_dict(data, path, registry)

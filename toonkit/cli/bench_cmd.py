@@ -36,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_suite(args.suite, out=args.out, command=command, device=args.device,
                            quiet=not args.progress)
     except TrainingInterrupted as exc:
-        what = str(exc).split(";")[0]  # the trainer's own resume hint is for `toonkit run`
-        print(f"toonkit bench: {what}; run the same command again to continue where it stopped",
+        print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
               file=sys.stderr)
         return 130
     print(f"report: {result.out / 'report.md'} ({len(result.results)} methods, {result.wall_s / 60:.1f} min)")

@@ -48,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if args.exporter != "auto" and args.format != "onnx":
         raise CLIError("--exporter applies to --format onnx")
     try:
+        # contiguous: the exported copy is made contiguous anyway (export.build_module)
         toon = Cartoonizer.from_checkpoint(args.run, device="cpu", ema=not args.no_ema,
-                                           masker=args.masker if args.with_masker else False)
+                                           masker=args.masker if args.with_masker else False, channels_last=False)
     except TranslateError as exc:
         raise CLIError(str(exc)) from None
     if args.with_masker and not toon.has_masker:

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.recipe import load_recipe
+    from toonkit.recipe import RecipeError, load_recipe
     from toonkit.train import train
 
     recipe = load_recipe(args.recipe, args.overrides)
@@ -27,22 +27,20 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--resume: no checkpoints in {out}")
     if not args.resume and (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
         raise CLIError(f"{out} already holds checkpoints: pass --resume to continue it, or another --out")
+    from toonkit.data import EmptyFolderError, MissingMasksError
     from toonkit.train.optim import NonFiniteLossError
     from toonkit.train.trainer import TrainingInterrupted
 
     try:
         train(recipe, out, resume=args.resume, quiet=args.quiet)
     except TrainingInterrupted as exc:
-        print(f"toonkit run: {exc}", file=sys.stderr)
+        print(f"toonkit run: {exc}; resume with --resume", file=sys.stderr)
         return 130
     except NonFiniteLossError as exc:
         print(f"toonkit run: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as exc:  # data problems: one line, nothing half-built
-        from toonkit.data import EmptyFolderError, MissingMasksError
-
-        if isinstance(exc, (EmptyFolderError, MissingMasksError)) or str(exc).startswith(str(args.recipe)):
-            raise CLIError(str(exc)) from None
-        raise
+    except (EmptyFolderError, MissingMasksError, RecipeError) as exc:
+        # data problems: one line, nothing half-built
+        raise CLIError(str(exc)) from None
     print(f"run directory: {out}")
     return 0

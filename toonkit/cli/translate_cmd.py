@@ -194,6 +194,7 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
 
     from toonkit.data.decode import DecodeError
     from toonkit.translate.io import output_path, save_image
+    from toonkit.weights import describe_error
 
     failed: list[Path] = []
     by_path = {it.path: it for it in todo}
@@ -215,7 +216,7 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
                 for one in batch:
                     flush([one])
                 return
-            fail(batch[0][0], f"translation failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
+            fail(batch[0][0], f"translation failed: {describe_error(exc)}")
             return
         for (path, _), out in zip(batch, outs):
             try:

@@ -133,21 +133,22 @@ class SmoothCache:
         Cartoons are loaded ``chunk`` at a time and those of equal size are smoothed as one batch.
         Files that fail to decode are skipped with a warning (datasets validate files beforehand).
         """
-        todo = [Path(p) for p in paths if not self.file_for(p).is_file()]
+        targets = ((Path(p), self.file_for(p)) for p in paths)  # file_for: resolve, stat and hash, once
+        todo = [(p, target) for p, target in targets if not target.is_file()]
         computed = 0
         for start in range(0, len(todo), chunk):
             groups: dict[tuple[int, ...], list[tuple[Path, Tensor]]] = {}
-            for p in todo[start:start + chunk]:
+            for p, target in todo[start:start + chunk]:
                 try:
                     img = load_resized(p, self.load_size)
                 except DecodeError as e:
                     logger.warning("not caching %s: %s", p, e.reason)
                     continue
-                groups.setdefault(tuple(img.shape), []).append((p, img))
+                groups.setdefault(tuple(img.shape), []).append((target, img))
             for items in groups.values():
                 twins = smooth_uint8(torch.stack([img for _, img in items]), self.smoother)
-                for (p, _), twin in zip(items, twins):
-                    self._write(self.file_for(p), twin)
+                for (target, _), twin in zip(items, twins):
+                    self._write(target, twin)
                     computed += 1
         return computed
 

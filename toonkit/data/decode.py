@@ -18,9 +18,11 @@ scaling ("draft") for JPEGs at least twice the requested size (~2× faster than 
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,12 @@ PathLike = str | os.PathLike
 logger = logging.getLogger("toonkit.data")
 
 WHITE = (255, 255, 255)
+
+# torchvision >= 0.29 flags its image decoders as deprecated (in favour of torchcodec); they remain the
+# fastest here, and if they disappear the ImportError falls back to PIL. Silence that one message only,
+# once: a catch_warnings() per decode would cost time on the hot path and is not thread-safe.
+warnings.filterwarnings("ignore", message="The image decoding and encoding capabilities of TorchVision",
+                        category=DeprecationWarning)
 
 
 class DecodeError(Exception):
@@ -134,6 +142,15 @@ def _fast_path(img: Image.Image, draft: int | None) -> str | None:
     return None
 
 
+@functools.cache
+def _torchvision_decoder() -> Callable[[PathLike], Tensor]:
+    """torchvision's RGB file decoder, imported once, on the first fast decode."""
+    from torchvision.io import ImageReadMode, decode_image, read_file
+
+    return lambda path: decode_image(read_file(os.fspath(path)), mode=ImageReadMode.RGB,
+                                     apply_exif_orientation=True)
+
+
 def load_rgb_tensor(path: PathLike, draft: int | None = None,
                     background: tuple[int, int, int] = WHITE) -> Tensor:
     """Decode ``path`` into an upright uint8 RGB tensor (same conventions as :func:`load_rgb`).
@@ -154,14 +171,7 @@ def load_rgb_tensor(path: PathLike, draft: int | None = None,
         fast = _fast_path(img, draft)
     if fast is not None:
         try:
-            with warnings.catch_warnings():
-                # torchvision >= 0.29 flags its decoders as deprecated (in favour of torchcodec); they
-                # remain the fastest here, and if they disappear the ImportError falls back to PIL.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                from torchvision.io import ImageReadMode, decode_image, read_file
-
-                out = decode_image(read_file(os.fspath(path)), mode=ImageReadMode.RGB,
-                                   apply_exif_orientation=True)
+            out = _torchvision_decoder()(path)
             if out.dtype == torch.uint8 and out.shape[0] == 3:
                 return out
         except Exception as e:  # noqa: BLE001 - torchvision is stricter on some files: PIL decides

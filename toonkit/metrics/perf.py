@@ -6,6 +6,7 @@ function, not at a test set. All of them say what they measured (device, batch, 
 from __future__ import annotations
 
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -55,6 +56,29 @@ def count_flops(model: nn.Module | Callable[[Tensor], Tensor], input_size: tuple
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device | str = "cpu", warmup: int = 1,
+                   repeats: int = 5) -> float:
+    """Median seconds per call of ``fn`` over ``repeats`` separately timed calls, after ``warmup``
+    untimed ones, synchronising CUDA around each. The median shrugs off the odd call slowed by another
+    process, where the mean of a short loop does not.
+
+    Example:
+        >>> median_seconds(lambda: sum(range(1000)), warmup=0, repeats=3) > 0
+        True
+    """
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(max(1, repeats)):
+        _synchronize(device)
+        start = time.perf_counter()
+        fn()
+        _synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def measure_throughput(translate: Callable[[Tensor], Tensor], batch_size: int = 1, size: int = 256,

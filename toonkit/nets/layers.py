@@ -50,12 +50,12 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     """
 
     def _apply_instance_norm(self, input: torch.Tensor) -> torch.Tensor:
-        # torch's forward checks the input and adds a batch dimension to unbatched inputs, then calls this;
+        # torch's forward checks the input (3-D or 4-D) and adds a batch dimension to unbatched inputs,
+        # then calls this;
         # written without super() so the layer stays scriptable with torch.jit.script
         # CPU only: that is where it was measured; GPUs keep PyTorch's kernel until they are.
         # num_features, a constant, as the group count: ONNX's legacy exporter needs it constant
-        if (input.device.type == "cpu" and input.dim() == 4 and not self.track_running_stats
-                and input.size(1) == self.num_features):
+        if input.device.type == "cpu" and not self.track_running_stats and input.size(1) == self.num_features:
             return F.group_norm(input, self.num_features, self.weight, self.bias, self.eps)
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,

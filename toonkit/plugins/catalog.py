@@ -42,9 +42,8 @@ def _installed(dist: str) -> bool:
 
 
 def _disabled(dist: str) -> bool:
-    import os
+    """Whether TOONKIT_DISABLE_PLUGINS (read as the plugin manager reads it) names ``dist``: by its
+    distribution name or its entry-point name, which for the known plugins is ``dist`` less ``toonkit-``."""
+    from toonkit.plugins.manager import _disabled as disabled_names
 
-    raw = os.environ.get("TOONKIT_DISABLE_PLUGINS", "")
-    disabled = {p.strip() for p in raw.split(",") if p.strip()}
-    short = dist.removeprefix("toonkit-")
-    return bool(disabled & {dist, short})
+    return bool(disabled_names() & {dist, dist.removeprefix("toonkit-")})

@@ -46,12 +46,13 @@ class Recipe:
 
 
 # -- reading ---------------------------------------------------------------------------------------
-def read_yaml(path: str | Path) -> dict[str, Any]:
+def read_yaml(path: str | Path, what: str = "recipe") -> dict[str, Any]:
+    """The YAML mapping in ``path``; a ``RecipeError`` naming the file (and ``what`` it should be)."""
     src = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise RecipeError([f"{src}: cannot read recipe: {exc.strerror or exc}"]) from None
+        raise RecipeError([f"{src}: cannot read {what}: {exc.strerror or exc}"]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -61,7 +62,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise RecipeError([f"{src}: a recipe must be a mapping of sections, got {type(data).__name__}"])
+        raise RecipeError([f"{src}: a {what} must be a mapping of sections, got {type(data).__name__}"])
     return data
 
 
@@ -123,16 +124,16 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-def _pydantic_problems(exc: ValidationError, prefix: str, model: type[BaseModel] | None) -> list[str]:
+def _pydantic_problems(exc: ValidationError, model: type[BaseModel] | None) -> list[str]:
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = ".".join(p for p in (prefix, _loc(loc)) if p)
+        path = _loc(loc)
         if err["type"] == "extra_forbidden":
             options = _fields_at(model, loc[:-1])
-            problems.append(f"{path}: unknown key{did_you_mean(str(loc[-1]), options)}"
-                            + (f" (valid keys: {', '.join(options)})" if options and not
-                               did_you_mean(str(loc[-1]), options) else ""))
+            hint = did_you_mean(str(loc[-1]), options)
+            problems.append(f"{path}: unknown key{hint}"
+                            + (f" (valid keys: {', '.join(options)})" if options and not hint else ""))
         elif err["type"] == "missing":
             problems.append(f"{path}: required key is missing")
         else:
@@ -258,7 +259,7 @@ def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
     try:
         spec = RecipeSpec.model_validate(data)
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, "", RecipeSpec)
+        problems += _pydantic_problems(exc, RecipeSpec)
         spec = None
     resolved: dict[str, Any] = copy.deepcopy(data)
     requires = data.get("requires") or []

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader
 
-from toonkit.recipe import Recipe
+from toonkit.recipe import Recipe, RecipeError
 from toonkit.train.runtime import DistInfo
 from toonkit.train.sampler import Seeded, StepSampler
 
@@ -39,15 +39,16 @@ class TrainData:
             _barrier(dist)
             photos, cartoons, masks = str(root / "photos"), str(root / "cartoons"), str(root / "masks")
         if not photos or not cartoons:
-            raise ValueError(f"{recipe.source}: data.photos and data.cartoons must name folders "
-                             "(or set data.demo: true to use the synthetic demo set)")
+            raise RecipeError([f"{recipe.source}: data.photos and data.cartoons must name folders "
+                               "(or set data.demo: true to use the synthetic demo set)"])
         load_size = spec.load_size or spec.size
         teacher_dir = run_dir / "cache" / "teacher_masks"
         if needs_masks and not masks:
             if not spec.mask_teacher:
-                raise ValueError(f"{recipe.source}: method '{recipe.method}' needs person masks: set "
-                                 "data.masks to a folder of masks (same file stems as the photos), or "
-                                 "data.mask_teacher to a masker that makes them (e.g. {type: mediapipe_selfie})")
+                raise RecipeError([
+                    f"{recipe.source}: method '{recipe.method}' needs person masks: set "
+                    "data.masks to a folder of masks (same file stems as the photos), or "
+                    "data.mask_teacher to a masker that makes them (e.g. {type: mediapipe_selfie})"])
             teacher_dir.mkdir(parents=True, exist_ok=True)  # the teacher's masks land (and stay) here
             masks = str(teacher_dir)
         self.photos = PhotoDataset(photos, masks=masks if needs_masks else None, size=spec.size,
@@ -60,7 +61,7 @@ class TrainData:
         if spec.max_images:
             for ds in (self.photos, self.cartoons):
                 ds.files = ds.files[: spec.max_images]
-        if needs_masks:
+        if self.photos.missing_masks:  # build the teacher (a net, maybe a download) only when it has work
             require_masks(self.photos, teacher=_teacher(spec.mask_teacher),
                           cache_dir=teacher_dir if spec.mask_teacher else None)
         self.skipped = list(self.photos.skipped) + list(self.cartoons.skipped)

@@ -229,7 +229,7 @@ class Trainer:
             if self._interrupted:
                 self.save(phase.name, index, phase_step, groups)
                 self.logger.end_phase()
-                raise TrainingInterrupted(f"interrupted at step {self.global_step}; resume with --resume")
+                raise TrainingInterrupted(f"interrupted at step {self.global_step}")
         self.logger.end_phase()
 
     def _due(self, phase_step: int, total: int) -> bool:

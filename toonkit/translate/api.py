@@ -20,6 +20,7 @@ import toonkit
 from toonkit.translate import io
 from toonkit.translate.background import NEEDS_MASK, check_background, composite
 from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
+from toonkit.weights import describe_error
 
 log = logging.getLogger("toonkit.translate")
 
@@ -103,7 +104,7 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
         try:
             return toonkit.build("masker", str(source)).eval()
         except Exception as exc:  # noqa: BLE001 - a plugin's missing model file or runtime: one line
-            raise TranslateError(f"masker {source!r}: {str(exc).strip().splitlines()[0]}") from None
+            raise TranslateError(f"masker {source!r}: {describe_error(exc)}") from None
     try:
         ckpt = read_checkpoint(path)
     except CheckpointError:
@@ -126,10 +127,12 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
 
 def _warn_if_untrained(phase: str, method_cls: Any, recipe: dict[str, Any], path: Path) -> None:
     """Log when a checkpoint was saved before its masker's training phase (its masks are random)."""
-    names = [p.name for p in getattr(method_cls, "phases", ())]
-    if phase not in names or (recipe.get("method") or {}).get("masker_weights"):
+    names = [p.name for p in method_cls.phases]
+    if phase not in names:
         return
-    later = [p.name for p in method_cls.phases[names.index(phase) + 1:] if "masker" in p.trains]
+    method = method_cls(**{k: v for k, v in (recipe.get("method") or {}).items() if k != "type"})
+    later = [p.name for p in method_cls.phases[names.index(phase) + 1:]
+             if "masker" in p.trains and method.phase_active(p.name)]
     if later:
         log.warning("%s was saved in phase '%s', before the masker's phase '%s': its masks are not trained "
                     "yet (use a later checkpoint or --masker)", path, phase, later[0])
@@ -164,6 +167,10 @@ class Cartoonizer:
         torch.Size([3, 45, 60])
     """
 
+    # whether CPU bf16 stores the generator's weights in bf16 (subclasses that optimise through the
+    # network, like neural style transfer, keep fp32 weights under autocast)
+    cast_generator: bool = True
+
     def __init__(self, generator: nn.Module, masker: nn.Module | None = None, *,
                  prepare_input: Callable[[torch.Tensor], torch.Tensor] | None = None, size: int = 256,
                  device: str | torch.device = "auto", amp: str = "off", channels_last: bool | None = None) -> None:
@@ -172,11 +179,10 @@ class Cartoonizer:
         if channels_last is None:
             channels_last = self.device.type == "cpu"
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.generator = generator.eval().to(self.device, memory_format=self.memory_format)
         # the generator's own dtype when it runs in low precision without autocast (CPU bf16), else None
-        self.generator_dtype = torch.bfloat16 if self.device.type == "cpu" and self.amp == torch.bfloat16 else None
-        if self.generator_dtype is not None:
-            self.generator.to(self.generator_dtype)
+        self.generator_dtype = (torch.bfloat16 if self.cast_generator and self.device.type == "cpu"
+                                and self.amp == torch.bfloat16 else None)
+        self.generator = generator.eval().to(self.device, self.generator_dtype, memory_format=self.memory_format)
         self.masker = (masker.eval().to(self.device, memory_format=self.memory_format)
                        if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
@@ -263,13 +269,9 @@ class Cartoonizer:
             - Output: :math:`(N, 3, H, W)` in [-1, 1], float32
         """
         x = self._prepare(photo)
-        if self.generator_dtype is not None:
-            dtype = self.generator_dtype
-            y = run_padded(lambda t: self.generator(self.prepare_input(t).to(dtype)), x,
-                           size_multiple(self.generator))
-        else:
-            with self._autocast():
-                y = run_padded(lambda t: self.generator(self.prepare_input(t)), x, size_multiple(self.generator))
+        dtype = self.generator_dtype
+        with contextlib.nullcontext() if dtype is not None else self._autocast():
+            y = run_padded(lambda t: self.generator(self.prepare_input(t).to(dtype)), x, size_multiple(self.generator))
         return y.float().clamp(-1, 1)
 
     @torch.no_grad()

@@ -14,6 +14,7 @@ from torch import nn
 
 import toonkit
 from toonkit.translate.api import Cartoonizer, TranslateError
+from toonkit.weights import describe_error
 from toonkit.translate.geometry import resize, short_side_size
 
 
@@ -59,6 +60,8 @@ class StyleTransfer(Cartoonizer):
         **params: the ``nst`` method's parameters (``steps``, ``content_weight`` …).
     """
 
+    cast_generator = False  # the VGG passes run under autocast over fp32 weights, as before
+
     def __init__(self, style: Any, masker: nn.Module | None = None, *, size: int = 256,
                  style_size: int | None = None, device: str | torch.device = "auto", amp: str = "off",
                  vgg_weights: str = "imagenet", **params: Any) -> None:
@@ -67,7 +70,7 @@ class StyleTransfer(Cartoonizer):
         try:
             method = build_nst(vgg_weights, **params)
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise TranslateError(f"neural style transfer: {str(exc).strip().splitlines()[0]}") from None
+            raise TranslateError(f"neural style transfer: {describe_error(exc)}") from None
         self.method = method
         # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
         super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False)
