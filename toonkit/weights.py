@@ -84,11 +84,12 @@ def is_download_error(exc: BaseException) -> bool:
     return module in {"urllib3", "requests", "httpx", "httpx2", "huggingface_hub"}
 
 
-def describe_error(exc: BaseException, limit: int = 160) -> str:
-    """``Type: first line of the message`` cut to ``limit`` characters, for one-line error messages."""
+def describe_error(exc: BaseException, limit: int | None = 160) -> str:
+    """``Type: first line of the message`` cut to ``limit`` characters (None: whole line), for one-line
+    error messages."""
     lines = str(exc).strip().splitlines()
     text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def imagenet_features_filename(arch: str) -> str:

@@ -216,7 +216,7 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
                 for one in batch:
                     flush([one])
                 return
-            fail(batch[0][0], f"translation failed: {describe_error(exc)}")
+            fail(batch[0][0], f"translation failed: {describe_error(exc, limit=None)}")
             return
         for (path, _), out in zip(batch, outs):
             try:

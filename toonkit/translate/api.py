@@ -104,7 +104,7 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
         try:
             return toonkit.build("masker", str(source)).eval()
         except Exception as exc:  # noqa: BLE001 - a plugin's missing model file or runtime: one line
-            raise TranslateError(f"masker {source!r}: {describe_error(exc)}") from None
+            raise TranslateError(f"masker {source!r}: {describe_error(exc, limit=None)}") from None
     try:
         ckpt = read_checkpoint(path)
     except CheckpointError:

@@ -224,7 +224,7 @@ def verify_export(module: TranslateModule, fmt: str, path: str | Path, shapes: S
             got = run(x)
         except Exception as exc:  # noqa: BLE001 - a runtime failure of the export is a check failure
             raise ExportError(f"running the exported {fmt} file on input {tuple(shape)} failed: "
-                              f"{describe_error(exc)}") from None
+                              f"{describe_error(exc, limit=None)}") from None
         if len(got) != len(ref) or any(g.shape != r.shape for g, r in zip(got, ref)):
             raise ExportError(f"the exported {fmt} file returned shapes {[tuple(g.shape) for g in got]}, "
                               f"PyTorch {[tuple(r.shape) for r in ref]} for input {tuple(shape)}")

@@ -70,7 +70,7 @@ class StyleTransfer(Cartoonizer):
         try:
             method = build_nst(vgg_weights, **params)
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise TranslateError(f"neural style transfer: {describe_error(exc)}") from None
+            raise TranslateError(f"neural style transfer: {describe_error(exc, limit=None)}") from None
         self.method = method
         # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
         super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False)
