@@ -98,6 +98,26 @@ class VGGFeatures(nn.Module):
         torch.Size([1, 128, 16, 16])
     """
 
+    @staticmethod
+    def param_problems(params: dict) -> dict[str, str]:
+        """Layers the chosen ``arch`` does not have (recipe validation calls this before building).
+
+        Example:
+            >>> VGGFeatures.param_problems({"arch": "vgg16", "layer": "conv4_4"})["layer"][:31]
+            "vgg16 has no layer 'conv4_4'; d"
+        """
+        arch = params.get("arch", "vgg19")
+        if arch not in _VGG_CFG:
+            return {}
+        names = vgg_layer_names(arch)
+        key = "layers" if params.get("layers") is not None else "layer"
+        wanted = params.get("layers") or [params.get("layer", "conv4_4")]
+        bad = [n for n in wanted if n not in names]
+        if not bad:
+            return {}
+        return {key: f"{arch} has no layer {bad[0]!r}{did_you_mean(str(bad[0]), names)} "
+                     f"(its conv layers: {', '.join(n for n in names if n.startswith('conv'))})"}
+
     def __init__(
         self,
         arch: Literal["vgg16", "vgg19"] = "vgg19",

@@ -20,6 +20,7 @@ KINDS: tuple[str, ...] = (
     "augmenter",
     "method",
     "metric",
+    "model",  # pretrained models: folders that toonkit.load() reads (toonkit.pretrained)
 )
 
 _EMPTY = inspect.Parameter.empty
@@ -168,6 +169,9 @@ class Registry:
     ) -> Entry:
         """Register ``factory`` as ``kind``/``name``; a duplicate is an error unless ``override``."""
         self._check_kind(kind)
+        if not callable(factory):  # caught here, not when a recipe first builds it
+            raise TypeError(f"{kind} '{name}': the factory must be a class or function, "
+                            f"got {type(factory).__name__}")
         existing = self._entries[kind].get(name)
         owner = plugin or self.current_plugin
         if existing is not None and not override:
@@ -189,6 +193,14 @@ class Registry:
             return factory
 
         return wrap
+
+    def snapshot(self) -> dict[str, dict[str, Entry]]:
+        """A copy of every entry, for :meth:`restore` (rolling back a plugin that failed halfway)."""
+        return {kind: dict(entries) for kind, entries in self._entries.items()}
+
+    def restore(self, snapshot: dict[str, dict[str, Entry]]) -> None:
+        """Put back the entries (and kinds) of a :meth:`snapshot`: overridden entries come back too."""
+        self._entries = {kind: dict(entries) for kind, entries in snapshot.items()}
 
     def remove_plugin(self, plugin: str) -> None:
         """Drop every entry a plugin registered (used when its hook fails halfway)."""

@@ -199,6 +199,8 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
     obj = entry.build()
     if entry.kind == "method":
         return _check_method(obj, size, batch, device, registry, slots or {})
+    if entry.kind == "model":
+        return _check_model(obj, size, device)
     if isinstance(obj, nn.Module):
         obj = obj.to(device)
     if entry.kind in IMAGE_KINDS:
@@ -212,6 +214,23 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
         assert out.shape[0] == batch, f"augmenter changed the batch: {tuple(out.shape)}"
         return "built, forward"
     return "built"
+
+
+def _check_model(model: Any, size: int, device: torch.device) -> str:
+    """A pretrained model loads from its folder and translates an odd-sized photo to its own size."""
+    from toonkit.translate.pretrained import from_pretrained
+
+    toon = from_pretrained(model.folder, device=device)
+    photo = _images(1, size, device)[:, :, :, : size - 3]
+    out = toon.translate(photo, size="original")
+    _assert_finite(out, "translation")
+    assert out.shape == photo.shape, f"translation {tuple(out.shape)}, expected {tuple(photo.shape)}"
+    checked = "loaded, translated"
+    if toon.has_masker:
+        mask = toon.mask(photo)
+        assert mask.shape == (1, 1, *photo.shape[-2:]), f"mask {tuple(mask.shape)}"
+        checked += ", masked"
+    return checked
 
 
 def _images(batch: int, size: int, device: torch.device, channels: int = 3) -> Tensor:

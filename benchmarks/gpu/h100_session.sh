@@ -8,8 +8,8 @@ python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 TOONKIT_WEIGHTS_DIR=$PWD/.gpudata/weights
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 D=.gpudata
-# 1) Selfie-GAN with the paper's phase lengths (1 / 20 / 20 epochs) at 256², batch 8
-timeout 150 python3 -m toonkit run recipes/selfie_gan.yaml --out /tmp/selfie -q \
+# 1) Selfie-GAN with the paper's w1 = 0.01 and phase lengths (1 / 20 / 20 epochs) at 256², batch 8
+timeout 150 python3 -m toonkit run recipes/selfie_gan_paper.yaml --out /tmp/selfie -q \
   data.photos=$D/people/photos data.masks=$D/people/masks data.cartoons=$D/handpainted \
   data.workers=12 nets.feature.arch=vgg16 nets.feature.layer=conv4_3 \
   train.checkpoint_seconds=45 train.sample_every=150 2> $OUT/selfie_train.log

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -42,12 +44,15 @@ def test_smoke_suite_writes_every_report_file(smoke_out: Path) -> None:
     trained = [r for r in rows if r["method"] != "nst"]
     assert all(float(r["train_s_per_step_adversarial"]) > 0 for r in trained)
     grid = Image.open(smoke_out / "grid.png")
-    assert grid.size == (128 * (1 + len(METHODS)), 22 + 128 * 4)  # input + 6 methods; 4 rows
+    assert grid.size[0] > 128 * (1 + len(METHODS)) and grid.size[1] == 22 + 128 * 4  # labels, input + 6; 4 rows
     report = (smoke_out / "report.md").read_text()
     for text in ("| device | CPU", "| commit |", "toonkit bench", "| budget | 32² crops", "init 2, masker 2, adversarial 3",
-                 "selfie_gan beats cartoongan" if "beats cartoongan on every" in report else "cartoongan",
-                 "### background_leakage", "![outputs](grid.png)"):
+                 "selfie_gan against cartoongan: better on", "95 % CI [", "### background_leakage",
+                 "leakage_rel", "![outputs](grid.png)"):
         assert text in report, text
+    assert "beats" not in report and "**0 MiB" not in report and "± 0 " not in report
+    cached = json.loads((smoke_out / "work" / "results" / "selfie_gan.json").read_text())
+    assert len(cached["per_image"]["leakage"]) == 4 and len(cached["per_image"]["dE2000"]) == 4
     assert str(smoke_out) not in report.split("| command |")[0]  # no machine paths before the command
     assert not any(p.suffix in (".safetensors", ".pt") for p in smoke_out.glob("*"))  # weights only in work/
 
@@ -88,21 +93,44 @@ def test_interrupted_bench_resumes_only_unfinished_methods(smoke_out: Path,
     assert [r.plan.name for r in result.results if not r.cached] == []  # same checkpoint: cached results
 
 
-def _fake_result(rows: dict[str, dict[str, float]]) -> SimpleNamespace:
+def _fake_result(rows: dict[str, dict[str, list[float]]]) -> SimpleNamespace:
+    """A bench result whose methods have the given per-photo values (the row holds their means)."""
     metrics = [toonkit.build("metric", "background_leakage"), toonkit.build("metric", "color_drift")]
-    results = [SimpleNamespace(plan=SimpleNamespace(name=n), row=r) for n, r in rows.items()]
+    results = [SimpleNamespace(plan=SimpleNamespace(name=n), per_image=per,
+                               row={c: float(np.nanmean(v)) if v else math.nan for c, v in per.items()})
+               for n, per in rows.items()]
     spec = SimpleNamespace(claims=[Claim(method="selfie_gan", baseline="cartoongan")],
                            budget=SimpleNamespace(seed=0))
-    return SimpleNamespace(results=results, metrics=metrics, suite=SimpleNamespace(spec=spec), stems=["a"] * 8)
+    n = max(len(v) for per in rows.values() for v in per.values())
+    return SimpleNamespace(results=results, metrics=metrics, suite=SimpleNamespace(spec=spec), stems=["a"] * n)
 
 
-def test_claim_is_computed_from_the_numbers() -> None:
-    lines = claim_lines(_fake_result({"selfie_gan": {"leakage": 0.02, "dE2000": 9.0},
-                                      "cartoongan": {"leakage": 0.05, "dE2000": 6.0}}))
-    assert lines[0] == "In this run, selfie_gan beats cartoongan on 1 of these 2 measures:"
-    assert "**selfie_gan beats cartoongan**: 0.02 vs 0.05, 0.03 lower (60 % of cartoongan's value)" in lines[1]
-    assert "**selfie_gan does not beat cartoongan**: 9.00 vs 6.00, 3.00 higher (50 % of cartoongan's value)" in lines[2]
-    lines = claim_lines(_fake_result({"selfie_gan": {"leakage": 0.1, "dE2000": 9.0},
-                                      "cartoongan": {"leakage": 0.05, "dE2000": math.nan}}))
-    assert lines[0] == "In this run, selfie_gan beats cartoongan on none of these measures:"
-    assert "cannot be compared" in lines[2]
+def test_claim_needs_an_interval_that_excludes_zero() -> None:
+    rng = np.random.default_rng(1)
+    base = list(rng.uniform(0.02, 0.08, 8))
+    noisy = [v * (1 + e) for v, e in zip(base, rng.normal(0, 0.05, 8))]  # ~0.3 % apart on average, not better
+    clearly = [v - 0.01 + e for v, e in zip(base, rng.normal(0, 0.001, 8))]  # 0.01 lower on every photo
+    lines = claim_lines(_fake_result({"selfie_gan": {"leakage": clearly, "dE2000": noisy},
+                                      "cartoongan": {"leakage": base, "dE2000": base}}))
+    assert lines[0] == "selfie_gan against cartoongan: better on 1, worse on 0, no difference established on 1 of these 2 measures:"
+    assert "**selfie_gan is lower than cartoongan by 0.01" in lines[1] and "(95 % CI [0.00" in lines[1]
+    assert "so selfie_gan is better here" in lines[1]
+    assert "no difference established (95 % CI [-" in lines[2] and "includes 0" in lines[2]
+    assert "beats" not in "\n".join(lines) and "**" not in lines[2]
+    assert "1000 resamples of the 8 test photos" in lines[-1]
+    # the same numbers without per-photo values (or with one photo) state nothing
+    lines = claim_lines(_fake_result({"selfie_gan": {"leakage": [0.1], "dE2000": []},
+                                      "cartoongan": {"leakage": [0.05], "dE2000": [1.0]}}))
+    assert lines[0].endswith("no difference established on 2 of these 2 measures:")
+    assert "fewer than two photos" in lines[1] and "cannot be compared" in lines[2]
+
+
+def test_paired_bootstrap_is_paired_and_reproducible() -> None:
+    from toonkit.bench.claims import paired_bootstrap
+
+    photos = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]  # large spread between photos, constant gap of 1
+    iv = paired_bootstrap([p + 1 for p in photos], photos)
+    assert (iv.mean, iv.low, iv.high, iv.excludes_zero) == (1.0, 1.0, 1.0, True)
+    a, b = [1.0, 3.0, 2.0, 5.0, math.nan], [2.0, 1.0, 2.5, 4.0, 1.0]
+    assert paired_bootstrap(a, b) == paired_bootstrap(a, b) and paired_bootstrap(a, b).n == 4
+    assert not paired_bootstrap(a, b).excludes_zero

@@ -142,7 +142,7 @@ def test_unknown_teacher_names_the_plugin_to_install(photos: Path, tmp_path: Pat
     monkeypatch.setenv("TOONKIT_DISABLE_PLUGINS", "mediapipe")
     toonkit.plugins.reset()
     try:
-        with pytest.raises(CLIError, match="pip install toonkit-mediapipe"):
+        with pytest.raises(CLIError, match="pip install -e plugins/toonkit-mediapipe"):
             write_masks(photos, tmp_path / "m", teacher="mediapipe_selfie")
     finally:
         toonkit.plugins.reset()

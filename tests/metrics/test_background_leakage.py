@@ -1,6 +1,8 @@
 """Background leakage on translate functions whose dependence on the background is known."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -23,7 +25,31 @@ def test_composites_keep_person_and_replace_background(portraits) -> None:
 
 def test_identity_translate_has_zero_leakage(portraits) -> None:
     images, masks = portraits
-    assert BackgroundLeakage()(EvalContext(inputs=images, masks=masks, translate=lambda x: x)) == {"leakage": 0.0}
+    ctx = EvalContext(inputs=images, masks=masks, translate=lambda x: x)
+    assert BackgroundLeakage()(ctx) == {"leakage": 0.0, "leakage_rel": 0.0}
+    assert ctx.per_image["leakage"].shape == (4,)  # kept for the bench's bootstrap intervals
+
+
+def test_a_method_that_ignores_its_input_does_not_win(portraits) -> None:
+    """A constant grey output has no leakage, but its normalised leakage is undefined, not perfect."""
+    images, masks = portraits
+    grey = BackgroundLeakage()(EvalContext(inputs=images, masks=masks, translate=torch.zeros_like))
+    assert grey["leakage"] == 0.0 and math.isnan(grey["leakage_rel"])
+
+
+def test_normalised_leakage_is_scale_free(portraits) -> None:
+    """Damping a leaky method's output towards grey lowers raw leakage, never the normalised value."""
+    images, masks = portraits
+
+    def tint(x: torch.Tensor) -> torch.Tensor:
+        return 0.7 * x + 0.3 * x.mean(dim=(2, 3), keepdim=True)
+
+    full = BackgroundLeakage()(EvalContext(inputs=images, masks=masks, translate=tint))
+    damped = BackgroundLeakage()(EvalContext(inputs=images, masks=masks, translate=lambda x: 0.1 * tint(x)))
+    assert damped["leakage"] < 0.2 * full["leakage"]
+    assert damped["leakage_rel"] == pytest.approx(full["leakage_rel"], rel=1e-3)
+    assert 0 < full["leakage_rel"] < 1
+    assert BackgroundLeakage(normalise=False).columns() == ("leakage",)
 
 
 def test_local_filter_leaks_only_at_the_outline(portraits) -> None:

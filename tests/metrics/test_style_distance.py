@@ -1,6 +1,8 @@
 """FD/KID: torchmetrics' statistics on VGG16 features, labelled as such, on known cases."""
 from __future__ import annotations
 
+import math
+
 import sys
 import types
 import urllib.error
@@ -39,6 +41,8 @@ def test_kid_subset_size_adapts_and_is_seeded() -> None:
     a, b = torch.randn(5, 8, generator=g), torch.randn(7, 8, generator=g) + 0.5
     _, _, kid_std = frechet_and_kid(a, b, kid_subset_size=1000)  # subset size capped to 5
     assert kid_std > 0  # 5 of 7 outputs per subset: subsets differ
+    _, _, kid_std = frechet_and_kid(a, b[:5])  # 4-5 images: every subset is both whole sets
+    assert math.isnan(kid_std)  # no spread can be measured, which is not a spread of 0
     assert frechet_and_kid(a, b, seed=3) == frechet_and_kid(a, b, seed=3)
     with pytest.raises(ValueError, match="at least 2"):
         frechet_and_kid(a[:1], b)

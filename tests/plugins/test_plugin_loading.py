@@ -122,7 +122,7 @@ def test_recipe_naming_a_disabled_plugins_component_names_the_package(
         toonkit.plugins.reset()
     (line,) = [p for p in err.value.problems if "mask_teacher" in p]
     assert line.startswith("r.yaml: data.mask_teacher.type: unknown masker 'mediapipe_selfie'")
-    assert "pip install toonkit-mediapipe" in line
+    assert "pip install -e plugins/toonkit-mediapipe" in line
 
 
 def test_recipe_naming_an_unknown_plugins_component_names_its_requires(

@@ -59,11 +59,29 @@ def test_odd_sizes_come_back_at_their_size(toon: Cartoonizer, hw: tuple[int, int
     assert toon.translate(np.zeros((h, w, 3), np.uint8), size="original", background="white").shape == (h, w, 3)
 
 
-def test_default_size_is_the_training_size(toon: Cartoonizer) -> None:
-    assert toon.translate(noise_image(333, 517)).size == (50, 32)  # short side 32, aspect kept
-    assert toon.translate(noise_image(333, 517), size=40).size == (62, 40)
+def test_default_output_is_the_input_size(toon: Cartoonizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1280×1055 selfie comes back 1280×1055 (it came back 78×64: the training size), translated at
+    twice the training size and upsampled."""
+    seen: list[tuple[int, ...]] = []
+    generate = toon.generate
+    monkeypatch.setattr(toon, "generate", lambda x: seen.append(tuple(x.shape[-2:])) or generate(x))
+    out = toon.translate(noise_image(1055, 1280), background="white")
+    assert out.size == (1280, 1055) and seen == [(64, 78)]  # working short side 2 × 32
+    assert toon.translate(np.zeros((1055, 1280, 3), np.uint8)).shape == (1055, 1280, 3)
+    assert toon.translate(noise_image(40, 50)).size == (50, 40) and seen[-1] == (40, 50)  # small: as is
+    assert toon.translate(noise_image(333, 517), size=40).size == (62, 40)  # --size N keeps its meaning
     with pytest.raises(ValueError, match="size"):
         toon.translate(noise_image(20, 20), size=0)
+
+
+def test_max_pixels_caps_the_output_and_says_so(run_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    small = toonkit.load(run_dir, device="cpu", max_pixels=100 * 100)
+    with caplog.at_level("INFO", logger="toonkit.translate"):
+        out = small.translate(noise_image(400, 200))
+    assert out.size == (70, 141) and out.size[0] * out.size[1] <= 100 * 100  # aspect kept
+    assert "above max_pixels=10000" in caplog.text
+    assert small.translate(noise_image(400, 200), size="original").size == (70, 141)
+    assert toonkit.load(run_dir, device="cpu").max_pixels == 4096 * 4096
 
 
 def test_each_kind_round_trips(toon: Cartoonizer) -> None:

@@ -47,11 +47,16 @@ def test_folder_with_a_corrupt_file(run_dir: Path, photos: Path, tmp_path: Path,
     assert all(Image.open(out / name).mode == "RGB" for name in GOOD)
 
 
-def test_default_size_is_the_training_size_and_formats(run_dir: Path, photos: Path, tmp_path: Path) -> None:
+def test_default_size_is_the_input_size_and_formats(run_dir: Path, photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["translate", str(run_dir), str(photos / "odd.jpg"), str(photos / "sub"), "-o", str(out),
-                 "--format", "jpg", "-q"]) == 0
-    assert Image.open(out / "odd.jpg").size == (50, 32)  # short side = training size 32
+    Image.new("RGB", (1280, 1055), (200, 150, 120)).save(photos / "selfie.png")  # came back 78×64
+    assert main(["translate", str(run_dir), str(photos / "odd.jpg"), str(photos / "selfie.png"),
+                 str(photos / "sub"), "-o", str(out), "--format", "jpg", "-q"]) == 0
+    assert Image.open(out / "odd.jpg").size == Image.open(photos / "odd.jpg").size
+    assert Image.open(out / "selfie.jpg").size == (1280, 1055)
+    assert main(["translate", str(run_dir), str(photos / "selfie.png"), "-o", str(tmp_path / "capped"),
+                 "--max-pixels", "10000", "-q"]) == 0
+    assert Image.open(tmp_path / "capped" / "selfie.png").size == (110, 90)
     assert Image.open(out / "gray.jpg").format == "JPEG"  # a folder's files keep paths relative to it
     assert (out / "deeper" / "sixteen.jpg").is_file()
     assert main(["translate", str(run_dir), str(photos / "odd.jpg"), "-o", str(out), "--format", "webp",
@@ -69,7 +74,7 @@ def test_existing_outputs_are_kept_unless_overwrite(run_dir: Path, photos: Path,
     assert Image.open(out / "gray.png").size == (5, 5)
     assert "already exist" in capsys.readouterr().out
     assert main(["translate", str(run_dir), str(src), "-o", str(out), "-q", "--overwrite"]) == 0
-    assert Image.open(out / "gray.png").size == (32, 43)  # 30×40 → short side 32
+    assert Image.open(out / "gray.png").size == (30, 40)  # the input's size
 
 
 def test_transparent_alpha_equals_the_mask(run_dir: Path, photos: Path, tmp_path: Path) -> None:

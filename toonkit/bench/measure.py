@@ -88,24 +88,45 @@ def _status_kib(field: str) -> Optional[int]:
     return int(found.group(1)) if found else None
 
 
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the OS (glibc ``malloc_trim``; a no-op where there is none)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def peak_memory_mb(fn: Callable[[], Any], device: torch.device) -> tuple[float, str]:
     """Peak memory one call of ``fn`` adds, in MiB, and what was measured.
 
-    CUDA: :func:`toonkit.metrics.perf.peak_memory` (the call's own allocations). CPU on Linux: the
-    process's resident-set high-water mark is reset (``/proc/self/clear_refs``), so the value is the
-    call's peak above what was resident before it, comparable between methods in one process.
-    Elsewhere: the process's lifetime peak (``cpu_process_rss_peak``), which is not.
+    CUDA: :func:`toonkit.metrics.perf.peak_memory` (the call's own allocations). CPU on Linux: freed heap
+    memory is first handed back to the OS (glibc ``malloc_trim``; without it, memory that earlier calls
+    freed stays resident and a warm call seems to need none), then the process's resident-set high-water
+    mark is reset (``/proc/self/clear_refs``), so the value is the call's peak above what was resident
+    before it, comparable between methods in one process; NaN (``cpu_rss_not_measurable``) when no growth
+    is seen (under 64 KiB). Elsewhere: the process's lifetime peak (``cpu_process_rss_peak``), which is not comparable.
     """
     from toonkit.metrics.perf import peak_memory
 
     if device.type == "cpu" and sys.platform.startswith("linux"):
         try:
+            _release_freed_memory()
             Path("/proc/self/clear_refs").write_text("5")
             before = _status_kib("VmRSS")
             fn()
             peak = _status_kib("VmHWM")
             if before is not None and peak is not None:
-                return max(0, peak - before) / 1024, "cpu_rss_above_baseline"
+                # a few pages move with any Python call; below that nothing was seen, and a 0 would read
+                # as "needs no memory"
+                if peak - before < 64:
+                    return math.nan, "cpu_rss_not_measurable"
+                return (peak - before) / 1024, "cpu_rss_above_baseline"
         except OSError:
             pass
     mem = peak_memory(fn, device)
@@ -211,11 +232,12 @@ def training_stats(plan: MethodPlan) -> dict[str, float]:
 
 def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Tensor, masks: Tensor,
              references: Tensor, device: torch.device, batch_size: int, speed: Optional[SpeedSpec]
-             ) -> tuple[dict[str, float], Tensor, list[str]]:
+             ) -> tuple[dict[str, float], Tensor, list[str], dict[str, list[float]]]:
     """Translate the test set, score it, and measure size and speed (``eval_min``: the time all took).
 
     Returns:
-        (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes)
+        (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes, per-photo values of the columns
+        that are means over the photos, ``{column: [N values, NaN where undefined]}``)
     """
     timed = TimedTranslate(tr.translate, device)
     start = time.perf_counter()
@@ -232,4 +254,5 @@ def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Te
             log.error("%s: size/speed failed:\n%s", plan.name, traceback.format_exc())
             notes.append(f"size/speed: failed, {_first_line(exc)}")
     row["eval_min"] = (time.perf_counter() - start) / 60
-    return row, outputs, notes
+    per_image = {col: [float(v) for v in values] for col, values in ctx.per_image.items()}
+    return row, outputs, notes, per_image

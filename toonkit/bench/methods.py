@@ -46,6 +46,7 @@ class MethodPlan:
     method_type: str
     phase_steps: dict[str, int] = field(default_factory=dict)
     style: Optional[Path] = None
+    ema: bool = True
 
 
 def _value(value: Any) -> str:
@@ -76,8 +77,14 @@ def fingerprint(recipe: Recipe) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def plan_methods(suite: Suite, data: SuiteData, work: Path) -> list[MethodPlan]:
-    """Resolve every method of the suite; all problems are raised together as one :class:`SuiteError`."""
+def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] | None = None
+                 ) -> list[MethodPlan]:
+    """Resolve every method of the suite; all problems are raised together as one :class:`SuiteError`.
+
+    A method whose recipe names components of a plugin package that is not installed (or disabled) is
+    not a problem of the suite: it is left out, with a line saying why and how to install the plugin
+    appended to ``skipped`` (and logged), and the other methods run.
+    """
     plans: list[MethodPlan] = []
     problems: list[str] = []
     registry = toonkit.registry()
@@ -85,12 +92,19 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path) -> list[MethodPlan]:
         where = f"{suite.path}: methods.{name}"
         if m.run is not None:
             plans.append(_plan_run(name, suite.resolve(m.run), where, problems))
+            plans[-1].ema = m.ema
             continue
         assert m.recipe is not None
         path = suite.resolve(m.recipe)
         try:
             raw = load_recipe(path, list(m.overrides))
         except RecipeError as exc:
+            if exc.missing_plugins:
+                reason = _skip_reason(name, exc.missing_plugins)
+                log.warning("%s", reason)
+                if skipped is not None:
+                    skipped.append(reason)
+                continue
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
         method_cls = registry.get("method", raw.method).factory
@@ -112,10 +126,17 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path) -> list[MethodPlan]:
             continue
         steps = {p: int(recipe.data["train"]["phases"][p]["steps"]) for p in phases}
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
-                                steps))
+                                steps, ema=m.ema))
     if problems:
         raise SuiteError(problems)
     return plans
+
+
+def _skip_reason(name: str, dists: list[str]) -> str:
+    from toonkit.plugins.catalog import install_hint
+
+    return (f"{name}: skipped, plugin {' and '.join(dists)} not installed "
+            f"({'; '.join(install_hint(d) for d in dists)})")
 
 
 def _file_hash(path: Path) -> str:
@@ -227,7 +248,7 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
-    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False)
+    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))

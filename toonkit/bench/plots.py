@@ -29,21 +29,35 @@ def _tile(image: Tensor, side: int) -> Image.Image:
 
 
 def save_grid(path: Path, photos: Tensor, columns: Sequence[tuple[str, Tensor]], rows: Sequence[int],
-              min_side: int = 128) -> Path:
-    """Rows: the test photos ``rows``; columns: the input, then each ``(label, outputs)``; a label row on top.
+              min_side: int = 128, row_labels: Optional[Sequence[str]] = None) -> Path:
+    """Rows: the test photos ``rows``; columns: the input, then each ``(label, outputs)``.
 
-    Tiles smaller than ``min_side`` are enlarged (bicubic) so small evaluation sizes stay visible.
+    A header row names each column (the method) and, with ``row_labels`` (one per photo, e.g. the file
+    stems), a left margin names each row, so the picture can be read without the report. Tiles smaller
+    than ``min_side`` are enlarged (bicubic) so small evaluation sizes stay visible.
     """
     side = max(min_side, photos.shape[-1])
     cols = [("input", photos), *columns]
-    grid = Image.new("RGB", (side * len(cols), LABEL_H + side * len(rows)), "white")
-    draw = ImageDraw.Draw(grid)
     font = _font()
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    names = [str(row_labels[i]) for i in rows] if row_labels is not None else []
+    left = min(160, int(max(measure.textlength(n, font=font) for n in names)) + 12) if names else 0
+    grid = Image.new("RGB", (left + side * len(cols), LABEL_H + side * len(rows)), "white")
+    draw = ImageDraw.Draw(grid)
+
+    def fit(text: str, width: int) -> str:
+        while len(text) > 1 and draw.textlength(text, font=font) > width:
+            text = text[:-2] + "…"
+        return text
+
     for c, (label, images) in enumerate(cols):
-        text = label if draw.textlength(label, font=font) <= side - 4 else label[: max(1, side // 9)] + "…"
-        draw.text((c * side + side // 2, LABEL_H // 2), text, fill="black", font=font, anchor="mm")
+        draw.text((left + c * side + side // 2, LABEL_H // 2), fit(label, side - 4), fill="black", font=font,
+                  anchor="mm")
         for r, index in enumerate(rows):
-            grid.paste(_tile(images[index], side), (c * side, LABEL_H + r * side))
+            grid.paste(_tile(images[index], side), (left + c * side, LABEL_H + r * side))
+    for r, name in enumerate(names):
+        draw.text((left // 2, LABEL_H + r * side + side // 2), fit(name, left - 4), fill="black", font=font,
+                  anchor="mm")
     path.parent.mkdir(parents=True, exist_ok=True)
     grid.save(path)
     return path

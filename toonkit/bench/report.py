@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import torch
 
 from toonkit.bench import plots
+from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
 from toonkit.bench.measure import losses_csv, metric_columns
 
@@ -118,11 +119,6 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _percent(part: float, whole: float) -> str:
-    value = 100 * part / abs(whole)
-    return f"{value:.2g} %" if value < 10 else f"{value:.0f} %"
-
-
 def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     if not finite:
@@ -131,10 +127,22 @@ def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
 
 
 def _cell(value: float, best: Optional[float], std: Optional[float] = None) -> str:
+    """``value`` (± ``std``; 'n/a' for a spread that could not be measured), bold when it is ``best``;
+    a missing value is never bold."""
     text = fmt(value)
-    if std is not None and math.isfinite(std):
-        text += f" ± {fmt(std)}"
-    return f"**{text}**" if best is not None and value == best else text
+    if std is not None:
+        text += f" ± {fmt(std)}" if math.isfinite(std) else " (spread n/a)"
+    finite = isinstance(value, (int, float)) and math.isfinite(value)
+    return f"**{text}**" if finite and best is not None and value == best else text
+
+
+def rankable(result: BenchResult, col: str) -> list[bool]:
+    """Which methods may be ranked best on ``col``: for raw ``leakage``, only those whose normalised
+    leakage is defined, so a method whose output ignores the person cannot win by leaking nothing."""
+    rows = [r.row for r in result.results]
+    if col == "leakage" and any("leakage_rel" in row for row in rows):
+        return [math.isfinite(row.get("leakage_rel", math.nan)) for row in rows]
+    return [True] * len(rows)
 
 
 def metric_description(metric: object) -> str:
@@ -188,54 +196,6 @@ def _csv_value(value: Optional[float]) -> str:
     return f"{value:.6g}"
 
 
-def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[str]:
-    """Each suite claim in words, computed from the numbers whatever they say."""
-    if scores is None:
-        scores = score_columns(result)
-    by_name = {r.plan.name: r.row for r in result.results}
-    direction = {col: hib for _, col, hib in scores}
-    labels = {col: getattr(metric, "name", col) for metric, col, _ in scores}
-    lines: list[str] = []
-    for claim in result.suite.spec.claims:
-        a, b = by_name.get(claim.method, {}), by_name.get(claim.baseline, {})
-        wins: list[bool] = []
-        body: list[str] = []
-        for col in claim.columns:
-            va, vb = a.get(col, math.nan), b.get(col, math.nan)
-            what = f"{labels.get(col, col).replace('_', ' ')} (`{col}`)"
-            if col not in direction:
-                body.append(f"- {what}: no metric of this suite produces this column.")
-                continue
-            if not (math.isfinite(va) and math.isfinite(vb)):
-                body.append(f"- {what}: cannot be compared, a value is missing ({fmt(va)} vs {fmt(vb)}).")
-                continue
-            hib = direction[col]
-            better = va > vb if hib else va < vb
-            diff = abs(va - vb)
-            rel = f" ({_percent(diff, vb)} of {claim.baseline}'s value)" if vb != 0 else ""
-            if va == vb:
-                verdict = f"**{claim.method} ties {claim.baseline}**"
-            elif better:
-                verdict = f"**{claim.method} beats {claim.baseline}**"
-            else:
-                verdict = f"**{claim.method} does not beat {claim.baseline}**"
-            way = ("higher" if va > vb else "lower") if va != vb else "equal"
-            body.append(f"- {what}, {'higher' if hib else 'lower'} is better: {verdict}: {fmt(va)} vs "
-                        f"{fmt(vb)}, {fmt(diff)} {way}{rel}.")
-            wins.append(better)
-        if wins:
-            n = sum(wins)
-            summary = ("on every one of these measures" if n == len(wins) else
-                       "on none of these measures" if n == 0 else f"on {n} of these {len(wins)} measures")
-            lines.append(f"In this run, {claim.method} beats {claim.baseline} {summary}:")
-        lines += body + [""]
-    if lines:
-        lines.append(f"One training run per method (seed {result.suite.spec.budget.seed}) under the budget "
-                     f"above, scored on {len(result.stems)} test photos: a difference smaller than the "
-                     "spread between seeds or test sets is not established by one run.")
-    return lines
-
-
 def _budget_text(result: BenchResult) -> str:
     b = result.suite.spec.budget
     steps = ", ".join(f"{k} {v}" for k, v in b.steps.items())
@@ -250,7 +210,8 @@ def write_report(result: BenchResult) -> Path:
     scores = score_columns(result)
     write_csv(result, out / "results.csv", scores)
     rows = spread_indices(len(result.stems), result.suite.spec.eval.grid_rows)
-    plots.save_grid(out / "grid.png", result.photos, [(r.plan.name, r.outputs) for r in result.results], rows)
+    plots.save_grid(out / "grid.png", result.photos, [(r.plan.name, r.outputs) for r in result.results], rows,
+                    row_labels=result.stems)
     plot_paths = _plots(result, out / "plots", scores)
     text = _markdown(result, plot_paths, scores, len(rows))
     (out / "report.md").write_text(text)
@@ -342,6 +303,8 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
             "it reused the trained runs and cached results" if cached else f"trained in it: {trained_now}") + ")"])],
     ])
     lines.append("")
+    if result.skipped:  # methods of the suite this installation cannot run (a plugin is missing)
+        lines += ["**Not run:** " + "; ".join(result.skipped) + ".", ""]
     claims = claim_lines(result, scores)
     if claims:
         lines += ["## The paper's claim", ""] + claims + [""]
@@ -364,15 +327,16 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
             if settings:
                 lines += [f"Settings: {settings}.", ""]
         values = [r.row.get(col, math.nan) for r in res]
-        best = best_of(values, hib)
+        best = best_of([v for v, ok in zip(values, rankable(result, col)) if ok], hib)
         has_std = any(f"{col}_std" in r.row for r in res)
-        cells = [[r.plan.name, _cell(v, best, r.row.get(f"{col}_std") if has_std else None)]
+        cells = [[r.plan.name, _cell(v, best, r.row.get(f"{col}_std", math.nan) if has_std else None)]
                  for r, v in zip(res, values)]
         head = f"{col} ({'higher' if hib else 'lower'} is better{', ± std over KID subsets' if has_std else ''})"
         lines += _table(["method", head], cells) + [""]
+        lines += _quality_notes(result, col, has_std)
     lines += _speed_section(result)
     lines += ["## Outputs", "", f"Rows: {grid_rows} of the test "
-              f"photos; columns: the input, then each method ({ev.size}² outputs"
+              f"photos, named on the left; columns: the input, then each method, named on top ({ev.size}² outputs"
               + (", enlarged for viewing" if ev.size < 128 else "") + ").", "", "![outputs](grid.png)", ""]
     lines += ["## Plots", ""]
     for p in plot_paths:
@@ -389,6 +353,25 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
     return "\n".join(lines)
 
 
+def _quality_notes(result: BenchResult, col: str, has_std: bool) -> list[str]:
+    """What a reader must know to read column ``col``'s table."""
+    n, out = len(result.stems), []
+    values = [r.row.get(col, math.nan) for r in result.results]
+    stds = [r.row.get(f"{col}_std", math.nan) for r in result.results]
+    if has_std and any(map(math.isfinite, values)) and not any(map(math.isfinite, stds)):
+        out.append(f"Spread n/a: with {n} test photos and {result.data.counts.get('references', '?')} references "
+                   "every KID subset holds the whole sets, so the subsets cannot show a spread.")
+    if col.startswith(("FD", "FID")) and n < 50:
+        out.append(f"The test set ({n} photos) is too small for FD and KID to be more than a rough indication: "
+                   "both are biased and noisy on small sets.")
+    if col == "leakage_rel":
+        out.append("`leakage_rel` is leakage divided by how much the output at the person changes when the "
+                   "person is replaced (same fills, background kept): read `leakage` beside it and beside the "
+                   "content measures. n/a (and never best on `leakage`) marks an output that does not depend on "
+                   "the person at all, such as a constant one.")
+    return out + ([""] if out else [])
+
+
 def _speed_section(result: BenchResult) -> list[str]:
     res = result.results
     lines = ["## Size and speed", ""]
@@ -399,8 +382,8 @@ def _speed_section(result: BenchResult) -> list[str]:
                   f"Throughput on random {sp.size}² inputs after {sp.warmup} warm-up call(s), mean of "
                   f"{sp.repeats} timed calls (optimisation methods: one call, at batch "
                   f"{', '.join(map(str, sp.optimisation_batch_sizes)) or '—'}). Peak memory: what one "
-                  f"call at the largest timed batch adds to the process (CPU: resident-set high-water mark above the baseline; "
-                  f"CUDA: max allocated). 'During evaluation' is the throughput seen while making the test "
+                  f"call at the largest timed batch adds to the process (CPU: resident-set high-water mark above the baseline "
+                  f"after freed memory is returned to the OS, '—' where no growth could be seen; CUDA: max allocated). 'During evaluation' is the throughput seen while making the test "
                   f"outputs and the leakage composites at the evaluation size. All are wall-clock measurements taken one "
                   f"method after another: other work on the machine lowers them.", ""]
     cols = speed_columns(result)

@@ -30,7 +30,9 @@ from toonkit.weights import WEIGHTS_ENV, weights_dir
 
 log = logging.getLogger("toonkit.bench")
 
-RESULT_VERSION = "bench-result-v1"  # bump when cached results would no longer match what is computed
+# Bump when cached results would no longer match what is computed (v2: per-photo values for the claims'
+# bootstrap intervals, and leakage_rel).
+RESULT_VERSION = "bench-result-v2"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class MethodResult:
     notes: list[str] = field(default_factory=list)
     source: str = ""
     cached: bool = False
+    per_image: dict[str, list[float]] = field(default_factory=dict)  # column -> one value per test photo
 
 
 @dataclass
@@ -61,6 +64,7 @@ class BenchResult:
     command: str
     wall_s: float
     trained: list[str]
+    skipped: list[str] = field(default_factory=list)  # methods left out, each with why (a missing plugin)
 
 
 @contextlib.contextmanager
@@ -100,7 +104,7 @@ def _result_key(plan: MethodPlan, suite: Suite, metrics: list[dict[str, Any]], s
     if plan.kind == "train":
         assert plan.run_dir is not None
         trained = (plan.run_dir / DONE_FILE).read_text()
-    parts = {"version": RESULT_VERSION, "fingerprint": plan.fingerprint, "trained": trained,
+    parts = {"version": RESULT_VERSION, "fingerprint": plan.fingerprint, "trained": trained, "ema": plan.ema,
              "eval": suite.spec.eval.model_dump(mode="json"), "metrics": metrics, "test": stems,
              "references": [references.shape[0], float(references.double().sum())], "device": str(device)}
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -150,7 +154,8 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     work = out_dir / "work"
     with weights_env(suite):
         data = materialise(suite, work)
-        plans = plan_methods(suite, data, work)
+        skipped: list[str] = []
+        plans = plan_methods(suite, data, work, skipped)
         dev = pick_device(suite.spec.budget.device)
         trained = [p.name for p in plans if ensure_trained(p, quiet=quiet)]
         ev = suite.spec.eval
@@ -169,20 +174,23 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
                 log.info("%s: results cached (same run, test set and metrics)", plan.name)
                 outputs = torch.load(cache.with_suffix(".pt"), weights_only=True).float() / 127.5 - 1
                 row = {**_from_json(cached["row"]), **training_stats(plan)}
-                results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True))
+                per_image = {c: [math.nan if v is None else v for v in vs] for c, vs in cached["per_image"].items()}
+                results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True,
+                                            per_image=per_image))
                 continue
             log.info("%s: evaluating", plan.name)
             tr = load_translator(plan, dev, ev.size)
-            row, outputs, notes = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
+            row, outputs, notes, per_image = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
                                            ev.speed)
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(((outputs + 1) * 127.5).round().clamp(0, 255).to(torch.uint8), cache.with_suffix(".pt"))
-            cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source},
-                                        indent=1))
+            cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
+                                         "per_image": {c: [None if math.isnan(v) else v for v in vs]
+                                                       for c, vs in per_image.items()}}, indent=1))
             row.update(training_stats(plan))  # from the run's loss log: not cached, always current
-            results.append(MethodResult(plan, row, outputs, notes, tr.source))
+            results.append(MethodResult(plan, row, outputs, notes, tr.source, per_image=per_image))
             del tr
     result = BenchResult(suite, out_dir, data, stems, photos, masks, metrics, results, dev, command,
-                         time.perf_counter() - start, trained)
+                         time.perf_counter() - start, trained, skipped)
     write_report(result)
     return result

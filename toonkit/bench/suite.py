@@ -137,6 +137,7 @@ class MethodSpec(_Strict):
     run: Optional[str] = None
     overrides: list[str] = Field(default_factory=list)  # recipe overrides, KEY.PATH=VALUE
     style: Optional[str] = None  # style image for optimisation methods (default: first training cartoon)
+    ema: bool = True  # translate with the generator's EMA weights when the checkpoint has them
 
     @model_validator(mode="after")
     def _one_source(self) -> "MethodSpec":

@@ -14,7 +14,9 @@ from toonkit.cli.main import CLIError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", metavar="RUN_DIR_OR_CHECKPOINT", help="run directory or checkpoint file")
+    p.add_argument("run", metavar="MODEL_OR_RUN",
+                   help="a registered model (toonkit list model), a model folder, hf://owner/name, a run "
+                        "directory or a checkpoint file")
     p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="output file (.onnx, .pt)")
     p.add_argument("--size", nargs=2, type=int, metavar=("H", "W"),
@@ -36,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate.api import Cartoonizer, TranslateError
+    from toonkit.translate.api import TranslateError, load
     from toonkit.translate.export import ExportError, build_module, export
 
     if args.tolerance < 0:
@@ -49,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--exporter applies to --format onnx")
     try:
         # contiguous: the exported copy is made contiguous anyway (export.build_module)
-        toon = Cartoonizer.from_checkpoint(args.run, device="cpu", ema=not args.no_ema,
-                                           masker=args.masker if args.with_masker else False, channels_last=False)
+        toon = load(args.run, device="cpu", ema=not args.no_ema,
+                    masker=args.masker if args.with_masker else False, channels_last=False)
     except TranslateError as exc:
         raise CLIError(str(exc)) from None
     if args.with_masker and not toon.has_masker:

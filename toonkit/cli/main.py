@@ -18,6 +18,7 @@ COMMANDS = {
     "list": ("toonkit.cli.list_cmd", "list registered components"),
     "recipe": ("toonkit.cli.recipe_cmd", "inspect recipes"),
     "data": ("toonkit.cli.data_cmd", "make demo data and person masks"),
+    "demo": ("toonkit.cli.demo_cmd", "serve a local web page that cartoonises a selfie"),
 }
 
 USAGE_ERROR = 2
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return USAGE_ERROR
+    from toonkit.plugins import PluginError
     from toonkit.recipe import RecipeError
 
     try:
@@ -64,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return USAGE_ERROR
     except CLIError as exc:
+        print(f"toonkit {args.command}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except PluginError as exc:  # TOONKIT_STRICT_PLUGINS=1: a broken plugin is one line, not a traceback
         print(f"toonkit {args.command}: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

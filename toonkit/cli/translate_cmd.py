@@ -20,18 +20,23 @@ BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = ("toonkit translate RUN_DIR_OR_CHECKPOINT INPUT... -o OUTDIR [options]\n"
+    p.usage = ("toonkit translate MODEL_OR_RUN INPUT... -o OUTDIR [options]\n"
                "       toonkit translate --method nst --style IMAGE INPUT... -o OUTDIR [options]")
     p.add_argument("inputs", nargs="+", metavar="RUN_OR_INPUT",
-                   help="the run directory or checkpoint, then image files, folders (searched recursively) "
+                   help="the model (a registered name such as handpainted, a model folder, hf://owner/name, "
+                        "a run directory or a checkpoint), then image files, folders (searched recursively) "
                         "or glob patterns; with --method nst there is no run")
     p.add_argument("-o", "--out", required=True, metavar="OUTDIR",
                    help="output folder; each output keeps its input's relative path and stem")
     p.add_argument("--format", default="png", choices=["png", "jpg", "webp"], help="output format (png)")
     p.add_argument("--quality", type=int, default=95, help="jpg/webp quality (95)")
     p.add_argument("--size", default=None, metavar="N|original",
-                   help="resize the short side to N (default: the run's training size; NST: 256), or "
-                        "'original' to translate each image at its own size")
+                   help="default: each output has its input's size, translated at twice the run's training "
+                        "size (NST: at 256) and upsampled; N: translate and write at short side N; 'original': "
+                        "translate at each image's own size")
+    p.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                   help="largest output in pixels (default 16777216 = 4096²); larger inputs are processed "
+                        "downscaled to this, with a log line")
     p.add_argument("--background", default="keep",
                    choices=["keep", "white", "blur", "original", "transparent"], help=BACKGROUND_HELP)
     p.add_argument("--masker", metavar="FILE",
@@ -97,18 +102,20 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
         raise CLIError(f"--batch must be >= 1, got {args.batch}")
     if not 1 <= args.quality <= 100:
         raise CLIError(f"--quality must be in 1..100, got {args.quality}")
+    if args.max_pixels is not None and args.max_pixels < 1:
+        raise CLIError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     return run, inputs, _parse_size(args.size)
 
 
 def _load_model(args: argparse.Namespace, run: str | None):
-    from toonkit.translate.api import Cartoonizer, TranslateError, load_masker
+    from toonkit.translate.api import TranslateError, load, load_masker
 
     try:
         if run is not None:
             # keep needs no masker: do not load (or warn about) one
             masker = False if args.background == "keep" else args.masker
-            toon = Cartoonizer.from_checkpoint(run, device=args.device, masker=masker, ema=not args.no_ema,
-                                               amp=args.amp, channels_last=args.channels_last)
+            toon = load(run, device=args.device, masker=masker, ema=not args.no_ema,
+                        amp=args.amp, channels_last=args.channels_last, max_pixels=args.max_pixels)
         else:
             from toonkit.data.decode import DecodeError
             from toonkit.translate.io import read_image
@@ -158,7 +165,8 @@ def _names(paths: list[Path], limit: int = 5) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate.io import InputError, check_unique_outputs, collect_inputs, output_path
+    from toonkit.translate.io import (InputError, check_unique_outputs, collect_inputs, output_path,
+                                      replaces_input)
 
     run_path, specs, size = _check_args(args)
     out_dir = Path(args.out)
@@ -168,15 +176,22 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         raise CLIError(str(exc)) from None
     toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
-    todo = [it for it in items if args.overwrite or not output_path(it, out_dir, args.format).exists()]
-    kept = len(items) - len(todo)
-    if not todo:
+    # an output never replaces an input, --overwrite or not (-o pointing at the photos' own folder)
+    itself = [it.path for it in items if replaces_input(it, output_path(it, out_dir, args.format))]
+    for path in itself:
+        print(f"toonkit translate: {path}: skipped: its output would replace this input; use another -o",
+              file=sys.stderr)
+    todo = [it for it in items if it.path not in itself
+            and (args.overwrite or not output_path(it, out_dir, args.format).exists())]
+    kept = len(items) - len(todo) - len(itself)
+    if not todo and not itself:
         print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
         return 0
-    print(f"translating {len(todo)} image{'s' * (len(todo) != 1)} with {toon.source} on {toon.device}",
-          file=sys.stderr)
-    failed = _translate_all(toon, todo, args, size, out_dir)
-    done = len(todo) - len(failed)
+    if todo:
+        print(f"translating {len(todo)} image{'s' * (len(todo) != 1)} with {toon.source} on {toon.device}",
+              file=sys.stderr)
+    failed = itself + (_translate_all(toon, todo, args, size, out_dir) if todo else [])
+    done = len(todo) - len(failed) + len(itself)
     summary = f"translated {done} image{'s' * (done != 1)} into {out_dir}"
     if kept:
         summary += f" ({kept} existing kept; --overwrite to replace them)"

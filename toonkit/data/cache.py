@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from torch import Tensor
 from toonkit.augment.edge_smooth import EdgeSmooth
 from toonkit.data.decode import DecodeError
 from toonkit.data.transforms import LOADER_VERSION, load_resized
+from toonkit.io_utils import atomic_write
 
 __all__ = ["SmoothCache", "smooth_uint8"]
 
@@ -117,15 +117,9 @@ class SmoothCache:
         return twin
 
     def _write(self, target: Path, twin: Tensor) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.png")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                Image.fromarray(twin.permute(1, 2, 0).numpy()).save(f, format="PNG", compress_level=1)
-            os.replace(tmp, target)  # atomic: concurrent readers see the old or the new file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # atomic: concurrent readers see the old or the new file
+        image = Image.fromarray(twin.permute(1, 2, 0).numpy())
+        atomic_write(target, lambda fh: image.save(fh, format="PNG", compress_level=1), fsync=False)
 
     def warm(self, paths: Iterable[PathLike], chunk: int = 32) -> int:
         """Compute every missing twin now (e.g. before DataLoader workers start); returns how many.

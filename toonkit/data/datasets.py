@@ -27,6 +27,7 @@ from toonkit.data.cache import SmoothCache, smooth_uint8
 from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
 from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip, to_signed
+from toonkit.io_utils import atomic_write
 
 __all__ = ["CartoonDataset", "MissingMasksError", "OutlinePairDataset", "PhotoDataset", "UnpairedDataset",
            "require_masks"]
@@ -372,7 +373,7 @@ def require_masks(
 
             rel = photo.relative_to(dataset.root) if photo.is_relative_to(dataset.root) else Path(photo.name)
             target = (out_dir / rel).with_suffix(".png")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(m8[0].numpy(), "L").save(target)
+            image = Image.fromarray(m8[0].numpy(), "L")
+            atomic_write(target, lambda fh, im=image: im.save(fh, format="PNG"), fsync=False)
     logger.info("mask teacher produced %d masks", len(missing))
     return len(missing)

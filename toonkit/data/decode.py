@@ -10,6 +10,9 @@ Conventions (the same in every decoding path):
   are scaled to 8 bits (``round(v / 257)``); float images in [0, 1] are scaled by 255.
 * Any failure (unknown format, empty or truncated file, decompression bomb, ...) raises
   :class:`DecodeError` naming the file, which datasets catch to skip the file.
+* An image whose header declares more than ``TOONKIT_MAX_IMAGE_PIXELS`` pixels (default 89 478 485,
+  Pillow's own warning threshold: about 9459 × 9459) is refused before any pixel is decoded; a few
+  hundred bytes of PNG can declare gigabytes. Set the variable to raise the bound.
 
 Speed: :func:`load_rgb_tensor` uses torchvision's libjpeg-turbo / libpng decoders for plain 8-bit RGB or
 gray JPEG and plain RGB PNG (measured ~1.5× faster than PIL on 400 px JPEGs and 512² PNGs), and PIL's DCT
@@ -21,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import stat
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -39,10 +43,15 @@ logger = logging.getLogger("toonkit.data")
 WHITE = (255, 255, 255)
 
 # torchvision >= 0.29 flags its image decoders as deprecated (in favour of torchcodec); they remain the
-# fastest here, and if they disappear the ImportError falls back to PIL. Silence that one message only,
-# once: a catch_warnings() per decode would cost time on the hot path and is not thread-safe.
-warnings.filterwarnings("ignore", message="The image decoding and encoding capabilities of TorchVision",
-                        category=DeprecationWarning)
+# fastest here, and if they disappear the ImportError falls back to PIL. No filter is installed for that
+# DeprecationWarning: Python's default filters already hide it (it is raised inside torchvision, not in
+# __main__), a process-wide filter would change the warnings of the importing program, and a
+# catch_warnings() per decode is not thread-safe (decodes run in prefetch threads). The test suite
+# ignores the message in pyproject.toml.
+
+
+# Pillow warns between its bound and twice it; toonkit refuses such images itself (one DecodeError)
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class DecodeError(Exception):
@@ -54,18 +63,43 @@ class DecodeError(Exception):
         self.reason = reason
 
 
+MAX_IMAGE_PIXELS = 89_478_485  # Pillow's DecompressionBombWarning threshold
+
+
+def max_image_pixels() -> int:
+    """The decoded-pixel bound: ``TOONKIT_MAX_IMAGE_PIXELS`` or :data:`MAX_IMAGE_PIXELS`."""
+    raw = os.environ.get("TOONKIT_MAX_IMAGE_PIXELS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else MAX_IMAGE_PIXELS
+
+
 def _open(path: PathLike) -> Image.Image:
     p = Path(path)
     try:
-        if p.stat().st_size == 0:
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block the reader; a folder is no image
+            raise DecodeError(p, "not a regular file")
+        if info.st_size == 0:
             raise DecodeError(p, "empty file")
     except OSError as e:
         raise DecodeError(p, f"unreadable: {e.strerror or e}") from None
+    limit = max_image_pixels()
     try:
-        return Image.open(p)
+        # Pillow's own bound follows ours (it errors at twice its value, which we never reach)
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, limit)
+        img = Image.open(p)
+        w, h = img.size
+        if w * h > limit:
+            img.close()
+            raise DecodeError(p, f"{w}×{h} = {w * h} pixels, above the limit of {limit} "
+                                 "(TOONKIT_MAX_IMAGE_PIXELS)")
+        return img
+    except DecodeError:
+        raise
+    except Image.DecompressionBombError:
+        raise DecodeError(p, f"declares more than twice {limit} pixels (TOONKIT_MAX_IMAGE_PIXELS)") from None
     except Image.UnidentifiedImageError:
         raise DecodeError(p, "not a recognised image format") from None
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DecodeError(p, f"{type(e).__name__}: {e}") from None
 
 
@@ -185,6 +219,8 @@ def load_mask(path: PathLike) -> Tensor:
 
     Gray masks are scaled by their bit depth (255 for 8-bit, 65535 for 16-bit, bilevel → {0, 1});
     colour masks use their luma; a mask with an alpha channel and constant colour uses the alpha.
+    A gray mask whose largest value is 1 is read as 0/1 (label maps written by segmentation tools):
+    scaled by its bit depth it would be "no person anywhere".
 
     Shape:
         - output: (1, H, W), float32 in [0, 1]
@@ -197,6 +233,9 @@ def load_mask(path: PathLike) -> Tensor:
         with img:
             img.load()
             img = ImageOps.exif_transpose(img) or img
+            if img.mode in ("L", "I", "I;16", "I;16L", "I;16B", "I;16N") and img.getextrema()[1] == 1:
+                a = (np.asarray(img) > 0).astype(np.float32)  # a 0/1 label map, not a faint 0..255 mask
+                return torch.from_numpy(a).unsqueeze(0)
             if img.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
                 img = _to_8bit(img)
             if img.mode == "P":

@@ -13,10 +13,13 @@ seed gives byte-identical files, and changing ``n`` does not change the first im
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from toonkit.io_utils import temp_sibling
 
 __all__ = ["make_demo"]
 
@@ -291,17 +294,32 @@ def make_demo(root: PathLike, n: int = 48, size: int = 128, seed: int = 0, n_tes
     if size < 16:
         raise ValueError(f"demo images need size >= 16, got {size}")
     root = Path(root)
-    paths = {name: root / name for name in ("photos", "masks", "cartoons", "test_photos", "test_masks")}
-    for p in paths.values():
-        p.mkdir(parents=True, exist_ok=True)
-    for split, count, (photo_dir, mask_dir) in (
-        (0, n, (paths["photos"], paths["masks"])),
-        (1, n_test, (paths["test_photos"], paths["test_masks"])),
-    ):
-        for i in range(count):
-            photo, mask = _photo(np.random.default_rng([seed, split, i]), size)
-            _save(photo, photo_dir / f"{i:04d}.png")
-            _save(mask, mask_dir / f"{i:04d}.png")
-    for i in range(n):
-        _save(_cartoon(np.random.default_rng([seed, 2, i]), size), paths["cartoons"] / f"{i:04d}.png")
-    return {"root": root, **paths}
+    names = ("photos", "masks", "cartoons", "test_photos", "test_masks")
+    # written into a temporary folder and moved into place, photos last: a run killed while the set is
+    # generated leaves no photos folder, so the next start makes the whole set again
+    tmp = temp_sibling(root, directory=True)
+    try:
+        staged = {name: tmp / name for name in names}
+        for p in staged.values():
+            p.mkdir()
+        for split, count, (photo_dir, mask_dir) in (
+            (0, n, (staged["photos"], staged["masks"])),
+            (1, n_test, (staged["test_photos"], staged["test_masks"])),
+        ):
+            for i in range(count):
+                photo, mask = _photo(np.random.default_rng([seed, split, i]), size)
+                _save(photo, photo_dir / f"{i:04d}.png")
+                _save(mask, mask_dir / f"{i:04d}.png")
+        for i in range(n):
+            _save(_cartoon(np.random.default_rng([seed, 2, i]), size), staged["cartoons"] / f"{i:04d}.png")
+        root.mkdir(parents=True, exist_ok=True)
+        for name in (*names[1:], names[0]):
+            dest = root / name
+            if not dest.exists():
+                os.replace(staged[name], dest)
+                continue
+            for f in sorted(staged[name].iterdir()):  # into an existing set: file by file, each atomic
+                os.replace(f, dest / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"root": root, **{name: root / name for name in names}}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -77,15 +76,9 @@ def _save_png(mask: np.ndarray, path: Path) -> None:
     """Write an 8-bit grayscale PNG through a temporary file, so an interrupted run leaves no half mask."""
     from PIL import Image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(mask, "L").save(f, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from toonkit.io_utils import atomic_write
+
+    atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False)
 
 
 def _prefetch(paths: list[Path], depth: int) -> Iterator[tuple[Path, Future]]:

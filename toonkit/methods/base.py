@@ -85,6 +85,22 @@ class Method(nn.Module):
         return dict(getattr(cls, section))
 
     @classmethod
+    def recipe_problems(cls, recipe: dict[str, Any]) -> list[str]:
+        """Cross-field rules over the resolved recipe, one ``key.path: message`` line per problem.
+
+        The default rule: when the generator's adversarial loss (slot ``adversarial``) and the
+        discriminator's (slot ``discriminator``) both have a ``mode``, it is the same one. G and D
+        trained on different GAN objectives (``lsgan`` against ``bce``) do not optimise one game.
+        Override to add rules (call ``super()``).
+        """
+        losses = recipe.get("losses") or {}
+        g, d = losses.get("adversarial"), losses.get("discriminator")
+        if isinstance(g, dict) and isinstance(d, dict) and "mode" in g and "mode" in d and g["mode"] != d["mode"]:
+            return [f"losses.discriminator.mode: '{d['mode']}' differs from losses.adversarial.mode "
+                    f"'{g['mode']}': G and D must train on one GAN objective; set both to the same mode"]
+        return []
+
+    @classmethod
     def phase(cls, name: str) -> Phase:
         return next(p for p in cls.phases if p.name == name)
 

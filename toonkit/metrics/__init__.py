@@ -31,16 +31,17 @@ metric                  columns                                     needs
 ``lpips``               ``LPIPS-alex`` (or ``LPIPS-vgg``)           inputs, outputs; masks optional
 ``background_leakage``  ``leakage``                                 inputs, masks, translate
 ``color_drift``         ``dE2000``                                  inputs, outputs; masks optional
+``face_redness``        ``da*``                                     inputs, outputs; masks optional
 ======================  ==========================================  ==================================
 
-All four are lower-is-better. Size and speed (parameters, FLOPs, images/s, peak memory) are functions
+All five are lower-is-better. Size and speed (parameters, FLOPs, images/s, peak memory) are functions
 in :mod:`toonkit.metrics.perf`.
 """
 from __future__ import annotations
 
 from toonkit.metrics._weights import WeightsUnavailableError
 from toonkit.metrics.base import EvalContext, Metric
-from toonkit.metrics.color import ColorDrift, delta_e_ciede2000
+from toonkit.metrics.color import ColorDrift, FaceRedness, delta_e_ciede2000
 from toonkit.metrics.leakage import BackgroundLeakage, composite_backgrounds
 from toonkit.metrics.perceptual import LPIPSDistance, build_lpips
 from toonkit.metrics.style import StyleDistance, VGG16PooledFeatures, frechet_and_kid
@@ -51,6 +52,7 @@ METRICS: dict[str, type[Metric]] = {
     LPIPSDistance.name: LPIPSDistance,
     BackgroundLeakage.name: BackgroundLeakage,
     ColorDrift.name: ColorDrift,
+    FaceRedness.name: FaceRedness,
 }
 
 
@@ -64,6 +66,7 @@ __all__ = [
     "METRICS",
     "BackgroundLeakage",
     "ColorDrift",
+    "FaceRedness",
     "EvalContext",
     "LPIPSDistance",
     "Metric",

@@ -27,6 +27,10 @@ class EvalContext:
             and in chunks of the metric's ``batch_size``.
         device: where metrics run their own networks and arithmetic.
 
+    Metrics whose columns are means over the photos also leave the per-photo values in
+    :attr:`per_image` (``{column: (N,) tensor}``, NaN where undefined, see :meth:`record`), so a report
+    can put a bootstrap interval on a difference between two methods.
+
     Shape:
         - inputs: :math:`(N, 3, H, W)` in [-1, 1].
         - outputs: :math:`(N, 3, H', W')` in [-1, 1] (usually :math:`H' = H`, :math:`W' = W`).
@@ -46,7 +50,13 @@ class EvalContext:
     references: Tensor | None = None
     translate: Translate | None = None
     device: torch.device | str = "cpu"
+    per_image: dict[str, Tensor] = field(default_factory=dict, init=False, repr=False)
     _translated: Tensor | None = field(default=None, init=False, repr=False)
+
+    def record(self, column: str, values: Tensor) -> Tensor:
+        """Keep the per-photo values of ``column`` in :attr:`per_image` (fp64, CPU) and return them."""
+        self.per_image[column] = values.detach().double().cpu()
+        return values
 
     def get_outputs(self, batch_size: int = 8) -> Tensor:
         """``outputs``, or ``translate(inputs)`` computed once and kept."""

@@ -81,19 +81,33 @@ class BackgroundLeakage(Metric):
     is the mean of that spread over the eroded foreground, per photo, then averaged over photos. The
     inputs are identical there, so any spread is caused by the background reaching the person, e.g. a red
     background turning the face red. Erosion (``erode`` px square) keeps the outline out. Column
-    ``leakage``; lower is better.
+    ``leakage``; lower is better. A method that ignores its input (a constant grey output) has no
+    leakage either, so ``leakage`` alone can crown a broken method: with ``normalise`` the person is
+    replaced by the same fills instead (background kept), the same spread is taken over the same pixels
+    (the *person response*: how much the output depends on the person at all), and column
+    ``leakage_rel`` is leakage divided by person response, per photo, then averaged: 0 means the
+    background has no effect, 1 means the background moves the person's rendering as much as the person
+    does; it is undefined (NaN, "n/a") for an output that does not depend on the person.
 
     Args:
         fills: background fills (names from ``SOLID_FILLS`` or ``'texture'``); at least two.
         erode: side of the square erosion kernel in pixels (1 disables erosion).
         batch_size: images per call of ``translate``.
+        normalise: also measure the person response and report ``leakage_rel`` (doubles the cost).
+
+    Example:
+        >>> x, m = torch.rand(2, 3, 32, 32) * 2 - 1, torch.zeros(2, 1, 32, 32)
+        >>> m[..., 8:24, 8:24] = 1
+        >>> BackgroundLeakage(erode=3)(EvalContext(inputs=x, masks=m, translate=lambda t: t))
+        {'leakage': 0.0, 'leakage_rel': 0.0}
     """
 
     name = "background_leakage"
     higher_is_better = False
     requires = ("inputs", "masks", "translate")
 
-    def __init__(self, fills: tuple[str, ...] = DEFAULT_FILLS, erode: int = 7, batch_size: int = 8) -> None:
+    def __init__(self, fills: tuple[str, ...] = DEFAULT_FILLS, erode: int = 7, batch_size: int = 8,
+                 normalise: bool = True) -> None:
         if len(fills) < 2:
             raise ValueError("background_leakage needs at least two fills")
         for f in fills:
@@ -101,19 +115,23 @@ class BackgroundLeakage(Metric):
         self.fills = tuple(fills)
         self.erode = erode
         self.batch_size = batch_size
+        self.normalise = normalise
 
     def columns(self) -> tuple[str, ...]:
-        return ("leakage",)
+        return ("leakage", "leakage_rel") if self.normalise else ("leakage",)
 
-    def per_image(self, ctx: EvalContext) -> Tensor:
-        """Leakage of each test photo; shape :math:`(N,)`, NaN where the eroded mask is empty."""
+    def per_image(self, ctx: EvalContext, replace: str = "background") -> Tensor:
+        """Spread of each photo's translated person when its ``replace`` part (``'background'``: the
+        leakage; ``'person'``: the person response) is swapped for each fill; shape :math:`(N,)`, NaN
+        where the eroded mask is empty."""
         k = len(self.fills)
         group = max(1, self.batch_size // k)  # photos per step: bounds memory to ~batch_size outputs
         values = []
         for start in range(0, ctx.inputs.shape[0], group):
             inputs = ctx.inputs[start:start + group].to(ctx.device).float()
             masks = ctx.masks[start:start + group].to(ctx.device).float()
-            stacked = composite_backgrounds(inputs, masks, self.fills).flatten(0, 1)  # (G*K, 3, H, W)
+            swap = masks if replace == "background" else 1 - masks  # composite_backgrounds fills outside
+            stacked = composite_backgrounds(inputs, swap, self.fills).flatten(0, 1)  # (G*K, 3, H, W)
             outs = translate_in_chunks(ctx.translate, stacked, self.batch_size).to(ctx.device)
             outs = to_unit(outs).unflatten(0, (inputs.shape[0], k))  # (G, K, 3, H', W')
             spread = outs.std(dim=1, unbiased=False).mean(dim=1, keepdim=True)  # (G, 1, H', W')
@@ -122,4 +140,13 @@ class BackgroundLeakage(Metric):
         return torch.cat(values)
 
     def compute(self, ctx: EvalContext) -> dict[str, float]:
-        return {"leakage": mean_over_images(self.per_image(ctx), self.name)}
+        leak = ctx.record("leakage", self.per_image(ctx))
+        out = {"leakage": mean_over_images(leak, self.name)}
+        if self.normalise:
+            response = self.per_image(ctx, replace="person")
+            # an output that does not move with the person has no defined ratio (not a perfect one)
+            rel = torch.where(response > 1e-6, leak / response.clamp_min(1e-6), torch.full_like(leak, math.nan))
+            ctx.record("leakage_rel", rel)
+            valid = rel[~torch.isnan(rel)]
+            out["leakage_rel"] = float(valid.double().mean()) if valid.numel() else math.nan
+        return out

@@ -106,4 +106,5 @@ class LPIPSDistance(Metric):
 
     def compute(self, ctx: EvalContext) -> dict[str, float]:
         per_image = self.per_image(ctx.inputs, ctx.get_outputs(self.batch_size), ctx.masks, ctx.device)
-        return {self.columns()[0]: mean_over_images(per_image, self.name)}
+        column = self.columns()[0]
+        return {column: mean_over_images(ctx.record(column, per_image), self.name)}

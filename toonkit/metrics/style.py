@@ -10,6 +10,8 @@ Numbers from the two embeddings are not comparable, and neither is comparable ac
 """
 from __future__ import annotations
 
+import math
+
 import os
 import warnings
 from pathlib import Path
@@ -153,9 +155,10 @@ def frechet_and_kid(real: Tensor, fake: Tensor, kid_subsets: int = 100, kid_subs
                     seed: int = 0) -> tuple[float, float, float]:
     """Fréchet distance and KID (mean, std over subsets) between two feature sets, via torchmetrics.
 
-    The KID subset size is ``min(kid_subset_size, len(real), len(fake))`` so small test sets work (with
-    the whole set as the subset, every subset is the same and the std is 0); the subsets are drawn from
-    a generator seeded with ``seed`` so a score is reproducible.
+    The KID subset size is ``min(kid_subset_size, len(real), len(fake))`` so small test sets work; when
+    that is both whole sets, every subset is the same and the std is NaN (no spread can be measured, which
+    is not a spread of 0). The subsets are drawn from a generator seeded with ``seed`` so a score is
+    reproducible.
 
     Args:
         real: reference features.
@@ -191,6 +194,8 @@ def frechet_and_kid(real: Tensor, fake: Tensor, kid_subsets: int = 100, kid_subs
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         kid_mean, kid_std = kid.compute()
+    if size >= max(real.shape[0], fake.shape[0]):  # every subset is both whole sets: no spread to see
+        return fd, float(kid_mean), math.nan
     return fd, float(kid_mean), float(kid_std)
 
 

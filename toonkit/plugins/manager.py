@@ -6,6 +6,8 @@ Settings (environment):
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import threading
@@ -63,19 +65,43 @@ def _version() -> str:
 
 def _register_one(pm: pluggy.PluginManager, registry: Registry, name: str, plugin: Any) -> None:
     """Run one plugin's hook against the shared registry, attributing its entries to ``name``."""
+    impl = getattr(plugin, "toonkit_register", None)
+    if impl is None:
+        raise PluginError(f"plugin '{name}' defines no toonkit_register hook")
+    if getattr(impl, "toonkit_impl", None) is None:  # pluggy would silently never call it
+        raise PluginError(f"plugin '{name}': toonkit_register is not marked with "
+                          "@toonkit.plugins.hookimpl")
     pm.register(plugin, name=name)
     registry.current_plugin = name
     try:
-        impl = getattr(plugin, "toonkit_register", None)
-        if impl is None:
-            raise PluginError(f"plugin '{name}' defines no toonkit_register hook")
         impl(registry=registry)
     except BaseException:
-        registry.remove_plugin(name)  # no half-registered plugin
         pm.unregister(name=name)
         raise
     finally:
         registry.current_plugin = "unknown"
+
+
+def _guarded(name: str, loader: Any, pm: pluggy.PluginManager, registry: Registry) -> str | None:
+    """Import and register one plugin in isolation; returns its error, or None.
+
+    ``SystemExit`` and ``KeyboardInterrupt`` raised by plugin code, and anything it prints, stay inside
+    (stdout belongs to the command: ``toonkit plugins --json`` must stay JSON), and a failure rolls the
+    registry back to before the plugin, so an overridden built-in comes back.
+    """
+    before = registry.snapshot()
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            _register_one(pm, registry, name, loader())
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:
+        registry.restore(before)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    finally:
+        if printed.getvalue().strip():
+            log.debug("plugin %s printed at import: %s", name, printed.getvalue().strip()[:500])
+    return None
 
 
 def load_plugins(registry: Registry | None = None) -> tuple[Registry, list[PluginInfo]]:
@@ -136,12 +162,11 @@ def _load(candidates: list[tuple[str, str | None, str | None, Any]], registry: R
             log.info("plugin %s disabled by TOONKIT_DISABLE_PLUGINS", name)
             continue
         info = PluginInfo(name, version, distribution=dist)
-        try:
-            _register_one(pm, registry, name, loader())
-        except Exception as exc:
-            info.error = f"{type(exc).__name__}: {exc}"
+        info.error = _guarded(name, loader, pm, registry)
+        if info.error:
             if strict:
-                raise PluginError(f"plugin '{name}' failed to load: {info.error}") from exc
+                raise PluginError(f"plugin '{name}' failed to load: {info.error} "
+                                  "(TOONKIT_STRICT_PLUGINS=1)")
             log.warning("plugin %s failed to load: %s", name, info.error)
         info.components = registry.by_plugin(name)
         infos.append(info)

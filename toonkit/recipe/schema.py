@@ -2,9 +2,10 @@
 checked against the registry by :mod:`toonkit.recipe.validate`; everything else is checked here."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 
 # YAML 1.1 reads a bare `off` as false: accept it as "off" wherever a precision is chosen
@@ -12,8 +13,17 @@ AmpMode = Annotated[Literal["auto", "off", "fp16", "bf16"],
                     BeforeValidator(lambda value: "off" if value is False else value)]
 
 
+# Upper bounds: far above any real training, low enough that nothing tries to allocate the impossible
+# (a size of 2**63 validated as an int and crashed deep inside torch).
+MAX_SIDE = 16384  # pixels per image side
+MAX_COUNT = 10**9  # steps, intervals, images
+# a run name becomes the folder runs/<name>: a plain name, never a path
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class DataSpec(Strict):
@@ -23,23 +33,30 @@ class DataSpec(Strict):
     cartoons: Optional[str] = None  # folder of style images
     masks: Optional[str] = None  # person masks matched to photos by file stem
     demo: bool = False  # generate toonkit's synthetic demo set into <run>/data when folders are unset
-    demo_n: int = Field(48, ge=4)
-    demo_size: int = Field(128, ge=32)
-    size: int = Field(256, ge=16)  # training crop size
-    load_size: Optional[int] = None  # short side before the random crop (default: size)
-    batch_size: int = Field(8, ge=1)
-    workers: int = Field(2, ge=0)
+    demo_n: int = Field(48, ge=4, le=100_000)
+    demo_size: int = Field(128, ge=32, le=4096)
+    size: int = Field(256, ge=16, le=MAX_SIDE)  # training crop size
+    load_size: Optional[int] = Field(None, ge=16, le=MAX_SIDE)  # short side before the crop (default: size)
+    batch_size: int = Field(8, ge=1, le=65536)
+    workers: int = Field(2, ge=0, le=256)
     flip: bool = True
     cache_smooth: bool = True  # compute edge-smoothed cartoons once per image and cache them
-    max_images: Optional[int] = Field(None, ge=1)  # cap per domain (quick experiments)
+    max_images: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # cap per domain (quick experiments)
     mask_teacher: Optional[dict[str, Any]] = None  # masker block that makes masks for photos lacking one
+
+    @model_validator(mode="after")
+    def _crop_fits(self) -> "DataSpec":
+        if self.load_size is not None and self.load_size < self.size:
+            raise ValueError(f"load_size ({self.load_size}) must be at least size ({self.size}): "
+                             "the random crop is taken from the loaded image")
+        return self
 
 
 class PhaseSpec(Strict):
     """Length of one phase: ``epochs`` or ``steps`` (steps win when both are given)."""
 
-    epochs: Optional[float] = Field(None, ge=0)
-    steps: Optional[int] = Field(None, ge=0)
+    epochs: Optional[float] = Field(None, ge=0, le=MAX_COUNT)
+    steps: Optional[int] = Field(None, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _one_length(self) -> "PhaseSpec":
@@ -51,9 +68,9 @@ class PhaseSpec(Strict):
 class OptimSpec(Strict):
     """Adam settings for one network (NOTES: lr 2e-4, betas (0.5, 0.999))."""
 
-    lr: float = Field(2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-    weight_decay: float = Field(0.0, ge=0)
+    lr: float = Field(2e-4, gt=0, le=10)
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
+    weight_decay: float = Field(0.0, ge=0, le=10)
     scheduler: Literal["constant", "linear_decay", "cosine"] = "constant"
     decay_start: float = Field(0.5, ge=0, le=1)  # fraction of the phase after which decay starts
 
@@ -61,7 +78,7 @@ class OptimSpec(Strict):
 class TrainSpec(Strict):
     """Everything the trainer owns."""
 
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: AmpMode = "auto"
     channels_last: bool = False
@@ -70,19 +87,26 @@ class TrainSpec(Strict):
     grad_clip: Optional[float] = Field(None, gt=0)
     phases: dict[str, PhaseSpec] = Field(default_factory=dict)
     optim: dict[str, OptimSpec] = Field(default_factory=dict)
-    checkpoint_every: Optional[int] = Field(None, ge=1)  # steps
-    checkpoint_seconds: Optional[float] = Field(600.0, gt=0)  # wall-clock seconds of training
-    keep_checkpoints: int = Field(3, ge=1)
-    sample_every: int = Field(500, ge=1)
-    sample_count: int = Field(4, ge=1)
-    log_every: int = Field(10, ge=1)
+    checkpoint_every: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # steps
+    checkpoint_seconds: Optional[float] = Field(600.0, gt=0, le=MAX_COUNT)  # wall-clock seconds of training
+    keep_checkpoints: int = Field(3, ge=1, le=10_000)
+    sample_every: int = Field(500, ge=1, le=MAX_COUNT)
+    sample_count: int = Field(4, ge=1, le=256)
+    log_every: int = Field(10, ge=1, le=MAX_COUNT)
     deterministic: bool = False
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not DEVICE.match(value):
+            raise ValueError(f"expected auto, cpu, mps, cuda or cuda:N, got {value!r}")
+        return value
 
 
 class RecipeSpec(Strict):
     """A whole recipe after validation."""
 
-    name: str = "run"
+    name: str = "run"  # letters, digits, . _ -: the folder runs/<name>
     description: str = ""
     requires: list[str] = Field(default_factory=list)  # plugin distributions the recipe needs
     method: dict[str, Any]
@@ -91,3 +115,11 @@ class RecipeSpec(Strict):
     losses: dict[str, Any] = Field(default_factory=dict)
     augment: dict[str, Any] = Field(default_factory=dict)
     train: TrainSpec = Field(default_factory=TrainSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not RUN_NAME.match(value):
+            raise ValueError("must be a plain name (letters, digits, '.', '_', '-'; at most 128, not starting "
+                             f"with '.'): it names the run folder runs/<name>, never a path; got {value!r}")
+        return value

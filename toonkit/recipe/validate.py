@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from toonkit.recipe.limits import base_path as base_path_of
+from toonkit.recipe.limits import value_problem
 from toonkit.recipe.schema import RecipeSpec
 from toonkit.registry import Entry, Registry, did_you_mean
 
@@ -19,10 +21,12 @@ COMPONENT_SECTIONS = ("nets", "losses", "augment")
 
 
 class RecipeError(ValueError):
-    """A recipe failed validation; ``problems`` holds one line per problem."""
+    """A recipe failed validation; ``problems`` holds one line per problem, ``missing_plugins`` the plugin
+    packages it names components of that are not loaded (so a caller such as the bench can skip it)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], missing_plugins: list[str] | None = None):
         self.problems = problems
+        self.missing_plugins = list(missing_plugins or [])
         super().__init__("\n".join(problems))
 
 
@@ -48,17 +52,10 @@ class Recipe:
 # -- reading ---------------------------------------------------------------------------------------
 def read_yaml(path: str | Path, what: str = "recipe") -> dict[str, Any]:
     """The YAML mapping in ``path``; a ``RecipeError`` naming the file (and ``what`` it should be)."""
+    from toonkit.recipe import limits  # bounded: size, encoding, nesting, alias expansion
+
     src = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecipeError([f"{src}: cannot read {what}: {exc.strerror or exc}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise RecipeError([f"{src}: {where}invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    data = limits.load_yaml(limits.read_text(path, what), src)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -136,6 +133,8 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel] | None) -> l
                             + (f" (valid keys: {', '.join(options)})" if options and not hint else ""))
         elif err["type"] == "missing":
             problems.append(f"{path}: required key is missing")
+        elif err["type"] == "value_error":  # our own validators: their message says it all
+            problems.append(f"{path}: {err['ctx']['error']}")
         else:
             msg = err["msg"]
             msg = msg[0].lower() + msg[1:]
@@ -185,6 +184,9 @@ def check_params(entry: Entry, params: dict[str, Any], path: str) -> tuple[dict[
             continue
         try:
             resolved[key] = _plain(TypeAdapter(p.annotation).validate_python(value))
+            why = value_problem(key, resolved[key], entry.kind)  # type-checks, but could not run
+            if why:
+                problems.append(f"{path}.{key}: {why}")
         except ValidationError as exc:
             msg = exc.errors()[0]["msg"]
             problems.append(f"{path}.{key}: {msg[0].lower() + msg[1:]}, got {value!r}")
@@ -230,6 +232,8 @@ def check_block(registry: Registry, kind: str, block: Any, path: str, default: s
     if not isinstance(block, dict):
         return None, [f"{path}: expected a mapping with 'type:', got {block!r}"]
     name = block.get("type", default)
+    if name is not None and not isinstance(name, str):
+        return None, [f"{path}.type: expected a {kind} name, got {name!r}"]
     if name is None:
         return None, [f"{path}.type: required key is missing (registered {kind}s: "
                       f"{', '.join(e.name for e in registry.list(kind))})"]
@@ -301,8 +305,14 @@ def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
         block, probs = check_block(registry, "masker", teacher, "data.mask_teacher", requires=requires)
         problems += probs
         resolved.setdefault("data", {})["mask_teacher"] = block
+    if method_cls is not None and not problems:  # cross-field rules need every block resolved
+        from toonkit.recipe.consistency import consistency_problems
+
+        problems += consistency_problems(method_cls, resolved, registry)
     if problems:
-        raise RecipeError([f"{source}: {p}" for p in problems])
+        from toonkit.plugins.catalog import missing_distributions
+
+        raise RecipeError([f"{source}: {p}" for p in problems], missing_distributions(data, registry))
     assert spec is not None
     spec = RecipeSpec.model_validate({k: v for k, v in resolved.items()})
     dumped = spec.model_dump(mode="json")
@@ -328,6 +338,12 @@ def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> 
         if key not in trainable:
             problems.append(f"train.optim.{key}: unknown network{did_you_mean(str(key), trainable)} "
                             f"(trainable networks: {', '.join(trainable) or 'none'})")
+    optim = resolved["train"].setdefault("optim", {})
+    if isinstance(optim, dict):  # an optimiser for every network a phase trains, defaults made explicit
+        trained = {n for p in method_cls.phases for n in p.trains}
+        for name in trainable:
+            if name in trained and (resolved.get("nets") or {}).get(name) is not None:
+                optim.setdefault(name, {})
     return problems
 
 
@@ -348,7 +364,7 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None,
     if base is not None:
         if not isinstance(base, str):
             raise RecipeError([f"{source}: base: expected a path to a recipe, got {base!r}"])
-        base_path = (Path(path).parent / base)
+        base_path = base_path_of(path, base)
         base_data = read_yaml(base_path)
         if "base" in base_data:
             raise RecipeError([f"{source}: base: '{base}' has a base of its own; "

@@ -6,13 +6,13 @@ Layout of ``<run>/checkpoints/``::
                                  # format, step, phase and the resolved recipe (YAML)
     step_000000120.state.pt      # optimisers, schedulers, grad scalers, RNG states, counters
 
-Both are written to a temporary name and renamed, the state first, so a checkpoint whose
-``.safetensors`` exists is complete. Nothing is ever unpickled: safetensors, and ``torch.load`` with
-``weights_only=True``.
+Both are written to a temporary name and renamed (:func:`toonkit.io_utils.atomic_write`), the state
+first, so a checkpoint whose ``.safetensors`` exists is complete. Weights holding NaN or infinity are
+never written, so every kept checkpoint is one training can resume from. Nothing is ever unpickled:
+safetensors, and ``torch.load`` with ``weights_only=True``.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +23,23 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from toonkit.io_utils import atomic_write
+
 FORMAT = "toonkit-1"
 _NAME = re.compile(r"^step_(\d{9})\.safetensors$")
 
 
 class CheckpointError(RuntimeError):
     """A path holds no usable toonkit checkpoint."""
+
+
+class NonFiniteWeightsError(CheckpointError):
+    """Weights or buffers hold NaN or infinity: such a checkpoint is never written, and never used."""
+
+
+def nonfinite_tensors(tensors: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors in ``tensors`` that hold NaN or infinity."""
+    return [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
 
 
 @dataclass
@@ -59,15 +70,7 @@ class Checkpoint:
 
 
 def _atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, write, by_path=True)
 
 
 def _flat(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
@@ -87,6 +90,10 @@ def save_checkpoint(ckpt_dir: str | Path, step: int, phase: str, nets: dict[str,
         tensors.update(_flat(name, module))
     for name, module in (ema or {}).items():
         tensors.update(_flat(f"ema/{name}", module))
+    bad = nonfinite_tensors(tensors)
+    if bad:  # a diverged network is never kept: the checkpoints on disk stay the good ones
+        raise NonFiniteWeightsError(f"non-finite (NaN/inf) values in {bad[0]}"
+                                    + (f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""))
     meta = {"format": FORMAT, "step": str(step), "phase": phase, "recipe": recipe_yaml,
             "nets": ",".join(nets), "ema": ",".join(ema or {})}
     _atomic(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p))
@@ -117,8 +124,17 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return found[-1]
 
 
-def read_checkpoint(path: str | Path) -> Checkpoint:
-    """Read the network weights (and EMA copies) of a checkpoint, without its training state."""
+def read_checkpoint(path: str | Path, check_finite: bool = True) -> Checkpoint:
+    """Read the network weights (and EMA copies) of a checkpoint, without its training state.
+
+    Args:
+        path: a checkpoint file, a run directory or a checkpoints directory (its newest checkpoint).
+        check_finite: refuse a checkpoint whose weights or buffers hold NaN or infinity.
+
+    Raises:
+        CheckpointError: unreadable, not a toonkit checkpoint, malformed metadata or (with
+            ``check_finite``) :class:`NonFiniteWeightsError`.
+    """
     file = resolve_checkpoint(path)
     nets: dict[str, dict[str, torch.Tensor]] = {}
     ema: dict[str, dict[str, torch.Tensor]] = {}
@@ -135,11 +151,32 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"{file}: not a readable safetensors checkpoint ({exc})") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{file}: not a toonkit checkpoint (metadata format={meta.get('format')!r})")
-    return Checkpoint(file, int(meta["step"]), meta.get("phase", ""), meta.get("recipe", ""), nets, ema, meta)
+    try:
+        step = int(meta["step"])
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{file}: malformed checkpoint metadata (step={meta.get('step')!r})") from None
+    if check_finite:
+        flat = {f"{n}/{k}": v for n, d in nets.items() for k, v in d.items()}
+        flat.update({f"ema/{n}/{k}": v for n, d in ema.items() for k, v in d.items()})
+        bad = nonfinite_tensors(flat)
+        if bad:
+            raise NonFiniteWeightsError(f"{file}: non-finite (NaN/inf) values in {bad[0]}: the run diverged "
+                                        "before this checkpoint; use an earlier one")
+    return Checkpoint(file, step, meta.get("phase", ""), meta.get("recipe", ""), nets, ema, meta)
 
 
 def read_state(weights_path: str | Path) -> dict[str, Any]:
     """The training state beside a checkpoint, loaded with ``weights_only=True``."""
     p = Path(weights_path)
     state_path = p.with_name(p.name.replace(".safetensors", ".state.pt"))
-    return torch.load(state_path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{state_path.name}: training state file is missing") from None
+    except Exception as exc:  # noqa: BLE001 - damaged or foreign: one line, the caller falls back
+        raise CheckpointError(f"{state_path.name}: unreadable training state ({type(exc).__name__})") from None
+    missing = [k for k in ("global_step", "phase", "phase_index", "phase_step", "groups", "rng")
+               if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"{state_path.name}: training state lacks {', '.join(missing)}")
+    return state

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
+
+from toonkit.io_utils import atomic_write_text
 
 log = logging.getLogger("toonkit.train")
 
@@ -70,16 +73,22 @@ class RunLogger:
                 with open(path, newline="") as fh:
                     reader = csv.DictReader(fh)
                     rows, header = list(reader), list(reader.fieldnames or [])
+                # a row torn by a kill mid-append is dropped, not parsed
+                rows = [r for r in rows if str(r.get("step") or "").isdigit() and None not in r.values()]
                 if self.resume_step is not None:
                     rows = [r for r in rows if int(r["step"]) <= self.resume_step]
                     self.resume_step = None
             self._fields = list(dict.fromkeys([*self._fields, *header, *row]))
             if self._csv_file:
                 self._csv_file.close()
-            self._csv_file = open(path, "w", newline="")
+            # the rewrite replaces the file at once: a kill mid-way keeps the old rows, never half of them
+            text = io.StringIO(newline="")
+            rewrite = csv.DictWriter(text, fieldnames=self._fields)
+            rewrite.writeheader()
+            rewrite.writerows(rows)
+            atomic_write_text(path, text.getvalue())
+            self._csv_file = open(path, "a", newline="")
             self._csv = csv.DictWriter(self._csv_file, fieldnames=self._fields)
-            self._csv.writeheader()
-            self._csv.writerows(rows)
         self._csv.writerow(row)
         self._csv_file.flush()
 

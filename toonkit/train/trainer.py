@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -14,16 +15,18 @@ from typing import Any, Iterator
 
 import torch
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 import toonkit
+from toonkit.io_utils import atomic_write_text, remove_stale_temps
 from toonkit.methods.base import SECTION_KIND, Method, Phase
 from toonkit.recipe import Recipe
 from toonkit.recipe.schema import OptimSpec
 from toonkit.train import checkpoint as ckpt
 from toonkit.train.data import TrainData
 from toonkit.train.logging import RunLogger
-from toonkit.train.optim import Group, NonFiniteLossError, StepContext, make_optimizer, make_scheduler
+from toonkit.train.optim import (Group, NonFiniteLossError, StepContext, ema_avg_fn, make_optimizer,
+                                 make_scheduler)
 from toonkit.train.runtime import (amp_dtype, autocast, init_distributed, pick_device, rng_state,
                                    seed_everything, set_rng_state)
 from toonkit.train.samples import save_sample_grid
@@ -79,7 +82,7 @@ class Trainer:
         self.ema: AveragedModel | None = None
         gen = method_cls.generator_slot
         if self.spec.ema is not None:
-            self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=get_ema_multi_avg_fn(self.spec.ema),
+            self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=ema_avg_fn(self.spec.ema),
                                      use_buffers=True)
         self._wrap_networks()
         needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
@@ -126,25 +129,59 @@ class Trainer:
                  "phase_step": phase_step, "groups": {k: g.state_dict() for k, g in groups.items()},
                  "rng": rng_state(), "ema_n": self.ema.n_averaged.cpu() if self.ema is not None else None}
         ema = {self.method.generator_slot: self.ema.module} if self.ema is not None else None
-        path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets, state,
-                                    self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
+        try:
+            path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets,
+                                        state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
+        except ckpt.NonFiniteWeightsError as exc:  # diverged without a non-finite loss yet: stop here
+            last = ckpt.list_checkpoints(self.out / "checkpoints")
+            raise NonFiniteLossError(f"{exc} at step {self.global_step} of phase '{phase}'; stopping, "
+                                     f"not saved. Last good checkpoint: {last[-1] if last else 'none yet'}"
+                                     ) from None
         self._last_save = time.monotonic()
         return path
 
     def restore(self) -> dict[str, Any] | None:
+        """Load the newest intact checkpoint; damaged newer ones are set aside, each named in the log.
+
+        Raises:
+            CheckpointError: checkpoints exist but none can be resumed (one line saying why).
+        """
         found = ckpt.list_checkpoints(self.out / "checkpoints")
-        if not found:
+        skipped: list[tuple[Path, str]] = []
+        for path in reversed(found):
+            try:
+                state = self._load(path)
+            except (ckpt.CheckpointError, RuntimeError, KeyError, ValueError) as exc:
+                skipped.append((path, _first_line(exc)))
+                continue
+            for bad, why in skipped:  # renamed, not deleted: never resumed from again, kept for inspection
+                log.warning("checkpoint %s is unusable (%s); set aside as %s.damaged", bad.name, why, bad.name)
+                bad.rename(bad.with_name(bad.name + ".damaged"))
+            log.info("resuming from %s (phase %s, step %d)", path.name, state["phase"], state["global_step"])
+            return state
+        if not skipped:
             return None
-        weights = ckpt.read_checkpoint(found[-1])
+        newest, why = skipped[0]
+        raise ckpt.CheckpointError(f"no checkpoint in {self.out / 'checkpoints'} can be resumed: newest "
+                                   f"{newest.name}: {why}" + (f" (and {len(skipped) - 1} older ones)"
+                                                              if len(skipped) > 1 else ""))
+
+    def _load(self, path: Path) -> dict[str, Any]:
+        weights = ckpt.read_checkpoint(path)
+        state = ckpt.read_state(path)  # before touching the networks: a missing state skips this one
         for name, module in self.raw_nets.items():
-            module.load_state_dict(weights.nets[name])
+            if name not in weights.nets:
+                raise ckpt.CheckpointError(f"it has no network '{name}' (the recipe changed?)")
+            try:
+                module.load_state_dict(weights.nets[name])
+            except RuntimeError as exc:
+                raise ckpt.CheckpointError(f"network '{name}' does not match the recipe's "
+                                           f"({_first_line(exc)})") from None
         if self.ema is not None and self.method.generator_slot in weights.ema:
             self.ema.module.load_state_dict(weights.ema[self.method.generator_slot])
-        state = ckpt.read_state(found[-1])
         if self.ema is not None and state.get("ema_n") is not None:
             self.ema.n_averaged.copy_(state["ema_n"])
-        self.global_step = state["global_step"]
-        log.info("resuming from %s (phase %s, step %d)", found[-1].name, state["phase"], state["global_step"])
+        self.global_step = int(state["global_step"])
         return state
 
     # -- loop -----------------------------------------------------------------------------------
@@ -152,7 +189,7 @@ class Trainer:
         state = self.restore() if resume else None
         if self.dist.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "recipe.yaml").write_text(self.recipe.to_yaml())
+            atomic_write_text(self.out / "recipe.yaml", self.recipe.to_yaml())
         self.logger = RunLogger(self.out / "logs", enabled=self.dist.is_main, quiet=self.quiet,
                                 every=self.spec.log_every, resume_step=self.global_step if state else None)
         if self.dist.is_main and self.data.skipped:
@@ -170,6 +207,10 @@ class Trainer:
                 resume_state = state if state and index == state["phase_index"] else None
                 self._run_phase(index, phase, resume_state)
                 state = None
+            if self.dist.is_main:  # every phase trained: `toonkit run` on this run now says it is finished
+                from toonkit.train.finished import mark_finished
+
+                mark_finished(self.out, self.global_step, self.recipe.to_yaml())
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -271,6 +312,11 @@ class Trainer:
         self.logger.image(f"samples/{phase}", grid, self.global_step)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def _main_thread() -> bool:
     import threading
 
@@ -278,12 +324,27 @@ def _main_thread() -> bool:
 
 
 def train(recipe: Recipe, out: str | Path, resume: bool = False, quiet: bool = False) -> Path:
-    """Train ``recipe`` into ``out`` (resuming from its newest checkpoint when ``resume``)."""
-    trainer = Trainer(recipe, out, quiet=quiet)
-    try:
-        return trainer.fit(resume=resume)
-    finally:
-        import torch.distributed as dist
+    """Train ``recipe`` into ``out`` (resuming from its newest intact checkpoint when ``resume``).
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    The run directory is locked for the whole run (:class:`~toonkit.train.lock.RunLock`), and what a
+    killed run left half-written there (checkpoint temporaries, a half-made demo set) is removed first.
+
+    Raises:
+        RunLockedError: another live process is training into ``out``.
+    """
+    from toonkit.train.lock import RunLock
+
+    out = Path(out)
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with RunLock(out) if main_rank else contextlib.nullcontext():
+        if main_rank:
+            for folder in (out, out / "checkpoints"):
+                remove_stale_temps(folder, everything=True)
+        trainer = Trainer(recipe, out, quiet=quiet)
+        try:
+            return trainer.fit(resume=resume)
+        finally:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()

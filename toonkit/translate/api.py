@@ -24,7 +24,13 @@ from toonkit.weights import describe_error
 
 log = logging.getLogger("toonkit.translate")
 
-Size = int | str | None  # a short side, "original", or None for the training size
+Size = int | str | None  # a short side, "original", or None for the input's size (see Cartoonizer)
+
+# Largest output (and full-resolution working) size in pixels unless raised with ``max_pixels``: 16.8 MP
+# (4096²) covers phone photos (12 MP) while bounding the memory of one image's tensors (~200 MB in fp32).
+MAX_PIXELS = 4096 * 4096
+# Default working short side, as a multiple of the training size: see :class:`Cartoonizer`.
+WORK_SCALE = 2
 
 
 class TranslateError(RuntimeError):
@@ -150,7 +156,10 @@ class Cartoonizer:
             than ``keep``.
         prepare_input: what the generator is fed for a photo (the method's ``prepare_input``,
             e.g. pix2pix's outline); identity by default.
-        size: default short side to translate at (the training size for a loaded run).
+        size: the training size (short side) of the generator; a loaded run sets it from its recipe.
+        work_size: the short side the generator runs at by default (``None``: ``WORK_SCALE`` × ``size``).
+        max_pixels: the most pixels an output may have (default :data:`MAX_PIXELS`, 16.8 MP); a larger
+            input comes back downscaled to this many pixels, aspect kept, and a log line says so.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1`` …
         amp: ``off``, ``bf16`` or ``fp16`` autocast for the networks. On the CPU, ``bf16`` also stores
             the generator's weights in bf16 and runs it without autocast: autocast would re-cast every
@@ -160,11 +169,22 @@ class Cartoonizer:
             for the CPU, where it measured 1.15–1.33× faster in fp32 and 1.9–2.5× in bf16 for every
             built-in generator with a masker (``benchmarks/translate_speed.md``), and off elsewhere.
 
+    Output size: by default an image comes back at its own resolution (capped by ``max_pixels``). The
+    generator does not run at that resolution: a network trained on 256² crops sees a face in a 1280-pixel
+    photo at a scale it never learned (thin, noisy strokes instead of flat regions), and the cost grows
+    with the pixel count. It runs at the working short side ``work_size`` (twice the training size by
+    default; an input smaller than that runs at its own size), and the cartoon and its mask are upsampled
+    (bilinear) to the output size, where the backgrounds (``original``, ``blur``) use the photo at full
+    resolution. ``size=N`` translates and returns at short side N, ``size="original"`` translates at the
+    input's own resolution (both capped by ``max_pixels``).
+
     Example:
         >>> g = toonkit.build("generator", "cartoongan", base_channels=8, res_blocks=1)
         >>> toon = Cartoonizer(g, size=32, device="cpu")
         >>> toon.translate(torch.zeros(3, 45, 60), size="original").shape
         torch.Size([3, 45, 60])
+        >>> toon.translate(torch.zeros(3, 1055, 1280)).shape  # translated at short side 64, upsampled
+        torch.Size([3, 1055, 1280])
     """
 
     # whether CPU bf16 stores the generator's weights in bf16 (subclasses that optimise through the
@@ -173,7 +193,8 @@ class Cartoonizer:
 
     def __init__(self, generator: nn.Module, masker: nn.Module | None = None, *,
                  prepare_input: Callable[[torch.Tensor], torch.Tensor] | None = None, size: int = 256,
-                 device: str | torch.device = "auto", amp: str = "off", channels_last: bool | None = None) -> None:
+                 device: str | torch.device = "auto", amp: str = "off", channels_last: bool | None = None,
+                 work_size: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
         self.device = resolve_device(device)
         self.amp = amp_dtype(amp, self.device)
         if channels_last is None:
@@ -187,13 +208,20 @@ class Cartoonizer:
                        if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
         self.size = int(size)
+        self.work_size = int(work_size) if work_size is not None else WORK_SCALE * self.size
+        if self.work_size < 1 or int(max_pixels) < 1:
+            raise TranslateError(f"work_size and max_pixels must be >= 1, got {self.work_size} and {max_pixels}")
+        self.max_pixels = int(max_pixels)
         self.source: str = ""
+        # the network blocks and training size this model was loaded from (what save_pretrained writes)
+        self.config: dict[str, Any] | None = None
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto",
                         masker: str | Path | bool | None = None, ema: bool = True, amp: str = "off",
-                        channels_last: bool | None = None) -> Cartoonizer:
+                        channels_last: bool | None = None, max_pixels: int | None = None,
+                        work_size: int | None = None) -> Cartoonizer:
         """Rebuild a run's generator (and masker) from its newest checkpoint or a checkpoint file.
 
         Args:
@@ -204,6 +232,7 @@ class Cartoonizer:
             ema: use the generator's EMA weights when the checkpoint has them.
             amp: see :class:`Cartoonizer`.
             channels_last: see :class:`Cartoonizer`.
+            max_pixels, work_size: see :class:`Cartoonizer` (None: its defaults).
         """
         from toonkit.train.checkpoint import CheckpointError, read_checkpoint
 
@@ -234,9 +263,20 @@ class Cartoonizer:
             mask_net = load_masker(masker, nets.get("masker"))
         size = int((recipe.get("data") or {}).get("size", 256))
         toon = cls(generator, mask_net, prepare_input=method_cls.prepare_input, size=size, device=device,
-                   amp=amp, channels_last=channels_last)
+                   amp=amp, channels_last=channels_last, work_size=work_size,
+                   **({"max_pixels": max_pixels} if max_pixels is not None else {}))
         toon.source = f"{ckpt.path} (step {ckpt.step}, {method}{', EMA' if ema and slot in ckpt.ema else ''})"
+        toon.config = {"method": method, "size": size,
+                       "nets": {"generator": nets[slot], **({"masker": nets["masker"]} if mask_net is not None
+                                                           and masker in (None, True) else {})}}
         return toon
+
+    def save_pretrained(self, folder: str | Path, **kwargs: Any) -> Path:
+        """Write this model as a folder (config, fp16 safetensors, model card) that :func:`load` reads;
+        see :func:`toonkit.translate.pretrained.save_pretrained` for the options."""
+        from toonkit.translate.pretrained import save_pretrained
+
+        return save_pretrained(self, folder, **kwargs)
 
     # -- translation ----------------------------------------------------------------------------
     @property
@@ -251,14 +291,36 @@ class Cartoonizer:
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
 
-    def target_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
-        """The ``(H, W)`` an input of this size is translated at (and returned at) for ``size``."""
-        if size == "original":
-            return height, width
-        short = self.size if size is None else size
-        if not isinstance(short, int) or isinstance(short, bool) or short < 1:
+    def _cap(self, hw: tuple[int, int]) -> tuple[int, int]:
+        """``hw`` scaled down (aspect kept) to at most :attr:`max_pixels` pixels."""
+        h, w = hw
+        if h * w <= self.max_pixels:
+            return hw
+        scale = (self.max_pixels / (h * w)) ** 0.5
+        capped = max(1, int(h * scale)), max(1, int(w * scale))
+        log.info("a %d×%d input is above max_pixels=%d: processed and returned at %d×%d (raise max_pixels, "
+                 "CLI --max-pixels, for more)", w, h, self.max_pixels, capped[1], capped[0])
+        return capped
+
+    def _check_size(self, size: Size) -> None:
+        if size is None or size == "original":
+            return
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(f"size must be a positive int, 'original' or None, got {size!r}")
-        return short_side_size(height, width, short)
+
+    def target_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
+        """The ``(H, W)`` an input of this size is returned at for ``size`` (see :class:`Cartoonizer`)."""
+        self._check_size(size)
+        if size is None or size == "original":
+            return self._cap((height, width))
+        return self._cap(short_side_size(height, width, size))
+
+    def working_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
+        """The ``(H, W)`` the generator runs at for an input of this size and ``size``."""
+        out = self.target_size(height, width, size)
+        if size is None and min(out) > self.work_size:
+            return short_side_size(*out, self.work_size)
+        return out
 
     @torch.no_grad()
     def generate(self, photo: torch.Tensor) -> torch.Tensor:
@@ -296,7 +358,8 @@ class Cartoonizer:
         Args:
             photo: photos in [-1, 1].
             background: one of :data:`toonkit.translate.background.BACKGROUNDS`.
-            size: short side to translate at (default: the training size), or ``"original"``.
+            size: ``None`` (the input's size, translated at :attr:`work_size`), a short side, or
+                ``"original"``; see :class:`Cartoonizer`.
 
         Shape:
             - photo: :math:`(N, 3, H, W)`
@@ -309,8 +372,9 @@ class Cartoonizer:
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
         hw = self.target_size(*photo.shape[-2:], size)
         x = resize(self._prepare(photo), hw)
-        cartoon = self.generate(x)
-        mask = self.mask(x) if background in NEEDS_MASK else None
+        work = resize(x, self.working_size(*photo.shape[-2:], size))
+        cartoon = resize(self.generate(work), hw)
+        mask = resize(self.mask(work), hw).clamp(0, 1) if background in NEEDS_MASK else None
         return composite(cartoon, x, mask, background).to(photo.device)
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
@@ -322,15 +386,16 @@ class Cartoonizer:
                 H×W×C with C in 1, 3, 4; uint8, uint16 or float in [0, 1]), a float tensor in [-1, 1]
                 (C×H×W or N×C×H×W, C in 1, 3), or a list mixing them.
             background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
-            size: short side to translate at (default: the training size, :attr:`size`) or
-                ``"original"`` for each input's own size.
+            size: ``None`` (default): each output has its input's size (at most ``max_pixels``),
+                translated at the working short side :attr:`work_size` and upsampled; an int: translate
+                and return at that short side; ``"original"``: translate at each input's own size.
             batch_size: images per forward pass (same-size images are batched together).
 
         Returns:
             The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
             arrays, or float tensors on the input's device (RGB in [-1, 1], plus alpha in [0, 1] as a
-            fourth channel for ``transparent``); a list for a list. Outputs have the translated size,
-            i.e. the input's size for ``size="original"``.
+            fourth channel for ``transparent``); a list for a list. Outputs have the input's size
+            unless ``size`` is an int or the input has more than ``max_pixels`` pixels.
         """
         check_background(background)
         single = not isinstance(images, (list, tuple))
@@ -382,17 +447,36 @@ def _groups(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
     return order
 
 
-def load(path: str | Path, device: str | torch.device = "auto", **kwargs: Any) -> Cartoonizer:
-    """Load a run directory or checkpoint for translation.
+def load(source: str | Path, device: str | torch.device = "auto", **kwargs: Any) -> Cartoonizer:
+    """Load a model for translation: a registered model, a model folder, a Hub model, a run or a checkpoint.
 
     Args:
-        path: run directory, checkpoints directory or ``step_*.safetensors`` file.
+        source: a registered model name (``handpainted``; ``toonkit list model`` shows them), a model
+            folder (:meth:`Cartoonizer.save_pretrained`), ``hf://owner/name[@revision]`` (needs
+            ``huggingface_hub``; ``HF_HUB_OFFLINE=1`` reads only its cache), a run directory, its
+            ``checkpoints/`` directory or a ``step_*.safetensors`` file.
         device: ``auto`` (CUDA, else MPS, else CPU), ``cpu``, ``cuda`` …
-        **kwargs: ``masker`` (path, registered name, or False), ``ema`` (bool), ``amp``
-            (``off``/``bf16``/``fp16``), ``channels_last`` — see :meth:`Cartoonizer.from_checkpoint`.
+        **kwargs: ``masker`` (path, registered name, or False), ``amp`` (``off``/``bf16``/``fp16``),
+            ``channels_last``, ``max_pixels``, ``work_size``, and for runs ``ema`` (bool) — see
+            :meth:`Cartoonizer.from_checkpoint`.
+
+    Raises:
+        TranslateError: ``source`` names nothing loadable (the message lists close model names).
 
     Example:
-        >>> toon = toonkit.load("runs/quickstart")  # doctest: +SKIP
-        >>> toon.translate(np.asarray(Image.open("me.jpg")), background="blur")  # doctest: +SKIP
+        >>> toon = toonkit.load("handpainted")  # doctest: +SKIP
+        >>> toon.translate(Image.open("me.jpg"), background="white")  # doctest: +SKIP
     """
+    from toonkit.translate.pretrained import from_pretrained, resolve_model
+
+    folder = resolve_model(source)
+    if folder is not None:
+        return from_pretrained(folder, device=device, **kwargs)
+    path = Path(source).expanduser()
+    if not path.exists():
+        from toonkit.registry import did_you_mean
+
+        models = [e.name for e in toonkit.list_components("model")]
+        raise TranslateError(f"{source}: no such run, checkpoint or model folder, and no registered model of "
+                             f"that name{did_you_mean(str(source), models)} (models: {', '.join(models) or 'none'})")
     return Cartoonizer.from_checkpoint(path, device=device, **kwargs)

@@ -48,12 +48,24 @@ def _inside(path: Path, folder: Path | None) -> bool:
         return False
 
 
+def _real(path: Path) -> Path:
+    """``path`` resolved; a symlink loop resolves to itself (it then fails to read, as one file)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def _walk(root: Path, exclude: Path | None) -> list[Path]:
     found = []
+    seen = {_real(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
-        # hidden folders and the output folder (when it lies inside an input folder) are not inputs
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _inside(here / d, exclude))
+        # hidden folders, the output folder (when it lies inside an input folder) and folders already
+        # walked (a symlink back to an ancestor would loop) are not inputs
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _inside(here / d, exclude)
+                             and _real(here / d) not in seen)
+        seen.update(_real(here / d) for d in dirnames)
         found += [here / f for f in sorted(filenames) if _is_image(here / f)]
     return found
 
@@ -88,7 +100,7 @@ def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[
     seen: set[Path] = set()
 
     def add(path: Path, rel: Path) -> None:
-        key = path.resolve()
+        key = _real(path)
         if key not in seen:
             seen.add(key)
             out.append(InputFile(path, rel))
@@ -126,6 +138,12 @@ def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[
 def output_path(item: InputFile, out_dir: str | Path, fmt: str) -> Path:
     """Where ``item``'s result goes: ``out_dir / rel`` with the format's extension."""
     return Path(out_dir) / item.rel.with_suffix(FORMATS[fmt])
+
+
+def replaces_input(item: InputFile, target: str | Path) -> bool:
+    """Whether writing ``target`` would replace the input file itself (same real path)."""
+    target = Path(target)
+    return _real(target.parent) / target.name == _real(item.path)
 
 
 def check_unique_outputs(items: list[InputFile], out_dir: str | Path, fmt: str) -> None:
@@ -262,13 +280,9 @@ def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 9
     if array.shape[2] == 4 and fmt == "jpg":
         raise ValueError("jpg cannot store transparency: use --format png or webp")
     pil = Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     options: dict[str, Any] = {"png": {"optimize": False}, "jpg": {"quality": quality, "subsampling": 0},
                                "webp": {"quality": quality, "method": 4}}[fmt]
-    try:
-        pil.save(tmp, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt], **options)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from toonkit.io_utils import atomic_write
+
+    atomic_write(path, lambda fh: pil.save(fh, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt],
+                                           **options), fsync=False)

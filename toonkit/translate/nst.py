@@ -73,7 +73,9 @@ class StyleTransfer(Cartoonizer):
             raise TranslateError(f"neural style transfer: {describe_error(exc, limit=None)}") from None
         self.method = method
         # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
-        super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False)
+        # the optimisation runs at ``size`` (its cost grows with the pixel count), outputs are upsampled
+        super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False,
+                         work_size=size)
         self.method.to(self.device)
         image = style if isinstance(style, torch.Tensor) and style.dim() == 4 else io.to_tensor(style).image
         hw = short_side_size(*image.shape[-2:], style_size or size)

@@ -47,7 +47,7 @@ def test_recipe_without_the_plugin_names_the_package(monkeypatch: pytest.MonkeyP
     finally:
         toonkit.plugins.reset()
     (line,) = [p for p in err.value.problems if "method.type" in p]
-    assert "unknown method 'animegan'" in line and "pip install toonkit-animegan" in line
+    assert "unknown method 'animegan'" in line and "pip install -e plugins/toonkit-animegan" in line
 
 
 def test_listed_by_toonkit_plugins() -> None:

@@ -1,0 +1,50 @@
+"""Reference points for benchmarks/suite_painted.yaml: an untrained generator and the quick start's model.
+
+The suite scores them beside the trained models (as ``run:`` methods), so the report shows how far
+training moved the style distance from where it starts (random weights) and from the two-minute quick
+start. Writes ``benchmarks/results/suite_painted/baselines/{untrained,quickstart}``:
+
+    python benchmarks/painted_baselines.py            # idempotent; the quick start trains ~3 min on 2 cores
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "results" / "suite_painted" / "baselines"
+
+
+def untrained(out: Path) -> None:
+    """A checkpoint of selfie_gan_cpu's networks at their initialisation (seed 0), step 0."""
+    import toonkit
+    from toonkit.recipe import load_recipe
+    from toonkit.train.checkpoint import list_checkpoints, save_checkpoint
+
+    if list_checkpoints(out):
+        return
+    recipe = load_recipe(REPO / "recipes" / "selfie_gan_cpu.yaml", ["nets.feature.weights=random"])
+    torch.manual_seed(0)
+    nets = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
+            for slot, kind in (("generator", "generator"), ("masker", "masker"))
+            for block in [recipe.data["nets"][slot]]}
+    save_checkpoint(out / "checkpoints", 0, "init", nets, {}, recipe.to_yaml())
+
+
+def quickstart(out: Path) -> None:
+    """``toonkit run recipes/quickstart.yaml`` (the README's first command), once."""
+    from toonkit.train.checkpoint import list_checkpoints
+
+    if list_checkpoints(out):
+        return
+    subprocess.run([sys.executable, "-m", "toonkit", "run", str(REPO / "recipes" / "quickstart.yaml"),
+                    "--out", str(out), "-q"], check=True)
+
+
+if __name__ == "__main__":
+    untrained(OUT / "untrained")
+    quickstart(OUT / "quickstart")
+    print(f"baselines in {OUT}")

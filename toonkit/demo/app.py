@@ -1,0 +1,200 @@
+"""The demo page: a Gradio app around :mod:`toonkit.demo.core`, served by ``toonkit demo`` and ``app.py``.
+
+Upload (or drop, paste, or take with the webcam) a photo; pick the model, the background mode and the
+output size; see the photo and the cartoon side by side and download the cartoon as PNG. Optional panels
+show the masker's person mask, and the same person re-composited on a colour of your choice with its
+cartoon, which makes background leakage visible.
+
+Serving rules: one inference at a time for the whole server (every inference event shares one Gradio
+concurrency slot; the CPU is the bottleneck and torch already uses every core), so a request waits for
+at most the inferences queued before it and the page stays responsive meanwhile (events run in worker
+threads). Uploads above ``max_file_size`` are refused by Gradio; everything uploaded or produced lives in
+a temporary directory removed on exit; no share link, no analytics, no fonts or scripts from a CDN.
+
+Example:
+    >>> serve(["runs/quickstart"], host="127.0.0.1", port=7860)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from toonkit.demo.core import (
+    SIZE_CHOICES,
+    DemoError,
+    ModelPool,
+    cartoonise,
+    other_background,
+    parse_colour,
+    parse_size,
+    read_photo,
+)
+from toonkit.translate.background import BACKGROUNDS
+
+log = logging.getLogger("toonkit.demo")
+
+#: uploads larger than this are refused by the server before they reach the model
+MAX_FILE_SIZE = "20mb"
+DESCRIPTION = ("Cartoonise a selfie with **toonkit**. Upload, drop, paste or take a photo; the cartoon "
+               "updates when you change a setting. Everything runs on this machine.")
+
+
+def _photo_input(gr: Any) -> Any:
+    """``gr.Image`` whose upload reaches the function as a path, undecoded.
+
+    Gradio's own Image preprocessing opens the file with PIL before the function runs, so a non-image
+    would fail inside Gradio with a generic error; here toonkit's decoder reads it and says why.
+    """
+
+    class PhotoInput(gr.Image):
+        is_template = True  # rendered by the frontend's Image component
+
+        def preprocess(self, payload: Any) -> Any:
+            if payload is not None and getattr(payload, "path", None):
+                return str(payload.path)
+            return super().preprocess(payload)
+
+    return PhotoInput(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                      elem_id="photo", height=360)
+
+
+def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> Any:
+    """The page as a ``gr.Blocks``; call ``.queue().launch()`` on it (or use :func:`serve`).
+
+    Args:
+        pool: loads each model once (the first of ``models`` should already be loaded).
+        models: the model choices, the default first.
+        out_dir: where the PNG downloads are written (inside the server's temporary directory).
+    """
+    import gradio as gr
+
+    out_dir = Path(out_dir)
+
+    def run(path: str | None, model: str, background: str, size: str, show_mask: bool) -> tuple:
+        no_mask = gr.update(value=None, visible=bool(show_mask))
+        if not path:
+            return None, None, no_mask, ""
+        try:
+            start = time.perf_counter()
+            toon = pool.get(model)
+            result = cartoonise(toon, read_photo(path), background, parse_size(size), with_mask=show_mask)
+            png = _write_png(result.tensor, out_dir, Path(path).stem)
+        except DemoError as exc:
+            return None, None, no_mask, f"❌ {exc}"
+        except Exception as exc:  # noqa: BLE001 - a bug must not take the page down: say it, log it
+            log.exception("translation failed")
+            return None, None, no_mask, f"❌ translation failed: {type(exc).__name__}: {exc}"
+        h, w = result.cartoon.shape[:2]
+        status = f"✅ Cartoonised at {w}×{h} with {model} in {time.perf_counter() - start:.1f} s."
+        return result.cartoon, png, gr.update(value=result.mask, visible=bool(show_mask)), status
+
+    def run_other(path: str | None, model: str, background: str, size: str, colour: str) -> tuple:
+        if not path:
+            return None, None, "Upload a photo first."
+        try:
+            toon = pool.get(model)
+            photo, result = other_background(toon, read_photo(path), parse_colour(colour), background,
+                                             parse_size(size))
+        except DemoError as exc:
+            return None, None, f"❌ {exc}"
+        except Exception as exc:  # noqa: BLE001 - as in run()
+            log.exception("re-compositing failed")
+            return None, None, f"❌ failed: {type(exc).__name__}: {exc}"
+        return photo, result.cartoon, f"✅ The same person on {colour}: compare the two cartoons."
+
+    with gr.Blocks(title="toonkit demo", analytics_enabled=False) as demo:
+        gr.Markdown(f"# toonkit: cartoonise a selfie\n{DESCRIPTION}")
+        with gr.Row():
+            model = gr.Dropdown(list(models), value=models[0], label="Model", elem_id="model",
+                                allow_custom_value=False)
+            background = gr.Radio(list(BACKGROUNDS), value="keep", label="Background", elem_id="background")
+            size = gr.Radio(list(SIZE_CHOICES), value=SIZE_CHOICES[0], label="Output size (short side)",
+                            elem_id="size")
+            show_mask = gr.Checkbox(False, label="Show the person mask", elem_id="show_mask")
+        with gr.Row():
+            photo = _photo_input(gr)
+            cartoon = gr.Image(label="Cartoon", type="numpy", format="png", interactive=False,
+                               elem_id="cartoon", height=360, buttons=["download", "fullscreen"])
+            mask = gr.Image(label="Person mask", type="numpy", format="png", interactive=False,
+                            elem_id="mask", height=360, visible=False)
+        with gr.Row():
+            download = gr.DownloadButton("Download PNG", elem_id="download")
+            status = gr.Markdown("", elem_id="status")
+        with gr.Accordion("Same person, other background", open=False, elem_id="other"):
+            gr.Markdown("The masker puts the person on a flat colour and the model cartoonises that "
+                        "photo with the same settings. If the background leaks into the person, the two "
+                        "cartoons' faces differ.")
+            with gr.Row():
+                colour = gr.ColorPicker("#2e7d32", label="Background colour", elem_id="colour")
+                show_other = gr.Button("Show", elem_id="show_other")
+            with gr.Row():
+                other_photo = gr.Image(label="Photo on the new background", type="numpy", format="png",
+                                       interactive=False, elem_id="other_photo", height=300)
+                other_cartoon = gr.Image(label="Its cartoon", type="numpy", format="png", interactive=False,
+                                         elem_id="other_cartoon", height=300)
+            other_status = gr.Markdown("", elem_id="other_status")
+
+        inputs = [photo, model, background, size, show_mask]
+        outputs = [cartoon, download, mask, status]
+        # one slot for every inference: a second request waits for the running one, never beside it
+        slot = {"concurrency_limit": 1, "concurrency_id": "inference"}
+        for trigger in (photo.change, model.change, background.change, size.change, show_mask.change):
+            trigger(run, inputs, outputs, **slot)
+        other_inputs = [photo, model, background, size, colour]
+        show_other.click(run_other, other_inputs, [other_photo, other_cartoon, other_status], **slot)
+        colour.change(run_other, other_inputs, [other_photo, other_cartoon, other_status], **slot)
+    return demo
+
+
+def _write_png(tensor: Any, out_dir: Path, stem: str) -> str:
+    """Write the cartoon with ``toonkit translate``'s writer, in a fresh folder (concurrent users)."""
+    from toonkit.translate.io import save_image
+
+    path = out_dir / uuid.uuid4().hex / f"{stem}_toon.png"
+    save_image(tensor, path, "png")
+    return str(path)
+
+
+def serve(models: Sequence[str], host: str | None = "127.0.0.1", port: int | None = None, *,
+          device: str = "auto", amp: str = "off", max_file_size: str | int = MAX_FILE_SIZE,
+          on_ready: Any = None) -> None:
+    """Load the default model, then serve the page until interrupted (Ctrl-C).
+
+    Args:
+        models: model choices for :func:`toonkit.load` (runs, checkpoints, pretrained names), default
+            first; :func:`toonkit.demo.core.resolve_models` gives them.
+        host: interface to bind; ``None`` lets Gradio decide (``GRADIO_SERVER_NAME``, as on a Space).
+        port: port; ``None``: ``GRADIO_SERVER_PORT`` or the first free one from 7860.
+        device, amp: passed to :func:`toonkit.load` for every model.
+        max_file_size: the largest upload accepted (``"20mb"`` or bytes).
+        on_ready: called with the page's URL once the server listens.
+
+    Raises:
+        DemoError: the default model cannot be loaded.
+    """
+    import toonkit
+
+    pool = ModelPool(lambda name: toonkit.load(name, device=device, amp=amp))
+    pool.get(models[0])  # a bad default model fails here, before anything is served
+    with tempfile.TemporaryDirectory(prefix="toonkit-demo-") as tmp:
+        # Gradio reads these when imported and when building the app: uploads go to our temporary
+        # folder (removed on exit, whatever happens), and it never phones home
+        os.environ["GRADIO_TEMP_DIR"] = str(Path(tmp) / "gradio")
+        os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+        demo = build_demo(pool, models, Path(tmp) / "out")
+        demo.queue(max_size=32)
+        _, url, _ = demo.launch(server_name=host, server_port=port, share=False, max_file_size=max_file_size,
+                                ssr_mode=False, prevent_thread_lock=True, quiet=True, inbrowser=False,
+                                footer_links=[], mcp_server=False, pwa=False)
+        if on_ready is not None:
+            on_ready(url)
+        try:
+            demo.block_thread()
+        finally:
+            demo.close()

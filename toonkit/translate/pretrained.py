@@ -1,0 +1,216 @@
+"""Models as folders (the ``save_pretrained`` / ``from_pretrained`` convention) and where they come from.
+
+A model folder holds what translation needs and nothing of training::
+
+    my_model/
+      config.json          # format, method, the generator and masker blocks, training size, dtype
+      model.safetensors    # "generator/<param>" and "masker/<param>" tensors (fp16 by default)
+      README.md            # the model card
+
+:func:`resolve_model` turns what a user types into such a folder: a registered model name
+(``handpainted``, or one a plugin registers, see :mod:`toonkit.pretrained`), ``hf://owner/name`` (or
+``hf://owner/name@revision``) for a model on the Hugging Face Hub, fetched into the Hub's own cache by
+``huggingface_hub`` (``HF_HUB_OFFLINE=1`` uses only that cache), or a local folder.
+
+Example:
+    >>> toon = toonkit.load("runs/me")  # doctest: +SKIP
+    >>> save_pretrained(toon, "my_model", card="# My model\\n\\nTrained on my selfies.")  # doctest: +SKIP
+    >>> toonkit.load("my_model").translate(photo)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+import toonkit
+from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedModel
+
+if TYPE_CHECKING:
+    from toonkit.translate.api import Cartoonizer
+
+FORMAT = "toonkit-model-1"
+HUB_PREFIX = "hf://"
+_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def is_model_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder in toonkit's model format."""
+    p = Path(path)
+    return p.is_dir() and (p / CONFIG_FILE).is_file() and (p / WEIGHTS_FILE).is_file()
+
+
+def resolve_model(source: str | Path) -> Path | None:
+    """The model folder ``source`` names, or None when it names no model (a run or checkpoint, say).
+
+    An existing path wins over a registered name of the same spelling.
+
+    Raises:
+        TranslateError: ``hf://`` without ``huggingface_hub`` installed, or a Hub model that cannot be
+            fetched (offline and not cached, unknown repository).
+    """
+    text = str(source)
+    if text.startswith(HUB_PREFIX):
+        return _from_hub(text[len(HUB_PREFIX):])
+    path = Path(text).expanduser()
+    if path.exists():
+        return path if is_model_folder(path) else None
+    registry = toonkit.registry()
+    if ("model", text) in registry:
+        model = registry.get("model", text).factory()
+        if isinstance(model, PretrainedModel):
+            return model.folder
+    return None
+
+
+def _from_hub(spec: str) -> Path:
+    from toonkit.translate.api import TranslateError
+
+    repo, _, revision = spec.partition("@")
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise TranslateError(f"hf://{spec}: expected hf://owner/name or hf://owner/name@revision")
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise TranslateError("hf:// models need huggingface_hub: pip install huggingface_hub") from None
+    try:
+        folder = Path(snapshot_download(repo, revision=revision or None,
+                                        allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
+    except Exception as exc:  # noqa: BLE001 - offline, unknown repo, auth: one line either way
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TranslateError(f"hf://{spec}: cannot fetch the model ({type(exc).__name__}: {first})") from None
+    if not is_model_folder(folder):
+        raise TranslateError(f"hf://{spec}: the repository holds no toonkit model ({CONFIG_FILE} and "
+                             f"{WEIGHTS_FILE})")
+    return folder
+
+
+def read_config(folder: str | Path) -> dict[str, Any]:
+    """A model folder's ``config.json``, checked for the fields loading needs."""
+    from toonkit.translate.api import TranslateError
+
+    path = Path(folder) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TranslateError(f"{path}: not a readable model config ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise TranslateError(f"{path}: not a toonkit model config (format {config.get('format')!r}, "
+                             f"expected {FORMAT!r})" if isinstance(config, dict) else f"{path}: not a JSON object")
+    nets = config.get("nets")
+    if not isinstance(nets, dict) or not isinstance(nets.get("generator"), dict):
+        raise TranslateError(f"{path}: 'nets.generator' is missing")
+    return config
+
+
+def from_pretrained(folder: str | Path, device: str | torch.device = "auto", masker: Any = None,
+                    amp: str = "off", channels_last: bool | None = None, max_pixels: int | None = None,
+                    work_size: int | None = None, **_: Any) -> "Cartoonizer":
+    """Load a model folder for translation (weights are cast to float32, or run in ``amp``).
+
+    Args:
+        folder: a folder written by :func:`save_pretrained`.
+        device, amp, channels_last, max_pixels, work_size: see :class:`~toonkit.translate.api.Cartoonizer`
+            (None: its defaults).
+        masker: None uses the folder's masker when it has one; a path or registered name loads that one
+            instead; False loads none.
+    """
+    from safetensors import safe_open
+
+    from toonkit.translate.api import Cartoonizer, MaskerRequiredError, TranslateError, _build_net, \
+        _method_class, load_masker
+
+    folder = Path(folder)
+    config = read_config(folder)
+    weights: dict[str, dict[str, torch.Tensor]] = {}
+    try:
+        with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as fh:
+            for key in fh.keys():
+                net, _, param = key.partition("/")
+                weights.setdefault(net, {})[param] = fh.get_tensor(key).float()
+    except Exception as exc:  # noqa: BLE001 - a damaged weights file is one clear error
+        raise TranslateError(f"{folder / WEIGHTS_FILE}: not a readable safetensors file ({exc})") from None
+    bad = [net for net, state in weights.items() if not all(torch.isfinite(t).all() for t in state.values())]
+    if bad:
+        raise TranslateError(f"{folder}: non-finite weights in {', '.join(bad)}: the model is damaged")
+    method_cls = _method_class(config.get("method", "cartoongan"))
+    nets = config["nets"]
+    if "generator" not in weights:
+        raise TranslateError(f"{folder / WEIGHTS_FILE}: holds no generator weights")
+    generator = _build_net(method_cls.nets[method_cls.generator_slot].kind, nets["generator"],
+                           weights["generator"], str(folder))
+    mask_net = None
+    if masker is None or masker is True:
+        if nets.get("masker") and "masker" in weights:
+            mask_net = _build_net("masker", nets["masker"], weights["masker"], str(folder))
+        elif masker is True:
+            raise MaskerRequiredError(f"{folder}: the model has no masker")
+    elif masker is not False:
+        mask_net = load_masker(masker, nets.get("masker"))
+    toon = Cartoonizer(generator, mask_net, prepare_input=method_cls.prepare_input,
+                       size=int(config.get("size", 256)), device=device, amp=amp, channels_last=channels_last,
+                       work_size=work_size, **({"max_pixels": max_pixels} if max_pixels is not None else {}))
+    toon.config = {k: config[k] for k in ("method", "nets", "size") if k in config}
+    toon.source = f"{config.get('name') or folder.name} ({folder})"
+    return toon
+
+
+def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = None, name: str | None = None,
+                    dtype: torch.dtype = torch.float16, masker: bool = True, overwrite: bool = False,
+                    extra: dict[str, Any] | None = None) -> Path:
+    """Write ``toon``'s generator (and masker) as a model folder, atomically.
+
+    Args:
+        toon: a loaded model (from a run, checkpoint or another folder: it knows its network blocks).
+        folder: where to write; must not exist unless ``overwrite``.
+        card: the model card (Markdown) written as ``README.md``; a short generated one by default.
+        name: the model's name in ``config.json`` (default: the folder's name).
+        dtype: storage dtype of the weights (fp16 halves the size; loading casts back to float32).
+        masker: include the masker when ``toon`` has one.
+        overwrite: replace an existing folder.
+        extra: more fields for ``config.json`` (e.g. training facts).
+
+    Returns:
+        the folder.
+    """
+    from safetensors.torch import save_file
+
+    from toonkit.translate.api import TranslateError
+
+    config = getattr(toon, "config", None)
+    if not config:
+        raise TranslateError("this model was built from networks, not loaded: its network blocks are "
+                             "unknown (load it from a run, checkpoint or model folder first)")
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise TranslateError(f"{folder} exists: pass overwrite=True (CLI: --overwrite) to replace it")
+    nets = {"generator": config["nets"]["generator"]}
+    modules: dict[str, torch.nn.Module] = {"generator": toon.generator}
+    if masker and toon.masker is not None and config["nets"].get("masker"):
+        nets["masker"] = config["nets"]["masker"]
+        modules["masker"] = toon.masker
+    tensors = {f"{net}/{k}": (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
+               for net, module in modules.items() for k, v in module.state_dict().items()}
+    meta = {"format": FORMAT, "name": name or folder.name, "method": config.get("method", "cartoongan"),
+            "size": int(config.get("size", toon.size)), "nets": nets, "dtype": str(dtype).replace("torch.", ""),
+            "toonkit_version": toonkit.__version__, **(extra or {})}
+    card = card if card is not None else (f"# {meta['name']}\n\nA toonkit model ({meta['method']}, trained at "
+                                          f"{meta['size']}²).\n")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
+        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
