@@ -26,7 +26,10 @@ def untrained(out: Path) -> None:
 
     if list_checkpoints(out):
         return
-    recipe = load_recipe(REPO / "recipes" / "selfie_gan_cpu.yaml", ["nets.feature.weights=random"])
+    # no step of any phase: the report then lists no training for it
+    recipe = load_recipe(REPO / "recipes" / "selfie_gan_cpu.yaml",
+                         ["nets.feature.weights=random", "train.phases.init.steps=0", "train.phases.masker.steps=0",
+                          "train.phases.adversarial.steps=0"])
     torch.manual_seed(0)
     nets = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
             for slot, kind in (("generator", "generator"), ("masker", "masker"))

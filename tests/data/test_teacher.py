@@ -160,3 +160,16 @@ def test_cli_writes_masks_with_a_registered_masker(photos: Path, tmp_path: Path)
                           "--teacher", "unett"], capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2
     assert "unknown masker 'unett'; did you mean 'unet'" in bad.stderr
+
+
+def test_missing_teacher_weights_are_a_usage_error(photos: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A masker whose model file is missing exits 2 (as `translate` does), not 1."""
+    import toonkit.data.teacher as teacher_mod
+
+    def missing(*args: object) -> None:
+        raise FileNotFoundError("selfie_segmentation.tflite not found in TOONKIT_WEIGHTS_DIR")
+
+    monkeypatch.setattr(teacher_mod, "_build_teacher", missing)
+    with pytest.raises(CLIError, match="cannot build masker 'mediapipe_selfie': selfie_segmentation.tflite"):
+        write_masks(photos, tmp_path / "m", teacher="mediapipe_selfie", quiet=True)

@@ -19,6 +19,7 @@ from toonkit.demo.core import (
     other_background,
     parse_colour,
     parse_size,
+    person_mask,
     read_photo,
     resolve_models,
 )
@@ -63,44 +64,45 @@ def test_read_photo_refuses_a_decompression_bomb_before_decoding(tmp_path: Path)
         read_photo(huge, max_pixels=10**12)
 
 
-@pytest.mark.parametrize("background", ["keep", "white", "transparent"])
+@pytest.mark.parametrize(("background", "size"), [("keep", None), ("white", 48), ("transparent", 48)])
 def test_cartoonise_equals_toonkit_translate(tiny_run: Path, toon, photo: Path, tmp_path: Path,
-                                             background: str) -> None:
+                                             background: str, size: int | None) -> None:
     out = tmp_path / "out"
-    assert main(["translate", str(tiny_run), str(photo), "-o", str(out), "--background", background,
-                 "--size", "48", "-q", "--device", "cpu"]) == 0
+    args = ["translate", str(tiny_run), str(photo), "-o", str(out), "--background", background, "-q",
+            "--device", "cpu", "--max-pixels", str(core.DEMO_MAX_PIXELS)]
+    assert main(args + (["--size", str(size)] if size else [])) == 0
     written = np.asarray(Image.open(out / f"{photo.stem}.png"))
-    result = cartoonise(toon, read_photo(photo), background, 48, with_mask=True)
+    result = cartoonise(toon, read_photo(photo), background, size, with_mask=True)
     assert result.cartoon.shape == written.shape
     assert np.array_equal(result.cartoon, written)
     assert result.mask is not None and result.mask.shape == written.shape[:2]
     assert result.mask.dtype == np.uint8 and result.mask.min() < result.mask.max()  # a mask, not a constant
+    if background == "transparent":  # the mask panel shows the very mask the cartoon was cut out with
+        assert np.abs(result.mask.astype(int) - written[..., 3]).max() <= 1
 
 
-def test_cartoonise_errors(toon, tiny_run_no_masker: Path, photo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cartoonise_without_a_masker(tiny_run_no_masker: Path, photo: Path) -> None:
     x = read_photo(photo)
     no_masker = toonkit.load(tiny_run_no_masker, device="cpu")
     with pytest.raises(DemoError, match="background 'white' needs a person masker"):
         cartoonise(no_masker, x, "white")
     assert cartoonise(no_masker, x, "keep", with_mask=True).mask is None  # no mask panel, no error
-    monkeypatch.setattr(core, "MAX_OUTPUT_PIXELS", 100 * 100)
-    with pytest.raises(DemoError, match="pick a smaller output size"):
-        cartoonise(toon, x, "keep", 200)
 
 
-def test_other_background_puts_the_person_on_the_colour(toon, photo: Path) -> None:
+@pytest.mark.parametrize("size", [None, 48])
+def test_other_background_puts_the_person_on_the_colour(toon, photo: Path, size: int | None) -> None:
     x = read_photo(photo)
-    recomposed, result = other_background(toon, x, (0, 200, 50), "keep", 48)
-    hw = toon.target_size(*x.shape[-2:], 48)
+    recomposed, result = other_background(toon, x, (0, 200, 50), "keep", size)
+    hw = toon.target_size(*x.shape[-2:], size)
     assert recomposed.shape == (*hw, 3) and result.cartoon.shape == (*hw, 3)
-    small = resize(x, hw)
-    mask = toon.mask(small)[0, 0, ..., None].numpy()
+    mask = person_mask(toon, x, size)[0, 0, ..., None].numpy()
     assert mask.max() - mask.min() > 0.05  # the check below means something only for a varying mask
-    expected = (mask * (small[0].permute(1, 2, 0).numpy() + 1) * 127.5 + (1 - mask) * np.array([0, 200, 50]))
+    photo_hw = (resize(x, hw)[0].permute(1, 2, 0).numpy() + 1) * 127.5
+    expected = mask * photo_hw + (1 - mask) * np.array([0, 200, 50])
     assert np.abs(recomposed - expected).max() <= 0.5 + 1e-3  # m·photo + (1−m)·colour, rounded to 8 bits
-    # its cartoon is the cartoon of that very (8-bit) image
+    # its cartoon is the cartoon of that very (8-bit) image, with the same settings
     again = cartoonise(toon, torch.from_numpy(recomposed).permute(2, 0, 1)[None].float() / 127.5 - 1,
-                       "keep", "original")
+                       "keep", size)
     assert np.array_equal(result.cartoon, again.cartoon)
 
 

@@ -39,11 +39,12 @@ def _base(w: int = 40, h: int = 32, seed: int = 0) -> Image.Image:
     return Image.fromarray(coarse).resize((w, h), Image.BILINEAR)
 
 
-def make_corpus(root: Path) -> tuple[list[str], list[str]]:
+def make_corpus(root: Path) -> tuple[list[str], list[str], list[str]]:
     root.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     valid: list[str] = []
     bad: list[str] = []
+    truncated: list[str] = []  # damaged data: decoders may render part of it, or refuse it
     rgb = _base()
 
     def unique(name: str) -> str:  # outputs are named by stem: a.jpg and a.png would clash
@@ -59,6 +60,11 @@ def make_corpus(root: Path) -> tuple[list[str], list[str]]:
         name = unique(name)
         files[name] = data
         bad.append(name)
+
+    def damaged(name: str, data: bytes) -> None:
+        name = unique(name)
+        files[name] = data
+        truncated.append(name)
 
     # -- unusual but valid ------------------------------------------------------------------------
     ok("rgb.png", _encode(rgb, "PNG"))
@@ -118,16 +124,15 @@ def make_corpus(root: Path) -> tuple[list[str], list[str]]:
     fail("huge_gif.gif", b"GIF89a" + struct.pack("<HH", 65535, 65535) + b"\x00\x00\x00;")
     fail("huge_bmp.bmp", b"BM" + struct.pack("<IHHI", 54, 0, 0, 54)
          + struct.pack("<IiiHHIIiiII", 40, 50000, 50000, 1, 24, 0, 0, 0, 0, 0, 0))
-    fail("bad_crc.png", _corrupt_crc(_encode(rgb, "PNG")))
-    fail("no_pixels.png", png_header(40, 32, idat=b""))
-    fail("garbage_after_header.jpg", _encode(rgb, "JPEG")[:20] + b"\x00" * 200)
+    damaged("corrupt_idat.png", _corrupt_crc(_encode(rgb, "PNG")))  # crashed torchvision's libpng
+    damaged("no_pixels.png", png_header(40, 32, idat=b""))
+    damaged("garbage_after_header.jpg", _encode(rgb, "JPEG")[:20] + b"\x00" * 200)
     fail("zip_named.png", b"PK\x03\x04" + b"\x00" * 100)
     fail("pdf_named.jpg", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     fail("svg_named.png", b'<svg xmlns="http://www.w3.org/2000/svg" width="9e9" height="9e9"/>')
     fail("utf16_text.jpg", "not an image".encode("utf-16"))
 
     # -- truncated: either decoded in part or one line, never both -----------------------------------------
-    truncated: list[str] = []
     for fmt, ext in (("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("GIF", "gif"), ("BMP", "bmp"),
                      ("TIFF", "tif")):
         data = _encode(rgb.convert("P") if fmt == "GIF" else rgb, fmt)
@@ -158,7 +163,7 @@ def make_corpus(root: Path) -> tuple[list[str], list[str]]:
         valid.append("unreadable.png")
     else:
         bad.append("unreadable.png")
-    return valid, bad, truncated  # type: ignore[return-value]
+    return valid, bad, truncated
 
 
 def _text_info():  # type: ignore[no-untyped-def]

@@ -61,7 +61,7 @@ def test_onnx_legacy_exporter_fixed_size(trained: Path, tmp_path: Path, capsys: 
     pytest.importorskip("onnx")
     path = tmp_path / "g.onnx"
     assert main(["export", str(trained), "--format", "onnx", "--exporter", "torchscript", "-o", str(path),
-                 "--size", "32", "48"]) == 0
+                 "--input-size", "32", "48"]) == 0
     out = capsys.readouterr().out
     assert "torchscript exporter" in out and "1×3×32×48" in out
 
@@ -94,7 +94,7 @@ def test_a_difference_above_the_tolerance_fails(trained: Path, tmp_path: Path, m
     assert code == 1
     assert "exceeds --tolerance" in capsys.readouterr().err
     assert main(["export", str(trained), "--format", "torchscript", "-o", str(tmp_path / "g.pt"),
-                 "--tolerance", "0.1"]) == 0
+                 "--tolerance", "0.1", "--overwrite"]) == 0
 
 
 def test_export_usage_errors(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,9 +102,25 @@ def test_export_usage_errors(trained: Path, tmp_path: Path, capsys: pytest.Captu
 
     out = str(tmp_path / "x.pt")
     assert main(["export", str(trained), "--format", "torchscript", "-o", out, "--size", "30", "30"]) == 2
-    assert "multiples of 4" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "multiples of 4" in err and "--size H W is deprecated, use --input-size" in err
     assert main(["export", str(trained), "--format", "torchscript", "-o", out, "--background", "white"]) == 2
     assert "--with-masker" in capsys.readouterr().err
     plain = make_checkpoint(tmp_path / "plain", method="cartoongan", masker=False)
     assert main(["export", str(plain), "--format", "torchscript", "-o", out, "--with-masker"]) == 2
     assert "no masker" in capsys.readouterr().err
+
+
+def test_export_never_overwrites_silently_and_reads_the_extension(trained: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    existing = tmp_path / "model.pt"
+    existing.write_bytes(b"keep me")
+    assert main(["export", str(trained), "-o", str(existing)]) == 2
+    assert "already exists: pass --overwrite" in capsys.readouterr().err and existing.read_bytes() == b"keep me"
+    assert main(["export", str(trained), "--format", "torchscript", "-o", str(tmp_path / "model.onnx")]) == 2
+    assert "does not match the file name 'model.onnx'" in capsys.readouterr().err
+    assert main(["export", str(trained), "-o", str(tmp_path / "model.bin")]) == 2
+    assert "cannot tell the format" in capsys.readouterr().err
+    assert main(["export", str(trained), "-o", str(existing), "--overwrite"]) == 0  # format from .pt
+    assert "torchscript, traced" in capsys.readouterr().out
+    torch.jit.load(str(existing))

@@ -172,3 +172,11 @@ def test_built_networks_cannot_be_saved_without_their_blocks(tmp_path: Path) -> 
     toon = Cartoonizer(toonkit.build("generator", "cartoongan", base_channels=4, res_blocks=1), device="cpu")
     with pytest.raises(TranslateError, match="network blocks are unknown"):
         save_pretrained(toon, tmp_path / "x")
+
+
+def test_list_model_shows_the_card() -> None:
+    done = subprocess.run([sys.executable, "-m", "toonkit", "list", "model", "handpainted", "--card"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "handpainted" in done.stdout and "card: " in done.stdout
+    assert "## How it was trained" in done.stdout  # the whole card, not only its summary

@@ -173,3 +173,16 @@ def test_channels_last_gives_the_same_image(run_dir: Path, photos: Path, tmp_pat
     a = np.asarray(Image.open(tmp_path / "a" / "rgba.png"), dtype=np.int16)
     b = np.asarray(Image.open(tmp_path / "b" / "rgba.png"), dtype=np.int16)
     assert a.shape == b.shape and np.abs(a - b).max() <= 1  # same network, other memory layout
+
+
+def test_swapped_run_and_image_say_so_in_one_line(run_dir: Path, photos: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`translate me.jpg runs/x` gave a safetensors "header too large" error."""
+    image = photos / "odd.jpg"
+    assert main(["translate", str(image), str(run_dir), "-o", str(tmp_path / "o"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"toonkit translate: {image} is an image, not a model or run; the model or run comes first: "
+                   "toonkit translate RUN IMAGE... -o OUTDIR")
+    assert main(["translate", str(run_dir), str(run_dir), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "is a run or checkpoint, not an image" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

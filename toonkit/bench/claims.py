@@ -105,8 +105,10 @@ def claim_line(method: str, baseline: str, what: str, higher_is_better: bool, va
     lower = iv.mean < 0
     gap, low, high = (-iv.mean, -iv.high, -iv.low) if lower else (iv.mean, iv.low, iv.high)
     better = lower != higher_is_better
+    rel = f", {100 * gap / abs(vb):.2g} % of {baseline}'s value" if vb != 0 else ""
     return (f"{head}: **{method} is {'lower' if lower else 'higher'} than {baseline} by {fmt(gap)}** "
-            f"({_ci(low, high)}, {n}; {values}), so {method if better else baseline} is better here."), better
+            f"({_ci(low, high)}, {n}; {values}{rel}), so {method if better else baseline} is better "
+            "here."), better
 
 
 def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[str]:

@@ -174,7 +174,8 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
                 log.info("%s: results cached (same run, test set and metrics)", plan.name)
                 outputs = torch.load(cache.with_suffix(".pt"), weights_only=True).float() / 127.5 - 1
                 row = {**_from_json(cached["row"]), **training_stats(plan)}
-                per_image = {c: [math.nan if v is None else v for v in vs] for c, vs in cached["per_image"].items()}
+                per_image = {c: [math.nan if v is None else v for v in vs]
+                             for c, vs in cached.get("per_image", {}).items()}
                 results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True,
                                             per_image=per_image))
                 continue

@@ -12,29 +12,35 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "toonkit bench SUITE.yaml [--out DIR] [--device DEVICE] [--progress]"
+    p.usage = "toonkit bench SUITE.yaml [-o DIR] [--device DEVICE] [-q]"
     p.add_argument("suite", metavar="SUITE.yaml", help="the suite: methods, data, training budget, metrics")
-    p.add_argument("--out", metavar="DIR", default=None,
+    p.add_argument("-o", "--out", metavar="DIR", default=None,
                    help="output folder (default: results/<suite name> beside the suite file, i.e. "
                         "benchmarks/results/<name> for the suites in benchmarks/); training runs and "
                         "cached results go to DIR/work")
     p.add_argument("--device", default=None,
                    help="auto, cpu, cuda, cuda:1 … (default: the suite's budget.device)")
-    p.add_argument("--progress", action="store_true", help="progress bars while training (default: log lines)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="periodic log lines instead of progress bars (the default when stderr is not a terminal)")
+    p.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # deprecated: bars are the default
 
 
 def run(args: argparse.Namespace) -> int:
     from toonkit.bench import run_suite
     from toonkit.cli.main import CLIError
 
+    if args.progress:
+        print("toonkit bench: --progress is deprecated: progress bars are on by default (-q turns them off)",
+              file=sys.stderr)
     if not Path(args.suite).is_file():
         raise CLIError(f"suite file not found: {args.suite}")
     from toonkit.train.trainer import TrainingInterrupted
 
     command = _command(args)
+    # like `toonkit run`: bars on a terminal, log lines in files and CI logs
+    quiet = args.quiet or not (args.progress or sys.stderr.isatty())
     try:
-        result = run_suite(args.suite, out=args.out, command=command, device=args.device,
-                           quiet=not args.progress)
+        result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=quiet)
     except TrainingInterrupted as exc:
         print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
               file=sys.stderr)

@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", default=_translate_default("amp"), choices=["off", "bf16", "fp16"],
                    help="autocast precision, as toonkit translate (bf16 is ~4× faster on CPUs with bf16 "
                         "units, benchmarks/perf.md, but no longer equals the fp32 output)")
+    p.add_argument("--max-pixels", type=int, default=4_000_000,
+                   help="outputs above this many pixels come back downscaled (as toonkit translate "
+                        "--max-pixels): bounds one request's time (4000000)")
     p.add_argument("--max-file-size", default="20mb", help="largest upload accepted (20mb)")
 
 
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(INSTALL_HINT)
     if args.port is not None and not 0 < args.port < 65536:
         raise CLIError(f"--port must be in 1..65535, got {args.port}")
+    if args.max_pixels < 1:
+        raise CLIError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     from toonkit.demo.app import serve
     from toonkit.demo.core import DemoError, resolve_models
 
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"toonkit demo: serving {url} (Ctrl-C to stop; uploads stay in a temporary folder "
                   "removed on exit)", file=sys.stderr, flush=True)
 
-        serve(models, args.host, args.port, device=args.device, amp=args.amp,
+        serve(models, args.host, args.port, device=args.device, amp=args.amp, max_pixels=args.max_pixels,
               max_file_size=args.max_file_size, on_ready=ready)
     except DemoError as exc:
         raise CLIError(str(exc)) from None

@@ -1,8 +1,9 @@
-"""``toonkit export RUN --format onnx|torchscript -o FILE``: export a run's generator and check it.
+"""``toonkit export MODEL_OR_RUN [-o FILE.onnx|.pt|DIR] [--format ...]``: export a generator and check it.
 
 After writing the file it is run (ONNX Runtime for ONNX, ``torch.jit.load`` for TorchScript) against
 eager PyTorch on a few inputs; the largest absolute difference is printed and the command exits 1 when
-it exceeds ``--tolerance``.
+it exceeds ``--tolerance``. ``--format pretrained`` writes a model folder instead (config, fp16
+safetensors and model card: what ``toonkit.load`` and the Hugging Face Hub take).
 """
 from __future__ import annotations
 
@@ -17,10 +18,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="MODEL_OR_RUN",
                    help="a registered model (toonkit list model), a model folder, hf://owner/name, a run "
                         "directory or a checkpoint file")
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="what to write")
-    p.add_argument("-o", "--out", required=True, metavar="FILE", help="output file (.onnx, .pt)")
-    p.add_argument("--size", nargs=2, type=int, metavar=("H", "W"),
+    p.add_argument("--format", default=None, choices=["onnx", "torchscript", "pretrained"],
+                   help="what to write (default: from the -o extension: .onnx → onnx, .pt/.pth/.ts → "
+                        "torchscript); pretrained: a model folder for toonkit.load or the Hugging Face Hub")
+    p.add_argument("-o", "--out", metavar="FILE", default=None,
+                   help="output file (.onnx, .pt) or, for --format pretrained, folder (default: the model's "
+                        "name with the format's extension, in the current folder)")
+    p.add_argument("--card", metavar="FILE", help="--format pretrained: the model card (Markdown) to include")
+    p.add_argument("--input-size", nargs=2, type=int, metavar=("H", "W"), dest="size",
                    help="input height and width (default: the training size, square)")
+    # deprecated spelling: `--size` means "N or original" in `translate`
+    p.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), dest="old_size", help=argparse.SUPPRESS)
+    p.add_argument("--overwrite", action="store_true", help="replace FILE when it already exists")
     p.add_argument("--dynamic", action="store_true",
                    help="dynamic batch, height and width (H and W stay multiples of the networks' multiple)")
     p.add_argument("--with-masker", action="store_true",
@@ -37,10 +46,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "tracer), auto (dynamo when onnxscript is installed)")
 
 
+EXTENSIONS = {".onnx": "onnx", ".pt": "torchscript", ".pth": "torchscript", ".ts": "torchscript"}
+DEFAULT_EXTENSION = {"onnx": ".onnx", "torchscript": ".pt", "pretrained": ""}
+
+
+def _default_out(model: str, fmt: str | None) -> str:
+    """``<model name><extension>`` in the current folder (``handpainted`` → ``handpainted.onnx``)."""
+    if fmt is None:
+        raise CLIError("give -o FILE (.onnx or .pt) or --format onnx|torchscript|pretrained")
+    name = Path(model.rstrip("/")).name.replace("hf:", "") or "model"
+    if name.startswith("step_"):  # a checkpoint file: name it after its run
+        name = Path(model).resolve().parent.parent.name or "model"
+    name = name.removesuffix(".safetensors")
+    return name + (DEFAULT_EXTENSION[fmt] or "_model")
+
+
+def _format(given: str | None, out: Path) -> str:
+    """The format to write: ``--format``, else the one ``out``'s extension names; they must agree."""
+    implied = EXTENSIONS.get(out.suffix.lower())
+    if given is None and implied is None:
+        raise CLIError(f"cannot tell the format from '{out.name}': use a .onnx or .pt file name, or --format")
+    if given is not None and implied is not None and given != implied:
+        raise CLIError(f"--format {given} does not match the file name '{out.name}' ({out.suffix} is {implied}): "
+                       f"change one of them")
+    return given or implied  # type: ignore[return-value]
+
+
 def run(args: argparse.Namespace) -> int:
     from toonkit.translate.api import TranslateError, load
     from toonkit.translate.export import ExportError, build_module, export
 
+    if args.old_size is not None:
+        print("toonkit export: --size H W is deprecated, use --input-size H W", file=sys.stderr)
+        args.size = args.size or args.old_size
+    if args.out is None:
+        args.out = _default_out(args.run, args.format)
+    if args.format == "pretrained":
+        return _save_pretrained(args)
+    args.format = _format(args.format, Path(args.out))
+    if Path(args.out).exists() and not args.overwrite:
+        raise CLIError(f"{args.out} already exists: pass --overwrite to replace it")
     if args.tolerance < 0:
         raise CLIError(f"--tolerance must be >= 0, got {args.tolerance}")
     if args.background != "keep" and not args.with_masker:
@@ -59,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--with-masker: the run has no masker; pass --masker FILE")
     size = tuple(args.size) if args.size else (toon.size, toon.size)
     if min(size) < 1:
-        raise CLIError(f"--size must be positive, got {size[0]} {size[1]}")
+        raise CLIError(f"--input-size must be positive, got {size[0]} {size[1]}")
     try:
         module = build_module(toon, args.with_masker, args.background, size)
     except ExportError as exc:
@@ -68,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.size:  # the training size, rounded up to what the networks accept
         size = (-(-size[0] // m) * m, -(-size[1] // m) * m)
     elif size[0] % m or size[1] % m:
-        raise CLIError(f"--size {size[0]} {size[1]}: height and width must be multiples of {m} "
+        raise CLIError(f"--input-size {size[0]} {size[1]}: height and width must be multiples of {m} "
                        f"(e.g. {-(-size[0] // m) * m} {-(-size[1] // m) * m})")
     try:
         used, checks = export(module, args.format, args.out, size, args.dynamic, args.opset, args.exporter)
@@ -88,4 +133,30 @@ def run(args: argparse.Namespace) -> int:
               f"(the file was written: {args.out})", file=sys.stderr)
         return 1
     print(f"ok: max abs difference {worst:.3e} ≤ tolerance {args.tolerance:g}")
+    return 0
+
+
+def _save_pretrained(args: argparse.Namespace) -> int:
+    """``--format pretrained``: the generator and masker as a model folder, loaded back to check it."""
+    import torch
+
+    from toonkit.translate.api import TranslateError, load
+
+    if Path(args.out).suffix.lower() in EXTENSIONS:
+        raise CLIError(f"--format pretrained writes a folder, not '{Path(args.out).name}'")
+    try:
+        card = Path(args.card).read_text(encoding="utf-8") if args.card else None
+    except OSError as exc:
+        raise CLIError(f"--card: {exc}") from None
+    try:
+        toon = load(args.run, device="cpu", ema=not args.no_ema, channels_last=False)
+        out = toon.save_pretrained(args.out, card=card, overwrite=args.overwrite)
+        again = load(out, device="cpu", channels_last=False)
+    except TranslateError as exc:
+        raise CLIError(str(exc)) from None
+    photo = torch.rand(1, 3, toon.size, toon.size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    diff = float((toon.generate(photo) - again.generate(photo)).abs().max())
+    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
+    print(f"exported {toon.source} to {out}/ (config.json, model.safetensors in fp16, README.md; {size:.1f} MB)")
+    print(f"  max |folder − original| = {diff:.3e} (fp16 storage rounds the weights)")
     return 0

@@ -7,11 +7,11 @@ import argparse
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="validate and print the resolved recipe (defaults filled in)")
-    show.add_argument("recipe")
-    show.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     check = sub.add_parser("check", help="validate only; exit 2 on problems")
-    check.add_argument("recipe")
-    check.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    for q in (show, check):
+        q.add_argument("recipe", help="recipe YAML file")
+        q.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                       help="dotted overrides applied before validation, e.g. nets.feature.arch=vgg16")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,13 +20,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="recipe YAML file")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="dotted overrides, e.g. train.batch_size=4 nets.generator.res_blocks=4")
-    p.add_argument("--out", help="run directory (default: runs/<recipe name>)")
+    p.add_argument("-o", "--out", help="run directory (default: runs/<recipe name>)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     again.add_argument("--overwrite", action="store_true",
                        help="start afresh: delete the checkpoints, samples, logs and caches already in --out "
                             "(and its demo data, which is made again)")
-    p.add_argument("-q", "--quiet", action="store_true", help="periodic log lines instead of progress bars")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="periodic log lines instead of progress bars (the default when stderr is not a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from toonkit.weights import WeightsUnavailableError
 
     try:
-        train(recipe, out, resume=args.resume, quiet=args.quiet)
+        train(recipe, out, resume=args.resume, quiet=args.quiet or not sys.stderr.isatty())  # as `bench`
     except WeightsUnavailableError as exc:  # offline without the file: its message names the file to place
         raise CLIError(str(exc)) from None
     except TrainingInterrupted as exc:

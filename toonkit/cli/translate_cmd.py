@@ -54,13 +54,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     nst = p.add_argument_group("neural style transfer (--method nst)")
     nst.add_argument("--method", choices=["nst"], help="translate without a run: Gatys style transfer")
     nst.add_argument("--style", metavar="IMAGE", help="the style image")
-    nst.add_argument("--steps", type=int, default=300, help="optimisation steps per batch (300)")
-    nst.add_argument("--content-weight", type=float, default=1.0, help="content loss weight (1.0)")
-    nst.add_argument("--style-weight", type=float, default=1e4, help="Gram style loss weight (1e4)")
-    nst.add_argument("--tv-weight", type=float, default=1e-4, help="total variation weight (1e-4)")
-    nst.add_argument("--lr", type=float, default=0.02, help="Adam learning rate on the pixels (0.02)")
+    # defaults are None here: the nst method's own signature holds the values (one source of truth)
+    d = _nst_defaults()
+    nst.add_argument("--steps", type=int, help=f"optimisation steps per batch ({d['steps']})")
+    nst.add_argument("--content-weight", type=float, help=f"content loss weight ({d['content_weight']:g})")
+    nst.add_argument("--style-weight", type=float, help=f"Gram style loss weight ({d['style_weight']:g})")
+    nst.add_argument("--tv-weight", type=float, help=f"total variation weight ({d['tv_weight']:g})")
+    nst.add_argument("--lr", type=float, help=f"Adam learning rate on the pixels ({d['lr']:g})")
+    nst.add_argument("--init", choices=["photo", "noise"], help=f"start from the photo or from noise ({d['init']})")
     nst.add_argument("--vgg-weights", default="imagenet",
                      help="VGG16 weights: imagenet (TOONKIT_WEIGHTS_DIR or torchvision) or a file")
+
+
+NST_OPTIONS = ("steps", "content_weight", "style_weight", "tv_weight", "lr", "init")
+
+
+def _nst_defaults() -> dict[str, object]:
+    import inspect
+
+    from toonkit.methods.nst import NeuralStyleTransfer
+
+    params = inspect.signature(NeuralStyleTransfer.__init__).parameters
+    return {name: params[name].default for name in NST_OPTIONS}
 
 
 def _parse_size(text: str | None) -> int | str | None:
@@ -75,15 +90,28 @@ def _parse_size(text: str | None) -> int | str | None:
     return value
 
 
+def _check_order(run: str, inputs: list[str]) -> None:
+    """One line for swapped arguments: an image given as the run, or a run given as an input (it was a
+    safetensors "header too large" error, after the run's own samples had been collected as inputs)."""
+    from toonkit.translate.io import IMAGE_EXTENSIONS
+
+    usage = "the model or run comes first: toonkit translate RUN IMAGE... -o OUTDIR"
+    if Path(run).suffix.lower() in IMAGE_EXTENSIONS:
+        raise CLIError(f"{run} is an image, not a model or run; {usage}")
+    for spec in inputs:
+        path = Path(spec)
+        if path.suffix == ".safetensors" or (path.is_dir() and any((path / "checkpoints").glob("*.safetensors"))):
+            raise CLIError(f"{spec} is a run or checkpoint, not an image or folder of photos; {usage}")
+
+
 def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | str | None]:
-    nst_only = {"style": None, "steps": 300, "content_weight": 1.0, "style_weight": 1e4, "tv_weight": 1e-4,
-                "lr": 0.02, "vgg_weights": "imagenet"}
+    nst_only = {"style": None, **dict.fromkeys(NST_OPTIONS), "vgg_weights": "imagenet"}
     if args.method == "nst":
         if not args.style:
             raise CLIError("--method nst needs --style IMAGE")
         if args.no_ema:
             raise CLIError("--no-ema applies to trained runs, not --method nst")
-        if args.steps < 1:
+        if args.steps is not None and args.steps < 1:
             raise CLIError(f"--steps must be >= 1, got {args.steps}")
         run, inputs = None, list(args.inputs)
     else:
@@ -93,6 +121,7 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
         if len(args.inputs) < 2:
             raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
         run, inputs = args.inputs[0], list(args.inputs[1:])
+        _check_order(run, inputs)
     if args.masker and args.background == "keep":
         raise CLIError("--masker is used by --background white|blur|original|transparent, not keep")
     if args.background == "transparent" and args.format == "jpg":
@@ -126,10 +155,11 @@ def _load_model(args: argparse.Namespace, run: str | None):
             except (DecodeError, OSError) as exc:
                 raise CLIError(f"--style: {exc}") from None
             masker = load_masker(args.masker) if args.masker else None
-            toon = StyleTransfer(style, masker, size=256, device=args.device, amp=args.amp,
-                                 vgg_weights=args.vgg_weights, steps=args.steps,
-                                 content_weight=args.content_weight, style_weight=args.style_weight,
-                                 tv_weight=args.tv_weight, lr=args.lr)
+            given = {k: getattr(args, k) for k in NST_OPTIONS if getattr(args, k) is not None}
+            toon = StyleTransfer(style, masker, device=args.device, amp=args.amp, vgg_weights=args.vgg_weights,
+                                 progress=not args.quiet, **given)
+            if args.max_pixels is not None:
+                toon.max_pixels = args.max_pixels
     except TranslateError as exc:
         raise CLIError(str(exc)) from None
     from toonkit.translate.background import NEEDS_MASK

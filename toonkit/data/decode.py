@@ -14,10 +14,10 @@ Conventions (the same in every decoding path):
   Pillow's own warning threshold: about 9459 × 9459) is refused before any pixel is decoded; a few
   hundred bytes of PNG can declare gigabytes. Set the variable to raise the bound.
 
-Speed: :func:`load_rgb_tensor` uses torchvision's libjpeg-turbo / libpng decoders for plain 8-bit RGB or
-gray JPEG and plain RGB PNG (measured ~1.5× faster than PIL on 400 px JPEGs and 512² PNGs), and PIL's DCT
-scaling ("draft") for JPEGs at least twice the requested size (~2× faster than a full decode at
-1280 px → 256). Everything else goes through PIL.
+Speed: :func:`load_rgb_tensor` uses torchvision's libjpeg-turbo decoder for plain 8-bit RGB or gray JPEG
+(measured ~1.5× faster than PIL on 400 px JPEGs), and PIL's DCT scaling ("draft") for JPEGs at least
+twice the requested size (~2× faster than a full decode at 1280 px → 256). Everything else goes through
+PIL: torchvision's libpng binding crashes the process on corrupt PNG data, so PNG is not worth its ~1.5×.
 """
 from __future__ import annotations
 
@@ -171,8 +171,8 @@ def _fast_path(img: Image.Image, draft: int | None) -> str | None:
         if draft is not None and min(img.size) >= 2 * draft:
             return None  # PIL's DCT scaling is faster than any full-size decode
         return "jpeg"
-    if img.format == "PNG" and img.mode == "RGB" and "transparency" not in img.info:
-        return "png"
+    # never PNG: torchvision's libpng binding crashes the whole process (SIGSEGV) on a PNG whose
+    # compressed data is corrupt, where PIL raises; one hostile file must not take a batch down
     return None
 
 

@@ -182,10 +182,9 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         model = _build_teacher(teacher, device)
     except CLIError:
         raise
-    except Exception as exc:  # noqa: BLE001 - e.g. its model file cannot be fetched: one line, exit 1
+    except Exception as exc:  # noqa: BLE001 - e.g. its model file is missing: a setup problem, exit 2 as in translate
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"{PROG}: cannot build masker '{name}': {why}", file=sys.stderr)
-        return 1
+        raise CLIError(f"cannot build masker '{name}': {why}") from None
     print(f"writing {len(todo)} mask{'s' * (len(todo) != 1)} with '{name}' on {_device_of(model)}",
           file=sys.stderr)
 

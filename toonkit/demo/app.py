@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from toonkit.demo.core import (
+    DEMO_MAX_PIXELS,
     SIZE_CHOICES,
     DemoError,
     ModelPool,
     cartoonise,
+    display_name,
     other_background,
     parse_colour,
     parse_size,
@@ -49,19 +53,21 @@ def _photo_input(gr: Any) -> Any:
     """``gr.Image`` whose upload reaches the function as a path, undecoded.
 
     Gradio's own Image preprocessing opens the file with PIL before the function runs, so a non-image
-    would fail inside Gradio with a generic error; here toonkit's decoder reads it and says why.
+    would fail inside Gradio with a generic error; here toonkit's decoder reads it and says why. The
+    instance's ``preprocess`` is replaced rather than subclassing: Gradio writes a ``.pyi`` stub beside
+    the module of every Component subclass, which must not happen inside an installed package.
     """
+    photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                     elem_id="photo", height=360)
+    gradio_preprocess = photo.preprocess
 
-    class PhotoInput(gr.Image):
-        is_template = True  # rendered by the frontend's Image component
+    def preprocess(payload: Any) -> Any:
+        if payload is not None and getattr(payload, "path", None):
+            return str(payload.path)
+        return gradio_preprocess(payload)  # e.g. a data: URL
 
-        def preprocess(self, payload: Any) -> Any:
-            if payload is not None and getattr(payload, "path", None):
-                return str(payload.path)
-            return super().preprocess(payload)
-
-    return PhotoInput(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
-                      elem_id="photo", height=360)
+    photo.preprocess = preprocess
+    return photo
 
 
 def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> Any:
@@ -86,12 +92,12 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
             result = cartoonise(toon, read_photo(path), background, parse_size(size), with_mask=show_mask)
             png = _write_png(result.tensor, out_dir, Path(path).stem)
         except DemoError as exc:
-            return None, None, no_mask, f"❌ {exc}"
+            return None, None, no_mask, f"**Error:** {exc}"
         except Exception as exc:  # noqa: BLE001 - a bug must not take the page down: say it, log it
             log.exception("translation failed")
-            return None, None, no_mask, f"❌ translation failed: {type(exc).__name__}: {exc}"
+            return None, None, no_mask, f"**Error:** translation failed: {type(exc).__name__}: {exc}"
         h, w = result.cartoon.shape[:2]
-        status = f"✅ Cartoonised at {w}×{h} with {model} in {time.perf_counter() - start:.1f} s."
+        status = f"Cartoonised at {w}×{h} with {display_name(model)} in {time.perf_counter() - start:.1f} s."
         return result.cartoon, png, gr.update(value=result.mask, visible=bool(show_mask)), status
 
     def run_other(path: str | None, model: str, background: str, size: str, colour: str) -> tuple:
@@ -102,27 +108,28 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
             photo, result = other_background(toon, read_photo(path), parse_colour(colour), background,
                                              parse_size(size))
         except DemoError as exc:
-            return None, None, f"❌ {exc}"
+            return None, None, f"**Error:** {exc}"
         except Exception as exc:  # noqa: BLE001 - as in run()
             log.exception("re-compositing failed")
-            return None, None, f"❌ failed: {type(exc).__name__}: {exc}"
-        return photo, result.cartoon, f"✅ The same person on {colour}: compare the two cartoons."
+            return None, None, f"**Error:** {type(exc).__name__}: {exc}"
+        return photo, result.cartoon, f"The same person on {colour}: compare the two cartoons."
 
     with gr.Blocks(title="toonkit demo", analytics_enabled=False) as demo:
         gr.Markdown(f"# toonkit: cartoonise a selfie\n{DESCRIPTION}")
         with gr.Row():
-            model = gr.Dropdown(list(models), value=models[0], label="Model", elem_id="model",
+            model = gr.Dropdown([(display_name(m), m) for m in models], value=models[0], label="Model", elem_id="model",
                                 allow_custom_value=False)
             background = gr.Radio(list(BACKGROUNDS), value="keep", label="Background", elem_id="background")
             size = gr.Radio(list(SIZE_CHOICES), value=SIZE_CHOICES[0], label="Output size (short side)",
-                            elem_id="size")
+                            info="auto: the photo's size, painted at the model's working size; "
+                                 "original: painted at full resolution (slower)", elem_id="size")
             show_mask = gr.Checkbox(False, label="Show the person mask", elem_id="show_mask")
         with gr.Row():
             photo = _photo_input(gr)
             cartoon = gr.Image(label="Cartoon", type="numpy", format="png", interactive=False,
                                elem_id="cartoon", height=360, buttons=["download", "fullscreen"])
             mask = gr.Image(label="Person mask", type="numpy", format="png", interactive=False,
-                            elem_id="mask", height=360, visible=False)
+                            elem_id="mask", height=360, visible=False, buttons=["download", "fullscreen"])
         with gr.Row():
             download = gr.DownloadButton("Download PNG", elem_id="download")
             status = gr.Markdown("", elem_id="status")
@@ -135,9 +142,11 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
                 show_other = gr.Button("Show", elem_id="show_other")
             with gr.Row():
                 other_photo = gr.Image(label="Photo on the new background", type="numpy", format="png",
-                                       interactive=False, elem_id="other_photo", height=300)
+                                       interactive=False, elem_id="other_photo", height=300,
+                                       buttons=["download", "fullscreen"])
                 other_cartoon = gr.Image(label="Its cartoon", type="numpy", format="png", interactive=False,
-                                         elem_id="other_cartoon", height=300)
+                                         elem_id="other_cartoon", height=300,
+                                         buttons=["download", "fullscreen"])
             other_status = gr.Markdown("", elem_id="other_status")
 
         inputs = [photo, model, background, size, show_mask]
@@ -161,9 +170,16 @@ def _write_png(tensor: Any, out_dir: Path, stem: str) -> str:
     return str(path)
 
 
+CLOSE_SECONDS = 10.0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(models: Sequence[str], host: str | None = "127.0.0.1", port: int | None = None, *,
-          device: str = "auto", amp: str = "off", max_file_size: str | int = MAX_FILE_SIZE,
-          on_ready: Any = None) -> None:
+          device: str = "auto", amp: str = "off", max_pixels: int = DEMO_MAX_PIXELS,
+          max_file_size: str | int = MAX_FILE_SIZE, on_ready: Any = None) -> None:
     """Load the default model, then serve the page until interrupted (Ctrl-C).
 
     Args:
@@ -171,7 +187,7 @@ def serve(models: Sequence[str], host: str | None = "127.0.0.1", port: int | Non
             first; :func:`toonkit.demo.core.resolve_models` gives them.
         host: interface to bind; ``None`` lets Gradio decide (``GRADIO_SERVER_NAME``, as on a Space).
         port: port; ``None``: ``GRADIO_SERVER_PORT`` or the first free one from 7860.
-        device, amp: passed to :func:`toonkit.load` for every model.
+        device, amp, max_pixels: passed to :func:`toonkit.load` for every model.
         max_file_size: the largest upload accepted (``"20mb"`` or bytes).
         on_ready: called with the page's URL once the server listens.
 
@@ -180,13 +196,17 @@ def serve(models: Sequence[str], host: str | None = "127.0.0.1", port: int | Non
     """
     import toonkit
 
-    pool = ModelPool(lambda name: toonkit.load(name, device=device, amp=amp))
+    pool = ModelPool(lambda name: toonkit.load(name, device=device, amp=amp, max_pixels=max_pixels))
     pool.get(models[0])  # a bad default model fails here, before anything is served
+    if threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) stops the server like Ctrl-C does, so the temporary folder is removed
+        signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="toonkit-demo-") as tmp:
         # Gradio reads these when imported and when building the app: uploads go to our temporary
         # folder (removed on exit, whatever happens), and it never phones home
         os.environ["GRADIO_TEMP_DIR"] = str(Path(tmp) / "gradio")
         os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up checks, per request
         demo = build_demo(pool, models, Path(tmp) / "out")
         demo.queue(max_size=32)
         _, url, _ = demo.launch(server_name=host, server_port=port, share=False, max_file_size=max_file_size,
@@ -197,4 +217,8 @@ def serve(models: Sequence[str], host: str | None = "127.0.0.1", port: int | Non
         try:
             demo.block_thread()
         finally:
-            demo.close()
+            # Gradio's close waits for open connections (a browser tab left open): give it a few seconds,
+            # then go on, so that Ctrl-C or SIGTERM always stops the server and removes the uploads
+            closer = threading.Thread(target=demo.close, daemon=True)
+            closer.start()
+            closer.join(CLOSE_SECONDS)

@@ -29,10 +29,12 @@ from toonkit.translate.geometry import resize
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb
 MAX_PIXELS = 40_000_000
-#: the most pixels one translation may output (a 2000×2000 image): bounds one request's CPU time
-MAX_OUTPUT_PIXELS = 4_000_000
-#: output sizes offered on the page; "training size" is the model's own
-SIZE_CHOICES: tuple[str, ...] = ("training size", "256", "512", "1024", "original")
+#: the demo's ``max_pixels`` for the translate API: larger outputs come back downscaled to this many
+#: pixels (as ``toonkit translate --max-pixels 4000000``), which bounds one request's CPU time
+DEMO_MAX_PIXELS = 4_000_000
+#: output sizes offered on the page: "auto" is the translate API's default (the photo's size, painted at
+#: the model's working size), a number a short side, "original" paints at the photo's own resolution
+SIZE_CHOICES: tuple[str, ...] = ("auto", "256", "512", "1024", "original")
 #: where ``toonkit demo`` looks when given no model and no pretrained model is registered
 QUICKSTART_RUN = Path("runs/quickstart")
 #: the pretrained model served by default when the registry has it
@@ -98,7 +100,7 @@ def parse_size(choice: str | int | None) -> int | str | None:
     """A size choice of the page (:data:`SIZE_CHOICES` or a number) as the translate API's ``size``.
 
     Example:
-        >>> parse_size("training size"), parse_size("512"), parse_size("original")
+        >>> parse_size("auto"), parse_size("512"), parse_size("original")
         (None, 512, 'original')
     """
     if choice in (None, "", SIZE_CHOICES[0]):
@@ -132,14 +134,6 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
-def _output_size(toon: Any, photo: torch.Tensor, size: int | str | None) -> tuple[int, int]:
-    height, width = toon.target_size(*photo.shape[-2:], size)
-    if height * width > MAX_OUTPUT_PIXELS:
-        raise DemoError(f"a {width}×{height} output is more than this demo computes "
-                        f"({MAX_OUTPUT_PIXELS / 1e6:.0f} MP): pick a smaller output size")
-    return height, width
-
-
 def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None) -> torch.Tensor:
     from toonkit.translate.api import TranslateError
 
@@ -153,8 +147,20 @@ def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str 
         raise DemoError(str(exc)) from None
 
 
-def _mask_uint8(toon: Any, photo: torch.Tensor) -> np.ndarray:
-    return (toon.mask(photo)[0, 0].float().cpu() * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -> torch.Tensor:
+    """The masker's person mask as the translate API composites with it (at the output size).
+
+    Mirrors :meth:`Cartoonizer.translate_batch`: the photo at the output size, the masker run at the
+    working size, its mask upsampled back.
+
+    Shape:
+        - photo: :math:`(1, 3, H, W)` in [-1, 1]
+        - Output: :math:`(1, 1, H', W')` in [0, 1] on the CPU, :math:`(H', W')` = ``toon.target_size``.
+    """
+    height, width = photo.shape[-2:]
+    hw = toon.target_size(height, width, size)
+    work = resize(resize(photo.float(), hw), toon.working_size(height, width, size))
+    return resize(toon.mask(work), hw).clamp(0, 1).float().cpu()
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
@@ -165,7 +171,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         toon: a :class:`toonkit.translate.Cartoonizer`.
         photo: ``(1, 3, H, W)`` in [-1, 1], from :func:`read_photo`.
         background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
-        size: short side of the output, ``"original"``, or None for the model's training size.
+        size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
 
     Shape:
@@ -173,13 +179,14 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         - Output: ``cartoon`` :math:`(H', W', C)` uint8 with :math:`(H', W')` = ``toon.target_size``.
 
     Raises:
-        DemoError: the output would be too large, or the background needs a masker the model lacks.
+        DemoError: the background needs a masker the model lacks.
     """
     from toonkit.translate.io import to_uint8
 
-    hw = _output_size(toon, photo, size)
     out = _translate(toon, photo, background, size)
-    mask = _mask_uint8(toon, resize(photo, hw)) if with_mask and toon.has_masker else None
+    mask = None
+    if with_mask and toon.has_masker:
+        mask = (person_mask(toon, photo, size)[0, 0] * 255).round().to(torch.uint8).numpy()
     return Cartoon(to_uint8(out), out, mask)
 
 
@@ -187,9 +194,10 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
                      size: int | str | None = None) -> tuple[np.ndarray, Cartoon]:
     """The same person on another background: ``m·photo + (1−m)·colour``, and its cartoon.
 
-    The masker's mask puts the person over a flat ``colour``; the result is rounded to 8 bits (so it is
-    exactly the image a user could save and translate) and translated with the same settings as the
-    original. Comparing the two cartoons shows how much the background leaks into the person.
+    The masker's mask (:func:`person_mask`) puts the person over a flat ``colour`` at the output size;
+    the result is rounded to 8 bits (so it is exactly the image a user could save and translate) and
+    translated with the same settings as the original. Comparing the two cartoons shows how much the
+    background leaks into the person.
 
     Args:
         toon: a :class:`toonkit.translate.Cartoonizer` with a masker.
@@ -201,19 +209,18 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
         the re-composited photo ``(H', W', 3)`` uint8 and its :class:`Cartoon`.
 
     Raises:
-        DemoError: the model has no masker, or the output would be too large.
+        DemoError: the model has no masker.
     """
     from toonkit.translate.io import to_uint8
 
     if not toon.has_masker:
         raise DemoError("this model has no person masker, so it cannot put the person on another background")
-    hw = _output_size(toon, photo, size)
-    x = resize(photo.float(), hw)
-    mask = toon.mask(x).to(x.device)
+    mask = person_mask(toon, photo, size)
+    x = resize(photo.float(), tuple(mask.shape[-2:]))
     fill = (torch.tensor(colour, dtype=torch.float32) / 127.5 - 1).view(1, 3, 1, 1)
     recomposed = to_uint8(mask * x + (1 - mask) * fill)
     x2 = torch.from_numpy(recomposed).permute(2, 0, 1)[None].float() / 127.5 - 1
-    out = _translate(toon, x2, background, "original")
+    out = _translate(toon, x2, background, size)
     return recomposed, Cartoon(to_uint8(out), out)
 
 
@@ -224,6 +231,20 @@ def pretrained_models() -> list[str]:
         return []
     names = [entry.name for entry in registry.list("model")]
     return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
+
+
+def display_name(model: str) -> str:
+    """How the page names a model: a registered name as is, a run by its folder's name.
+
+    Example:
+        >>> display_name("handpainted"), display_name("runs/quickstart/"), display_name("r/checkpoints/step_9.safetensors")
+        ('handpainted', 'quickstart', 'r/step_9')
+    """
+    path = Path(model)
+    if path.suffix == ".safetensors":
+        run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+        return f"{run.name}/{path.stem}"
+    return path.name or model
 
 
 def resolve_models(given: Sequence[str] = (), quickstart: Path = QUICKSTART_RUN) -> list[str]:

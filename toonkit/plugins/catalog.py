@@ -56,7 +56,7 @@ def missing_distributions(data: dict[str, Any], registry: Any) -> list[str]:
         add(data["data"].get("mask_teacher"))
     missing = [dist for dist, provides in KNOWN_PLUGINS.items()
                if any(n in names and (kind, n) not in registry for kind, ns in provides.items() for n in ns)]
-    requires = data.get("requires") or []
+    requires = data.get("requires") if isinstance(data.get("requires"), list) else []
     missing += [r for r in requires if isinstance(r, str) and r not in missing and not _installed(r)]
     return missing
 

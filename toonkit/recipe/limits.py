@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,12 @@ def load_yaml(text: str, src: str) -> Any:
         RecipeError: invalid YAML, nested deeper than 32 levels, or more than 100 000 values once
             aliases are expanded.
     """
+    # PyYAML nests recursively, and deep flow nesting ("[[[[...") costs it quadratic time before its
+    # RecursionError: a tight recursion limit for the load turns 1000 levels into an instant error
+    if _nesting_hint(text) > 2 * MAX_DEPTH:
+        raise _error(f"{src}: invalid YAML: nested too deeply (limit {MAX_DEPTH} levels)")
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(previous, _stack_depth() + 40 + 8 * MAX_DEPTH))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -83,8 +90,45 @@ def load_yaml(text: str, src: str) -> Any:
         raise _error(f"{src}: {where}invalid YAML: {problem}") from None
     except RecursionError:
         raise _error(f"{src}: invalid YAML: nested too deeply (limit {MAX_DEPTH} levels)") from None
+    finally:
+        sys.setrecursionlimit(previous)
     _check_size(data, src)
     return data
+
+
+def _nesting_hint(text: str) -> int:
+    """An upper estimate of the nesting in ``text`` read in one linear pass, before PyYAML, whose scanner
+    takes quadratic time on deep flow nesting: the deepest run of unquoted brackets, or the deepest
+    indentation (in characters)."""
+    depth = best = 0
+    quote, comment, prev = "", False, "\n"
+    for ch in text:
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"" and prev in " \t\n:[{,-":
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        if not ch.isspace() or ch == "\n":
+            prev = ch
+        elif prev != "\n":
+            prev = " "
+    indent = max((len(line) - len(line.lstrip(" \t")) for line in text.splitlines()), default=0)
+    return max(best, indent // 4)
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 def _check_size(data: Any, src: str) -> None:

@@ -266,7 +266,9 @@ def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
         problems += _pydantic_problems(exc, RecipeSpec)
         spec = None
     resolved: dict[str, Any] = copy.deepcopy(data)
-    requires = data.get("requires") or []
+    # anything but a list of names is a schema error; hints only look at the names
+    requires = [r for r in data.get("requires") or [] if isinstance(r, str)] \
+        if isinstance(data.get("requires"), list) else []
     method_block = data.get("method")
     method_cls = None
     if isinstance(method_block, (dict, str)):
@@ -325,7 +327,7 @@ def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> 
         train = {}
     resolved["train"] = copy.deepcopy(train)
     phase_names = [p.name for p in method_cls.phases]
-    for key in (train.get("phases") or {}):
+    for key in (train.get("phases") if isinstance(train.get("phases"), dict) else {}):
         if key not in phase_names:
             problems.append(f"train.phases.{key}: unknown phase{did_you_mean(str(key), phase_names)} "
                             f"(phases of '{resolved['method']['type']}': {', '.join(phase_names) or 'none'})")
@@ -334,7 +336,7 @@ def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> 
         for p in method_cls.phases:  # make the default lengths explicit in the resolved recipe
             phases.setdefault(p.name, {"epochs": p.epochs, "steps": p.steps})
     trainable = [n for n, s in method_cls.nets.items() if s.trainable]
-    for key in (train.get("optim") or {}):
+    for key in (train.get("optim") if isinstance(train.get("optim"), dict) else {}):
         if key not in trainable:
             problems.append(f"train.optim.{key}: unknown network{did_you_mean(str(key), trainable)} "
                             f"(trainable networks: {', '.join(trainable) or 'none'})")

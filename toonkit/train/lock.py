@@ -39,6 +39,15 @@ def _describe(info: dict[str, Any], lock: Path) -> str:
             f"another --out (if that process is gone, delete {lock})")
 
 
+def _stale(info: dict[str, Any]) -> bool:
+    """Whether a lock's recorded owner is a process of this host that no longer runs."""
+    try:
+        pid = int(info.get("pid", 0))
+    except (TypeError, ValueError):
+        return False
+    return pid > 0 and info.get("host") == socket.gethostname() and not pid_alive(pid)
+
+
 def _read(lock: Path) -> dict[str, Any]:
     try:
         data = json.loads(lock.read_text(encoding="utf-8") or "{}")
@@ -72,16 +81,23 @@ class RunLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is not None:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                raise RunLockedError(_describe(_read(self.path), self.path)) from None
-            os.ftruncate(fd, 0)
-            os.write(fd, self._info())
-            self._fd = fd
-            return
+            for attempt in range(2):
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    info = _read(self.path)
+                    # DataLoader workers forked by a killed run inherit its flock and hold it for a moment
+                    # after their parent died: the owner recorded in the file decides
+                    if attempt == 0 and _stale(info):
+                        self.path.unlink(missing_ok=True)  # lock a fresh file; the orphans keep the old one
+                        continue
+                    raise RunLockedError(_describe(info, self.path)) from None
+                os.ftruncate(fd, 0)
+                os.write(fd, self._info())
+                self._fd = fd
+                return
         for _ in range(2):  # pragma: no cover - no flock: O_EXCL plus a liveness check of the PID
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)

@@ -36,6 +36,7 @@ class RunLogger:
 
     def start_phase(self, phase: str, start: int, total: int) -> None:
         self.phase, self.total, self._t0, self._s0 = phase, total, time.perf_counter(), start
+        self._shown: dict[str, float] = {}
         if self.enabled and not self.quiet:
             self.bar = tqdm(total=total, initial=start, desc=phase, dynamic_ncols=True, unit="step")
         elif self.enabled:
@@ -45,9 +46,11 @@ class RunLogger:
         if not self.enabled:
             return
         if self.bar is not None:
+            # the bar shows the latest value of every loss seen this phase: a step that returns only some
+            # losses (or none) must not blank the others
+            self._shown.update(losses)
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self._shown.items())[:4]}, refresh=False)
             self.bar.update(1)
-            if phase_step % max(1, self.every // 2) == 0 or phase_step == self.total:
-                self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(losses.items())[:4]}, refresh=False)
         elif phase_step % self.every == 0 or phase_step == self.total:
             rate = (phase_step - self._s0) / max(1e-9, time.perf_counter() - self._t0)
             eta = (self.total - phase_step) / max(rate, 1e-9)

@@ -156,7 +156,8 @@ class Trainer:
                 continue
             for bad, why in skipped:  # renamed, not deleted: never resumed from again, kept for inspection
                 log.warning("checkpoint %s is unusable (%s); set aside as %s.damaged", bad.name, why, bad.name)
-                bad.rename(bad.with_name(bad.name + ".damaged"))
+                if self.dist.is_main:
+                    bad.rename(bad.with_name(bad.name + ".damaged"))
             log.info("resuming from %s (phase %s, step %d)", path.name, state["phase"], state["global_step"])
             return state
         if not skipped:

@@ -61,8 +61,21 @@ def crop(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x[..., : size[0], : size[1]]
 
 
+MIN_SIDE = 16  # smaller inputs are upsampled first: the networks' reflect padding needs a few pixels
+
+
 def run_padded(net: torch.nn.Module, x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """``net(x)`` for any H and W: pad to ``multiple``, run, crop back to the input's size."""
+    """``net(x)`` for any H and W: pad to ``multiple``, run, crop back to the input's size.
+
+    An input under :data:`MIN_SIDE` pixels on a side (a 1×1 PNG, a 3-pixel-high strip) is upsampled to
+    that size first and the result resized back, so every image that decodes gets an output.
+    """
+    h, w = x.shape[-2:]
+    if min(h, w) < MIN_SIDE:
+        big = torch.nn.functional.interpolate(x, size=(max(h, MIN_SIDE), max(w, MIN_SIDE)), mode="bilinear",
+                                              align_corners=False)
+        y = run_padded(net, big, multiple)
+        return torch.nn.functional.interpolate(y.float(), size=(h, w), mode="area").to(y.dtype)
     padded, hw = pad_to_multiple(x, multiple)
     return crop(net(padded), hw)
 

@@ -7,12 +7,14 @@ shared with trained runs.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
 from torch import nn
 
 import toonkit
+from toonkit.methods.nst import DEFAULT_SIZE
 from toonkit.translate.api import Cartoonizer, TranslateError
 from toonkit.weights import describe_error
 from toonkit.translate.geometry import resize, short_side_size
@@ -46,7 +48,8 @@ class StyleTransfer(Cartoonizer):
 
     Each batch is optimised from the photo itself (``steps`` Adam steps on the pixels against VGG
     content and Gram style losses), so it is much slower than a trained generator; ``size`` (the short
-    side, default 256) bounds the cost.
+    side the optimisation runs at, :data:`toonkit.methods.nst.DEFAULT_SIZE`) bounds the cost, and the
+    result is upsampled to the output size like a generator's.
 
     Args:
         style: the style image, ``(1, 3, h, w)`` or ``(3, h, w)`` in [-1, 1] (see
@@ -57,14 +60,16 @@ class StyleTransfer(Cartoonizer):
         device: see :class:`Cartoonizer`.
         amp: autocast for the VGG passes (``off`` recommended: the optimisation is sensitive).
         vgg_weights: VGG weights, see :func:`build_nst`.
-        **params: the ``nst`` method's parameters (``steps``, ``content_weight`` …).
+        progress: show a per-step progress bar (tqdm, on stderr) while a batch is optimised.
+        **params: the ``nst`` method's parameters (``steps``, ``content_weight`` …); the method's
+            defaults for those not given.
     """
 
     cast_generator = False  # the VGG passes run under autocast over fp32 weights, as before
 
-    def __init__(self, style: Any, masker: nn.Module | None = None, *, size: int = 256,
+    def __init__(self, style: Any, masker: nn.Module | None = None, *, size: int = DEFAULT_SIZE,
                  style_size: int | None = None, device: str | torch.device = "auto", amp: str = "off",
-                 vgg_weights: str = "imagenet", **params: Any) -> None:
+                 vgg_weights: str = "imagenet", progress: bool = False, **params: Any) -> None:
         from toonkit.translate import io
 
         try:
@@ -72,6 +77,7 @@ class StyleTransfer(Cartoonizer):
         except (RuntimeError, ValueError, TypeError) as exc:
             raise TranslateError(f"neural style transfer: {describe_error(exc, limit=None)}") from None
         self.method = method
+        self.progress = progress
         # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
         # the optimisation runs at ``size`` (its cost grows with the pixel count), outputs are upsampled
         super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False,
@@ -89,7 +95,18 @@ class StyleTransfer(Cartoonizer):
             - Input: :math:`(N, 3, H, W)` in [-1, 1]
             - Output: :math:`(N, 3, H, W)` in [-1, 1]
         """
+        from tqdm import tqdm
+
         x = self._prepare(photo)
-        with torch.enable_grad(), self._autocast():
-            out = self.method.stylize(x, self.style)
+        # one bar per batch, one tick per optimisation step: the per-image bar alone sat at 0/1 for minutes
+        with tqdm(total=self.method.steps, desc=f"style transfer {x.shape[-1]}×{x.shape[-2]}", unit="step",
+                  disable=not self.progress, leave=False, file=sys.stderr, dynamic_ncols=True,
+                  mininterval=0, miniters=1) as bar:  # a step takes a second or more: show each
+
+            def tick(step: int, losses: dict[str, float]) -> None:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
+                bar.update(1)
+
+            with torch.enable_grad(), self._autocast():
+                out = self.method.stylize(x, self.style, callback=tick)
         return out.float().clamp(-1, 1)

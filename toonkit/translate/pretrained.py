@@ -207,6 +207,7 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
         save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
         (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        _default_permissions(tmp)  # mkdtemp makes it private; a model folder is meant to be shared
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -214,3 +215,12 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def _default_permissions(folder: Path) -> None:
+    """The folder and its files with the permissions a plain ``mkdir`` / ``open`` would give them."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(folder, 0o777 & ~umask)
+    for file in folder.iterdir():
+        os.chmod(file, 0o666 & ~umask)

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext
+from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
 from toonkit_animegan.losses import grayscale
 
 
@@ -102,7 +102,8 @@ class AnimeGAN(Method):
         ctx.optimize("discriminator", d_loss)
 
         # G
-        adv = self.loss["adversarial"](D(fake), True, for_discriminator=False)
+        with frozen(D) as (d,):  # D's own weight gradients would be discarded: skip computing them
+            adv = self.loss["adversarial"](d(fake), True, for_discriminator=False)
         fake_feat = feature(fake)
         with torch.no_grad():
             photo_feat = feature(photo)
