@@ -25,7 +25,6 @@ import functools
 import logging
 import os
 import stat
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,8 +49,8 @@ WHITE = (255, 255, 255)
 # ignores the message in pyproject.toml.
 
 
-# Pillow warns between its bound and twice it; toonkit refuses such images itself (one DecodeError)
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# Pillow warns between its bound and twice it, and toonkit refuses such images itself (one DecodeError):
+# the CLI, which owns its process, silences that warning; a library import installs no filter.
 
 
 class DecodeError(Exception):

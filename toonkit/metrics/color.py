@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -119,6 +120,21 @@ def masked_blur(images: Tensor, mask: Tensor, sigma: float) -> Tensor:
     return num / den.clamp_min(1e-6) * (den > 1e-6)
 
 
+def person_chunks(inputs: Tensor, outputs: Tensor, masks: Tensor | None, device: torch.device | str,
+                  batch_size: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    """Photos and translations in [0, 1] with their person masks, ``batch_size`` at a time, on ``device``.
+
+    Outputs are resized to their photo's size and masks (all ones without masks) to match, nearest.
+    """
+    outputs = resize_like(outputs, tuple(inputs.shape[-2:]))
+    for i in range(0, inputs.shape[0], batch_size):
+        x = to_unit(inputs[i:i + batch_size].to(device))
+        y = to_unit(outputs[i:i + batch_size].to(device))
+        m = (torch.ones_like(x[:, :1]) if masks is None else
+             resize_like(masks[i:i + batch_size].to(device).float(), tuple(x.shape[-2:]), mode="nearest"))
+        yield x, y, m
+
+
 class ColorDrift(Metric):
     """Mean CIEDE2000 between the photo's and the translation's blurred colours on the person.
 
@@ -153,16 +169,8 @@ class ColorDrift(Metric):
         """Colour drift of each photo; shape :math:`(N,)`, NaN where the eroded mask is empty."""
         from kornia.color import rgb_to_lab
 
-        outputs = resize_like(outputs, tuple(inputs.shape[-2:]))
         values = []
-        for i in range(0, inputs.shape[0], self.batch_size):
-            x = to_unit(inputs[i:i + self.batch_size].to(device))
-            y = to_unit(outputs[i:i + self.batch_size].to(device))
-            if masks is None:
-                m = torch.ones_like(x[:, :1])
-            else:
-                m = resize_like(masks[i:i + self.batch_size].to(device).float(), tuple(x.shape[-2:]),
-                                mode="nearest")
+        for x, y, m in person_chunks(inputs, outputs, masks, device, self.batch_size):
             region = binary_mask(m)
             lab_x = rgb_to_lab(masked_blur(x, region, self.sigma))
             lab_y = rgb_to_lab(masked_blur(y, region, self.sigma))
@@ -214,13 +222,8 @@ class FaceRedness(Metric):
         """a* shift of each photo; shape :math:`(N,)`, NaN where the eroded mask is empty."""
         from kornia.color import rgb_to_lab
 
-        outputs = resize_like(outputs, tuple(inputs.shape[-2:]))
         values = []
-        for i in range(0, inputs.shape[0], self.batch_size):
-            x = to_unit(inputs[i:i + self.batch_size].to(device))
-            y = to_unit(outputs[i:i + self.batch_size].to(device))
-            m = (torch.ones_like(x[:, :1]) if masks is None else
-                 resize_like(masks[i:i + self.batch_size].to(device).float(), tuple(x.shape[-2:]), mode="nearest"))
+        for x, y, m in person_chunks(inputs, outputs, masks, device, self.batch_size):
             region = eroded_mask(m, self.erode)
             a_x = masked_mean_per_image(rgb_to_lab(x)[:, 1:2], region)
             a_y = masked_mean_per_image(rgb_to_lab(y)[:, 1:2], region)
