@@ -180,3 +180,17 @@ def test_list_model_shows_the_card() -> None:
     assert done.returncode == 0, done.stderr
     assert "handpainted" in done.stdout and "card: " in done.stdout
     assert "## How it was trained" in done.stdout  # the whole card, not only its summary
+
+
+def test_export_names_its_file_after_the_model(model_folder: Path, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "toonkit", "export", str(model_folder), "--format", "torchscript"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "tiny.pt").is_file()
+    done = subprocess.run([sys.executable, "-m", "toonkit", "export", str(model_folder), "--format", "pretrained"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert is_model_folder(tmp_path / "tiny_model")
+    done = subprocess.run([sys.executable, "-m", "toonkit", "export", str(model_folder)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "give -o FILE" in done.stderr
