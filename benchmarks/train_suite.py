@@ -2,7 +2,7 @@
 
 ``toonkit bench`` trains its methods one after another with every core. On a small CPU, runs that each
 use a share of the cores finish together and waste less to threading overhead (benchmarks/painted.md
-has the measurement). The runs land where the bench looks for them (``<out>/work/runs/<method>``),
+has the measurement). The runs land where the bench looks for them (``runs/<method>`` in the bench's ``work`` folder),
 stamped with the same fingerprints, so the bench then only evaluates. An interrupted run resumes.
 
     python benchmarks/train_suite.py benchmarks/suite_painted.yaml --threads 1 [--methods a,b] [--out DIR]

@@ -4,40 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
-import torch.nn.functional as F
 
-import toonkit
-from toonkit.recipe import recipe_from_dict
-from toonkit.train.checkpoint import save_checkpoint
+# the translate tests' tiny runs (tests/ is on sys.path: both folders are packages under it)
+from translate.helpers import make_checkpoint
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-GEN = {"type": "cartoongan", "base_channels": 8, "res_blocks": 1}
-MASKER = {"type": "unet", "depth": 2, "base_channels": 4}
 
 
-def make_run(root: Path, masker: bool = True, size: int = 32) -> Path:
+def make_run(root: Path, masker: bool = True) -> Path:
     """A run directory with one checkpoint of tiny networks; the masker learns "red is the person"."""
-    torch.manual_seed(0)
-    nets = {"generator": GEN, **({"masker": MASKER} if masker else {})}
-    method = "selfie_gan" if masker else "cartoongan"
-    recipe = recipe_from_dict({"name": "tiny", "method": {"type": method}, "data": {"size": size},
-                               "nets": nets})
-    built = {slot: toonkit.build("generator" if slot == "generator" else "masker", block["type"],
-                                 **{k: v for k, v in block.items() if k != "type"})
-             for slot, block in nets.items()}
-    if masker:  # a few steps, so that masks vary in space (a random masker gives ~0.5 everywhere)
-        net = built["masker"].train()
-        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-        for _ in range(8):
-            x = F.interpolate(torch.rand(4, 3, 4, 4) * 2 - 1, size=(size, size), mode="bilinear")
-            loss = F.binary_cross_entropy_with_logits(net(x), (x[:, :1] > 0).float())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        net.eval()
-    save_checkpoint(root / "checkpoints", 7, "adversarial", built, {}, recipe.to_yaml())
-    return root
+    return make_checkpoint(root, method="selfie_gan" if masker else "cartoongan", masker=masker)
 
 
 @pytest.fixture(scope="session")
