@@ -131,6 +131,22 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
     return _build_net("masker", fallback_block or {"type": "unet"}, state, f"masker {source}")
 
 
+def choose_masker(masker: str | Path | bool | None, block: dict[str, Any] | None,
+                  state: dict[str, torch.Tensor] | None, where: str) -> nn.Module | None:
+    """The masker a loaded model translates with: its own (``masker`` None or True; ``block`` and
+    ``state`` from the run or model folder), none (False), or another one (a path or registered name,
+    :func:`load_masker`). True without an own masker raises :class:`MaskerRequiredError`."""
+    if masker is None or masker is True:
+        if block and state is not None:
+            return _build_net("masker", block, state, where.rsplit(": ", 1)[0])
+        if masker is True:
+            raise MaskerRequiredError(f"{where} has no masker")
+        return None
+    if masker is False:
+        return None
+    return load_masker(masker, block)
+
+
 def _warn_if_untrained(phase: str, method_cls: Any, recipe: dict[str, Any], path: Path) -> None:
     """Log when a checkpoint was saved before its masker's training phase (its masks are random)."""
     names = [p.name for p in method_cls.phases]
@@ -252,15 +268,10 @@ class Cartoonizer:
                                  f"which the checkpoint does not hold (it has: {', '.join(ckpt.nets)})")
         generator = _build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
                                str(ckpt.path))
-        mask_net = None
-        if masker is None or masker is True:
-            if nets.get("masker") and "masker" in ckpt.nets:
-                mask_net = _build_net("masker", nets["masker"], ckpt.weights("masker"), str(ckpt.path))
-                _warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
-            elif masker is True:
-                raise MaskerRequiredError(f"{ckpt.path}: the run has no masker")
-        elif masker is not False:
-            mask_net = load_masker(masker, nets.get("masker"))
+        own = ckpt.weights("masker") if "masker" in ckpt.nets else None
+        mask_net = choose_masker(masker, nets.get("masker"), own, f"{ckpt.path}: the run")
+        if mask_net is not None and masker in (None, True):
+            _warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
         size = int((recipe.get("data") or {}).get("size", 256))
         toon = cls(generator, mask_net, prepare_input=method_cls.prepare_input, size=size, device=device,
                    amp=amp, channels_last=channels_last, work_size=work_size,

@@ -122,8 +122,7 @@ def from_pretrained(folder: str | Path, device: str | torch.device = "auto", mas
     """
     from safetensors import safe_open
 
-    from toonkit.translate.api import Cartoonizer, MaskerRequiredError, TranslateError, _build_net, \
-        _method_class, load_masker
+    from toonkit.translate.api import Cartoonizer, TranslateError, _build_net, _method_class, choose_masker
 
     folder = Path(folder)
     config = read_config(folder)
@@ -144,14 +143,7 @@ def from_pretrained(folder: str | Path, device: str | torch.device = "auto", mas
         raise TranslateError(f"{folder / WEIGHTS_FILE}: holds no generator weights")
     generator = _build_net(method_cls.nets[method_cls.generator_slot].kind, nets["generator"],
                            weights["generator"], str(folder))
-    mask_net = None
-    if masker is None or masker is True:
-        if nets.get("masker") and "masker" in weights:
-            mask_net = _build_net("masker", nets["masker"], weights["masker"], str(folder))
-        elif masker is True:
-            raise MaskerRequiredError(f"{folder}: the model has no masker")
-    elif masker is not False:
-        mask_net = load_masker(masker, nets.get("masker"))
+    mask_net = choose_masker(masker, nets.get("masker"), weights.get("masker"), f"{folder}: the model")
     toon = Cartoonizer(generator, mask_net, prepare_input=method_cls.prepare_input,
                        size=int(config.get("size", 256)), device=device, amp=amp, channels_last=channels_last,
                        work_size=work_size, **({"max_pixels": max_pixels} if max_pixels is not None else {}))
