@@ -10,6 +10,7 @@ import fnmatch
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+from toonkit.errors import ToonkitError
 
 KINDS: tuple[str, ...] = (
     "generator",
@@ -26,7 +27,7 @@ KINDS: tuple[str, ...] = (
 _EMPTY = inspect.Parameter.empty
 
 
-class RegistryError(Exception):
+class RegistryError(ToonkitError):
     """Base class of registry errors."""
 
 

@@ -17,13 +17,14 @@ import os
 from pathlib import Path
 
 import torch
+from toonkit.errors import ToonkitError
 
 WEIGHTS_ENV = "TOONKIT_WEIGHTS_DIR"
 
 StateDict = dict[str, torch.Tensor]
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(ToonkitError, RuntimeError):
     """Pretrained weights are neither on disk nor downloadable; the message says what file to provide."""
 
 

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from toonkit import __version__
+from toonkit.errors import ToonkitError
 
 # command name -> module exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -24,8 +25,8 @@ COMMANDS = {
 USAGE_ERROR = 2
 
 
-class CLIError(Exception):
-    """A usage problem: printed as one line, exit code 2."""
+class CLIError(ToonkitError):
+    """A usage problem found by the CLI itself (a bad option): printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,21 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return USAGE_ERROR
-    from toonkit.plugins import PluginError
     from toonkit.recipe import RecipeError
 
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
-    except RecipeError as exc:
+    except RecipeError as exc:  # its lines already name the file and key path
         for line in exc.problems:
             print(line, file=sys.stderr)
-        return USAGE_ERROR
-    except CLIError as exc:
-        print(f"toonkit {args.command}: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except PluginError as exc:  # TOONKIT_STRICT_PLUGINS=1: a broken plugin is one line, not a traceback
-        print(f"toonkit {args.command}: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return exc.exit_code
+    except ToonkitError as exc:  # every error toonkit raises on purpose: one line, its exit code
+        print(f"toonkit {args.command}: {' '.join(exc.lines())}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -28,6 +28,7 @@ from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
 from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip, to_signed
 from toonkit.io_utils import atomic_write
+from toonkit.errors import ToonkitError
 
 __all__ = ["CartoonDataset", "MissingMasksError", "OutlinePairDataset", "PhotoDataset", "UnpairedDataset",
            "require_masks"]
@@ -43,7 +44,7 @@ _MAX_RETRIES = 10
 _ASPECT_TOLERANCE = 0.02
 
 
-class MissingMasksError(FileNotFoundError):
+class MissingMasksError(ToonkitError, FileNotFoundError):
     """Photos of a dataset that needs person masks have none (and no mask teacher was given)."""
 
 

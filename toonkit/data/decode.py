@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 from torch import Tensor
+from toonkit.errors import ToonkitError
 
 __all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "probe", "to_rgb"]
 
@@ -53,7 +54,7 @@ WHITE = (255, 255, 255)
 # the CLI, which owns its process, silences that warning; a library import installs no filter.
 
 
-class DecodeError(Exception):
+class DecodeError(ToonkitError):
     """An image file that cannot be decoded; ``path`` and ``reason`` say which and why."""
 
     def __init__(self, path: PathLike, reason: str) -> None:

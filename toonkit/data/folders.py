@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from toonkit.data.decode import DecodeError, probe
+from toonkit.errors import ToonkitError
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -30,7 +31,7 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", 
 SPLIT_NAMES: tuple[str, ...] = ("trainA", "trainB", "testA", "testB")
 
 
-class EmptyFolderError(FileNotFoundError):
+class EmptyFolderError(ToonkitError, FileNotFoundError):
     """A domain folder holds no usable image (missing, empty, or every file failed to decode)."""
 
 

@@ -26,6 +26,7 @@ import torch
 import toonkit
 from toonkit.translate.background import NEEDS_MASK, check_background
 from toonkit.translate.geometry import resize
+from toonkit.errors import ToonkitError
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb
 MAX_PIXELS = 40_000_000
@@ -41,7 +42,7 @@ QUICKSTART_RUN = Path("runs/quickstart")
 DEFAULT_MODEL = "handpainted"
 
 
-class DemoError(Exception):
+class DemoError(ToonkitError):
     """Something the user asked the demo for cannot be done; the message is one line for the page."""
 
 

@@ -19,13 +19,14 @@ import pluggy
 
 from toonkit.plugins import hookspecs
 from toonkit.registry import Registry
+from toonkit.errors import ToonkitError
 
 ENTRY_POINT_GROUP = "toonkit"
 BUILTIN = "builtin"
 log = logging.getLogger("toonkit.plugins")
 
 
-class PluginError(RuntimeError):
+class PluginError(ToonkitError, RuntimeError):
     """A plugin failed to load while ``TOONKIT_STRICT_PLUGINS=1``."""
 
 

@@ -16,11 +16,12 @@ from toonkit.recipe.limits import base_path as base_path_of
 from toonkit.recipe.limits import value_problem
 from toonkit.recipe.schema import RecipeSpec
 from toonkit.registry import Entry, Registry, did_you_mean
+from toonkit.errors import ToonkitError
 
 COMPONENT_SECTIONS = ("nets", "losses", "augment")
 
 
-class RecipeError(ValueError):
+class RecipeError(ToonkitError, ValueError):
     """A recipe failed validation; ``problems`` holds one line per problem, ``missing_plugins`` the plugin
     packages it names components of that are not loaded (so a caller such as the bench can skip it)."""
 

@@ -24,12 +24,13 @@ from safetensors.torch import save_file
 from torch import nn
 
 from toonkit.io_utils import atomic_write
+from toonkit.errors import ToonkitError
 
 FORMAT = "toonkit-1"
 _NAME = re.compile(r"^step_(\d{9})\.safetensors$")
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ToonkitError, RuntimeError):
     """A path holds no usable toonkit checkpoint."""
 
 

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from toonkit.io_utils import pid_alive
+from toonkit.errors import ToonkitError
 
 try:
     import fcntl
@@ -26,7 +27,7 @@ except ImportError:  # pragma: no cover - Windows
 LOCK_NAME = ".toonkit.lock"
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(ToonkitError, RuntimeError):
     """Another live process holds the run directory's lock."""
 
 

@@ -9,10 +9,13 @@ import torch
 from torch import nn
 
 from toonkit.recipe.schema import OptimSpec
+from toonkit.errors import ToonkitError
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(ToonkitError, RuntimeError):
     """A loss became NaN or infinite; the run stops without overwriting the last good checkpoint."""
+
+    usage = False  # the recipe was valid; training diverged (exit 1)
 
 
 def make_optimizer(module: nn.Module, spec: OptimSpec) -> torch.optim.Optimizer:

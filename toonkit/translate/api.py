@@ -21,6 +21,7 @@ from toonkit.translate import io
 from toonkit.translate.background import NEEDS_MASK, check_background, composite
 from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
 from toonkit.weights import describe_error
+from toonkit.errors import ToonkitError
 
 log = logging.getLogger("toonkit.translate")
 
@@ -33,7 +34,7 @@ MAX_PIXELS = 4096 * 4096
 WORK_SCALE = 2
 
 
-class TranslateError(RuntimeError):
+class TranslateError(ToonkitError, RuntimeError):
     """A run, checkpoint or masker cannot be used for translation; the message says why."""
 
 

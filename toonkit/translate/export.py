@@ -25,6 +25,7 @@ from torch import nn
 from toonkit.translate.background import NEEDS_MASK, blur_sigma, check_background, composite
 from toonkit.translate.geometry import size_multiple
 from toonkit.weights import describe_error
+from toonkit.errors import ToonkitError
 
 if TYPE_CHECKING:
     from toonkit.translate.api import Cartoonizer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 
 
-class ExportError(RuntimeError):
+class ExportError(ToonkitError, RuntimeError):
     """Export or its check failed; the message says which step and why."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+from toonkit.errors import ToonkitError
 
 #: extensions a folder or glob search picks up (an explicitly named file is always tried)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
@@ -21,7 +22,7 @@ FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
 _GLOB_CHARS = frozenset("*?[")
 
 
-class InputError(ValueError):
+class InputError(ToonkitError, ValueError):
     """An input argument names nothing usable (missing path, empty folder, clashing outputs)."""
 
 
