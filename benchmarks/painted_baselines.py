@@ -22,7 +22,7 @@ def untrained(out: Path) -> None:
     """A checkpoint of selfie_gan_cpu's networks at their initialisation (seed 0), step 0."""
     import toonkit
     from toonkit.recipe import load_recipe
-    from toonkit.train.checkpoint import list_checkpoints, save_checkpoint
+    from toonkit.core.checkpoint import list_checkpoints, save_checkpoint
 
     if list_checkpoints(out):
         return
@@ -39,7 +39,7 @@ def untrained(out: Path) -> None:
 
 def quickstart(out: Path) -> None:
     """``toonkit run recipes/quickstart.yaml`` (the README's first command), once."""
-    from toonkit.train.checkpoint import list_checkpoints
+    from toonkit.core.checkpoint import list_checkpoints
 
     if list_checkpoints(out):
         return

@@ -20,7 +20,7 @@ import toonkit
 from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
 from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
-from toonkit.train.runtime import autocast
+from toonkit.core.runtime import autocast
 from toonkit.train.trainer import build_components
 
 REPO = Path(__file__).resolve().parents[1]

@@ -57,7 +57,7 @@ def main() -> int:
 
     import toonkit
     from toonkit.bench.report import cpu_name
-    from toonkit.train.checkpoint import read_checkpoint
+    from toonkit.core.checkpoint import read_checkpoint
 
     run = Path(args.run)
     ckpt = read_checkpoint(run)

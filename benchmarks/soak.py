@@ -52,7 +52,7 @@ def start(recipe: Path, out: Path, resume: bool) -> subprocess.Popen:
 
 
 def weights(run: Path) -> dict[str, torch.Tensor]:
-    from toonkit.train.checkpoint import read_checkpoint
+    from toonkit.core.checkpoint import read_checkpoint
 
     c = read_checkpoint(run)
     return {f"{n}/{k}": v for n, sd in c.nets.items() for k, v in sd.items()}
@@ -60,7 +60,7 @@ def weights(run: Path) -> dict[str, torch.Tensor]:
 
 def corrupt_checkpoints(run: Path) -> list[str]:
     """Complete checkpoints (``step_*.safetensors``) whose weights or state do not load."""
-    from toonkit.train.checkpoint import CheckpointError, list_checkpoints, read_checkpoint, read_state
+    from toonkit.core.checkpoint import CheckpointError, list_checkpoints, read_checkpoint, read_state
 
     bad = []
     for path in list_checkpoints(run):
@@ -114,7 +114,7 @@ def main() -> int:
         return 1
     ref_seconds = time.monotonic() - t0
 
-    from toonkit.train.checkpoint import list_checkpoints
+    from toonkit.core.checkpoint import list_checkpoints
 
     run = work / "killed"
     kinds: dict[str, int] = {"temp": 0, "timed": 0}

@@ -11,7 +11,7 @@ import torch
 
 import toonkit
 from toonkit.recipe import recipe_from_dict
-from toonkit.train.checkpoint import save_checkpoint
+from toonkit.core.checkpoint import save_checkpoint
 
 GEN = {"type": "cartoongan", "base_channels": 4, "res_blocks": 1}
 

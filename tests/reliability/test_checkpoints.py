@@ -14,7 +14,7 @@ import toonkit
 from toonkit.cli.main import main
 from toonkit.data import make_demo
 from toonkit.recipe import recipe_from_dict
-from toonkit.train import checkpoint as ckpt
+from toonkit.core import checkpoint as ckpt
 from toonkit.train.trainer import train
 
 from .helpers import tiny_run, train_recipe

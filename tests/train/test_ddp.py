@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from toonkit.data import make_demo
-from toonkit.train import checkpoint as ckpt
+from toonkit.core import checkpoint as ckpt
 
 from .helpers import tiny_recipe
 

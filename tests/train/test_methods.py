@@ -8,7 +8,7 @@ import torch
 
 import toonkit
 from toonkit.data import make_demo
-from toonkit.train import checkpoint as ckpt
+from toonkit.core import checkpoint as ckpt
 from toonkit.train.trainer import Trainer
 
 from .helpers import TINY_NETS, tiny_recipe

@@ -8,7 +8,7 @@ import yaml
 
 from toonkit.cli.main import main
 from toonkit.data import make_demo
-from toonkit.train import checkpoint as ckpt
+from toonkit.core import checkpoint as ckpt
 
 from .helpers import tiny_recipe
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import toonkit
 from toonkit.recipe import recipe_from_dict
-from toonkit.train.checkpoint import save_checkpoint
+from toonkit.core.checkpoint import save_checkpoint
 
 GEN = {"type": "cartoongan", "base_channels": 8, "res_blocks": 1}
 MASKER = {"type": "unet", "depth": 2, "base_channels": 4}

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 import toonkit
-from toonkit.train.checkpoint import read_checkpoint
+from toonkit.core.checkpoint import read_checkpoint
 from toonkit.translate import Cartoonizer, MaskerRequiredError, TranslateError
 
 from .helpers import make_checkpoint, noise_image

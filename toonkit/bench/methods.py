@@ -144,7 +144,7 @@ def _file_hash(path: Path) -> str:
 
 
 def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
-    from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
 
     try:
         ckpt = read_checkpoint(path)
@@ -185,7 +185,7 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     if is_trained(plan):
         return False
     from toonkit.train import train
-    from toonkit.train.checkpoint import list_checkpoints
+    from toonkit.core.checkpoint import list_checkpoints
 
     assert plan.run_dir is not None and plan.recipe is not None
     run_dir = plan.run_dir

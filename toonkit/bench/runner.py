@@ -144,7 +144,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     """
     from toonkit.bench.measure import evaluate, training_stats
     from toonkit.bench.report import write_report
-    from toonkit.train.runtime import pick_device
+    from toonkit.core.runtime import pick_device
 
     start = time.perf_counter()
     suite = load_suite(suite_path)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.recipe, args.overrides)
     import toonkit
-    from toonkit.train.checkpoint import CheckpointError, list_checkpoints
+    from toonkit.core.checkpoint import CheckpointError, list_checkpoints
 
     if not toonkit.registry().get("method", recipe.method).factory.trainable:
         raise CLIError(f"method '{recipe.method}' has no training phase (it optimises each image): use "

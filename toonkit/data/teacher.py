@@ -110,7 +110,7 @@ def _check_teacher_name(name: str) -> None:
 def _build_teacher(teacher: str | nn.Module, device: str) -> nn.Module:
     import toonkit
     from toonkit.cli.main import CLIError
-    from toonkit.train.runtime import pick_device
+    from toonkit.core.runtime import pick_device
 
     try:
         dev = pick_device(device)

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from toonkit.recipe import Recipe, RecipeError
-from toonkit.train.runtime import DistInfo
+from toonkit.core.runtime import DistInfo
 from toonkit.train.sampler import Seeded, StepSampler
 
 log = logging.getLogger("toonkit.train")

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import numpy as np
 from torch.utils.data import Dataset, Sampler
 
-from toonkit.train.runtime import seeded
+from toonkit.core.runtime import seeded
 
 
 class StepSampler(Sampler[tuple[int, int]]):

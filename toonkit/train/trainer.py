@@ -22,12 +22,12 @@ from toonkit.io_utils import atomic_write_text, remove_stale_temps
 from toonkit.methods.base import SECTION_KIND, Method, Phase
 from toonkit.recipe import Recipe
 from toonkit.recipe.schema import OptimSpec
-from toonkit.train import checkpoint as ckpt
+from toonkit.core import checkpoint as ckpt
 from toonkit.train.data import TrainData
 from toonkit.train.logging import RunLogger
 from toonkit.train.optim import (Group, NonFiniteLossError, StepContext, ema_avg_fn, make_optimizer,
                                  make_scheduler)
-from toonkit.train.runtime import (amp_dtype, autocast, init_distributed, pick_device, rng_state,
+from toonkit.core.runtime import (amp_dtype, autocast, init_distributed, pick_device, rng_state,
                                    seed_everything, set_rng_state)
 from toonkit.train.samples import save_sample_grid
 

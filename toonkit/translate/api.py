@@ -42,29 +42,6 @@ class MaskerRequiredError(TranslateError):
     """A background mode needs a person mask but no masker was loaded."""
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` → CUDA if available, else MPS, else CPU; anything else as given (checked)."""
-    from toonkit.train.runtime import pick_device
-
-    try:
-        return pick_device(str(device))
-    except RuntimeError as exc:
-        raise TranslateError(f"device {device!r}: {str(exc).split(': ', 1)[-1]}") from None
-
-
-def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """Autocast dtype for ``amp`` in ``off``/``bf16``/``fp16`` (fp16 only on GPUs)."""
-    if amp in ("off", None, "fp32"):
-        return None
-    if amp == "bf16":
-        return torch.bfloat16
-    if amp == "fp16":
-        if device.type == "cpu":
-            raise TranslateError("amp 'fp16' is not supported on CPU; use 'bf16' or 'off'")
-        return torch.float16
-    raise TranslateError(f"unknown amp {amp!r} (options: off, bf16, fp16)")
-
-
 def _method_class(name: str) -> Any:
     try:
         return toonkit.registry().get("method", name).factory
@@ -96,7 +73,7 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
     Returns:
         the masker in eval mode, mapping images in [-1, 1] to person logits.
     """
-    from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
 
     path = Path(source)
     if not path.exists():
@@ -212,8 +189,14 @@ class Cartoonizer:
                  prepare_input: Callable[[torch.Tensor], torch.Tensor] | None = None, size: int = 256,
                  device: str | torch.device = "auto", amp: str = "off", channels_last: bool | None = None,
                  work_size: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
-        self.device = resolve_device(device)
-        self.amp = amp_dtype(amp, self.device)
+        from toonkit.core.runtime import DeviceError, amp_dtype, pick_device
+
+        try:
+            self.device = pick_device(str(device), setting="device")
+            # `auto` never changes numerics unasked here: translation stays fp32 unless told otherwise
+            self.amp = amp_dtype("off" if amp == "auto" else amp, self.device, setting="amp")
+        except DeviceError as exc:
+            raise TranslateError(str(exc)) from None
         if channels_last is None:
             channels_last = self.device.type == "cpu"
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -251,7 +234,7 @@ class Cartoonizer:
             channels_last: see :class:`Cartoonizer`.
             max_pixels, work_size: see :class:`Cartoonizer` (None: its defaults).
         """
-        from toonkit.train.checkpoint import CheckpointError, read_checkpoint
+        from toonkit.core.checkpoint import CheckpointError, read_checkpoint
 
         try:
             ckpt = read_checkpoint(path)
