@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from toonkit.augment.edge_smooth import canny, edge_smooth, rgb_to_gray_u8, to_u8
 from toonkit.bench.report import cpu_name, git_commit
+from toonkit.imaging import from_uint8
 
 SIZE = 256
 
@@ -70,7 +71,7 @@ def load_set(folder: Path) -> tuple[list[str], np.ndarray]:
 
 
 def fidelity(names: list[str], rgb: np.ndarray) -> dict[str, object]:
-    x = torch.from_numpy(rgb).permute(0, 3, 1, 2).float().div(127.5).sub(1).contiguous()
+    x = from_uint8(torch.from_numpy(rgb).permute(0, 3, 1, 2)).contiguous()
     outs, edges = [], []
     for i in range(0, len(x), 16):
         xb = x[i:i + 16]
@@ -121,7 +122,7 @@ def timings(rgb: np.ndarray, reps: int) -> list[tuple[str, str, int, float, floa
     import kornia
 
     batch = rgb[:8]
-    x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div(127.5).sub(1).contiguous()
+    x = from_uint8(torch.from_numpy(batch).permute(0, 3, 1, 2)).contiguous()
     gray = rgb_to_gray_u8(to_u8(x))
     kernel = np.ones((5, 5), np.uint8)
 

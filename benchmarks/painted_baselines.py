@@ -20,9 +20,9 @@ OUT = REPO / "benchmarks" / "results" / "suite_painted" / "baselines"
 
 def untrained(out: Path) -> None:
     """A checkpoint of selfie_gan_cpu's networks at their initialisation (seed 0), step 0."""
-    import toonkit
     from toonkit.recipe import load_recipe
     from toonkit.core.checkpoint import list_checkpoints, save_checkpoint
+    from toonkit.methods.assemble import build_block
 
     if list_checkpoints(out):
         return
@@ -31,9 +31,7 @@ def untrained(out: Path) -> None:
                          ["nets.feature.weights=random", "train.phases.init.steps=0", "train.phases.masker.steps=0",
                           "train.phases.adversarial.steps=0"])
     torch.manual_seed(0)
-    nets = {slot: toonkit.build(kind, block["type"], **{k: v for k, v in block.items() if k != "type"})
-            for slot, kind in (("generator", "generator"), ("masker", "masker"))
-            for block in [recipe.data["nets"][slot]]}
+    nets = {slot: build_block(slot, recipe.spec.nets[slot]) for slot in ("generator", "masker")}
     save_checkpoint(out / "checkpoints", 0, "init", nets, {}, recipe.to_yaml())
 
 

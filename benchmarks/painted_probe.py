@@ -16,12 +16,11 @@ from pathlib import Path
 
 import torch
 
-import toonkit
 from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
 from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
 from toonkit.core.runtime import autocast
-from toonkit.train.trainer import build_components
+from toonkit.methods.assemble import assemble
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,10 +38,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     recipe_file = "selfie_gan_cpu.yaml" if args.method == "selfie_gan" else "cartoongan_cpu.yaml"
     recipe = load_recipe(REPO / "recipes" / recipe_file, ["nets.feature.weights=random"])
-    cls = toonkit.registry().get("method", args.method).factory
-    method = cls(**{k: v for k, v in recipe.data["method"].items() if k != "type"})
-    built = build_components(recipe, cls)
-    method.bind(built["nets"], built["losses"], built["augment"]).train()
+    method = assemble(recipe)
+    method.train()
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     method.to(memory_format=fmt)
     image = lambda: (torch.rand(args.batch, 3, 128, 128) * 2 - 1).contiguous(memory_format=fmt)  # noqa: E731

@@ -2,6 +2,7 @@
 
 Usage (replaces this device's section of benchmarks/perf.md, or of --out FILE, keeping the rest):
     python benchmarks/perf.py [--device cpu|cuda] [--size 256] [--out benchmarks/perf.md]
+    python benchmarks/perf.py --train   # only the CPU training-step section (benchmarks/perf_train.py)
 
 Every number is measured when the script runs; nothing is copied in.
 """
@@ -24,7 +25,7 @@ from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
 from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
 from toonkit.core.runtime import autocast
-from toonkit.train.trainer import build_components
+from toonkit.methods.assemble import assemble
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = {"selfie_gan": "selfie_gan.yaml", "cartoongan": "cartoongan.yaml", "cyclegan": "cyclegan.yaml",
@@ -66,13 +67,12 @@ def method_step_time(name: str, device: torch.device, dtype: torch.dtype | None,
     recipe = load_recipe(REPO / "recipes" / METHODS[name],
                          [*(FEATURE if name in ("selfie_gan", "cartoongan") else []), f"data.size={size}",
                           *overrides])
-    cls = toonkit.registry().get("method", name).factory
-    method = cls(**{k: v for k, v in recipe.data["method"].items() if k != "type"})
-    built = build_components(recipe, cls)
-    method.bind(built["nets"], built["losses"], built["augment"]).to(device).train()
+    method = assemble(recipe)
+    cls = type(method)
+    method.to(device).train()
     x = lambda: torch.rand(1, 3, size, size, device=device) * 2 - 1  # noqa: E731
     batch = {"photo": x(), "cartoon": x(), "mask": torch.rand(1, 1, size, size, device=device).round()}
-    batch["smooth"] = built["augment"]["edge_smooth"].to(device)(batch["cartoon"]) if "edge_smooth" in built["augment"] else x()
+    batch["smooth"] = method.aug["edge_smooth"].to(device)(batch["cartoon"]) if "edge_smooth" in method.aug else x()
     out = {}
     for phase in cls.phases:
         if phases is not None and phase.name not in phases:
@@ -103,10 +103,8 @@ def nst_step_time(device: torch.device, dtype: torch.dtype | None, size: int, re
     """Seconds per optimisation step of neural style transfer (one Adam step on a size² photo's pixels
     against VGG16 features; it has no training, each image costs ``method.steps`` of these)."""
     recipe = load_recipe(REPO / "recipes" / "nst.yaml", ["nets.feature.weights=random"])
-    cls = toonkit.registry().get("method", "nst").factory
-    method = cls(**{k: v for k, v in recipe.data["method"].items() if k != "type"})
-    built = build_components(recipe, cls)
-    method.bind(built["nets"], built["losses"], built["augment"]).to(device)
+    method = assemble(recipe)
+    method.to(device)
     content = torch.rand(1, 3, size, size, device=device) * 2 - 1
     style = torch.rand(1, 3, size, size, device=device) * 2 - 1
     steps = 3
@@ -235,8 +233,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "perf.md"))
     parser.add_argument("--json", default=None, help="also write the raw numbers here")
+    parser.add_argument("--train", action="store_true",
+                        help="write only the training-step section (benchmarks/perf_train.py; CPU)")
+    parser.add_argument("--methods", default="pix2pix,cyclegan,cartoongan,selfie_gan",
+                        help="with --train: the GAN methods to time")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.train:
+        train_section(args)
+        return
     dtypes = {"fp32": None, "bf16": torch.bfloat16}
     res: dict[str, Any] = {"device": describe(device), "torch": torch.__version__, "size": args.size}
     res["conv_peak"] = {k: conv_peak(device, d) for k, d in dtypes.items()}
@@ -274,6 +279,22 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(res, indent=2))
     write_section(Path(args.out), render(res))
     print(render(res))
+
+
+def train_section(args: argparse.Namespace) -> None:
+    """The training-step section: every method's step against plain PyTorch loops, fp32 and bf16."""
+    import perf_train
+
+    res: dict[str, Any] = {"device": describe(torch.device("cpu")), "torch": torch.__version__,
+                           "size": args.size, "rounds": args.repeat}
+    res["conv_peak"] = {k: conv_peak(torch.device("cpu"), d) for k, d in perf_train.DTYPES.items()}
+    res.update(perf_train.measure(args.size, args.repeat, tuple(args.methods.split(","))))
+    res["commit"] = git_commit(REPO)
+    res["command"] = "python " + " ".join(sys.argv)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    write_section(Path(args.out), perf_train.render(res))
+    print(perf_train.render(res))
 
 
 def write_section(path: Path, section: str) -> None:

@@ -69,6 +69,7 @@ def test_bad_mode_suggests() -> None:
 def test_edge_promoting(mode: str) -> None:
     loss = EdgePromotingLoss(mode)
     adv = AdversarialLoss(mode)
+    torch.manual_seed(0)  # the signs below hold for almost every draw; a fixed one keeps the test deterministic
     c, e, g = (torch.randn(2, 1, 4, 4, requires_grad=True) for _ in range(3))
     value = loss(c, e, g)
     assert torch.allclose(value, adv(c, True) + adv(e, False) + adv(g, False))
@@ -104,11 +105,13 @@ def test_content_through_feature_extractor() -> None:
     content = ContentLoss()
     fake = (torch.rand(2, 3, 32, 32) * 2 - 1).requires_grad_(True)
     photo = (torch.rand(2, 3, 32, 32) * 2 - 1).requires_grad_(True)
-    value = content(fake, photo, features=vgg)
+    with pytest.deprecated_call(match="features=net"):  # kept working for callers outside toonkit
+        value = content(fake, photo, features=vgg)
     assert torch.allclose(value, (vgg(fake) - vgg(photo)).abs().mean())
     value.backward()
     assert fake.grad.abs().sum() > 0 and photo.grad is None
-    assert content(photo, photo, features=vgg) == 0
+    with pytest.deprecated_call():
+        assert content(photo, photo, features=vgg) == 0
 
 
 def test_gram_matrix_values() -> None:

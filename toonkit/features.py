@@ -13,7 +13,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from toonkit.registry import Registry, did_you_mean
+from toonkit.plugins.view import PluginRegistry
+from toonkit.registry import did_you_mean
 from toonkit.weights import imagenet_features_state_dict, load_state_file, strip_prefix
 
 log = logging.getLogger("toonkit")
@@ -195,5 +196,5 @@ class VGGFeatures(nn.Module):
         return out[self.layer_names[0]]
 
 
-def register(registry: Registry) -> None:
+def register(registry: PluginRegistry) -> None:
     registry.add("feature", "vgg", VGGFeatures)

@@ -5,11 +5,12 @@ Conventions:
 - Every loss returns a scalar mean (float32, also under autocast: reductions in bf16 lose precision).
 - Adversarial losses take raw discriminator logits. :class:`AdversarialLoss` is the single place that
   knows the targets of each mode; :class:`EdgePromotingLoss` composes it for CartoonGAN's D.
-- :class:`ContentLoss` compares two feature tensors (or dicts of them), or two images through a feature
-  extractor passed at call time: ``content(fake, photo, features=vgg)``.
+- :class:`ContentLoss` compares two feature tensors (or dicts of them); methods run the feature
+  extractor themselves (``content(vgg(fake), target)``), so a target's features can be computed once.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -139,15 +140,13 @@ def _paired(a: FeatureMaps, b: FeatureMaps) -> list[tuple[torch.Tensor, torch.Te
 class ContentLoss(nn.Module):
     """Mean L1 between features: CartoonGAN's ``|| VGG_l(G(p)) − VGG_l(p) ||_1`` (mean-reduced).
 
-    Two ways to call it:
+    ``content(input_feats, target_feats)``: both already features — tensors, lists or dicts of tensors
+    (several layers are averaged). The target side is detached: gradients reach only ``input``.
 
-    - ``content(input_feats, target_feats)``: both already features — tensors, lists or dicts of tensors
-      (several layers are averaged).
-    - ``content(fake, photo, features=vgg)``: images; both go through ``features`` (e.g.
-      :class:`toonkit.features.VGGFeatures`). The target's features are computed without gradient: the
-      target (the input photo) is a constant of the loss.
-
-    In both forms the target side is detached: gradients reach only ``input``.
+    .. deprecated::
+        ``content(fake, photo, features=vgg)`` (images through a feature extractor passed at call time)
+        still works but warns: no method uses it, as each runs its feature extractor once per step and
+        shares the result between losses. Pass ``features(fake)`` and ``features(photo)`` instead.
 
     Example:
         >>> content = ContentLoss()
@@ -161,6 +160,8 @@ class ContentLoss(nn.Module):
     def forward(self, input: FeatureMaps, target: FeatureMaps,
                 features: nn.Module | None = None) -> torch.Tensor:
         if features is not None:
+            warnings.warn("ContentLoss(..., features=net) is deprecated: pass net(input) and net(target)",
+                          DeprecationWarning, stacklevel=2)
             if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
                 raise TypeError("with features=..., pass images (tensors) as input and target")
             with torch.no_grad():

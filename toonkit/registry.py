@@ -1,16 +1,22 @@
 """The component registry: every generator, loss, method, ... is an entry here.
 
-Plugins (the built-in one included) add entries through the ``toonkit_register`` hook; users build them
-with :func:`toonkit.build` and browse them with :func:`toonkit.list_components`.
+Plugins (the built-in one included) add entries through the ``toonkit_register`` hook, each through its
+own :class:`PluginRegistry` view; users build them with :func:`toonkit.build` and browse them with
+:func:`toonkit.list_components`. A component that renames a parameter keeps the old name working for one
+release with :func:`renamed_params`.
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
 import inspect
+import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
 from toonkit.errors import ToonkitError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS: tuple[str, ...] = (
     "generator",
@@ -81,8 +87,82 @@ class Entry:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Deprecated parameter names of the factory and their new names (see :func:`renamed_params`)."""
+        return renamed_of(self.factory)
+
     def build(self, **params: Any) -> Any:
-        return self.factory(**params)
+        """Call the factory; deprecated parameter names are mapped to the new ones with a warning."""
+        return self.factory(**rename_params(self, params, warn=True))
+
+
+def renamed_params(**old_to_new: str) -> Callable[[F], F]:
+    """Mark parameters of a component factory as renamed: the old names keep working for one release.
+
+    The mapping is only recorded on the factory; :meth:`Entry.build` (so :func:`toonkit.build`, training
+    and loading a checkpoint whose embedded recipe uses the old names) maps old to new with a
+    :class:`DeprecationWarning`, and recipe validation writes the new name in the resolved recipe.
+    The factory's own signature lists only the new names.
+
+    Args:
+        **old_to_new: old parameter name -> new parameter name.
+
+    Example:
+        >>> @renamed_params(ndf="base_channels")
+        ... def disc(base_channels: int = 64):
+        ...     return base_channels
+        >>> reg = Registry()
+        >>> _ = reg.add("discriminator", "d", disc)
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     reg.build("discriminator", "d", ndf=8)
+        8
+    """
+
+    def mark(factory: F) -> F:
+        # merged with a parent's mapping, so a subclass can rename more without losing the old ones
+        factory.__toonkit_renamed__ = {**renamed_of(factory), **old_to_new}  # type: ignore[attr-defined]
+        return factory
+
+    return mark
+
+
+def renamed_of(factory: Callable[..., Any]) -> dict[str, str]:
+    """The old -> new parameter names recorded on ``factory`` by :func:`renamed_params` (or ``{}``)."""
+    return dict(getattr(factory, "__toonkit_renamed__", None) or {})
+
+
+def rename_params(entry: Entry, params: Mapping[str, Any], *, warn: bool = False, where: str = ""
+                  ) -> dict[str, Any]:
+    """``params`` with deprecated names of ``entry`` replaced by their new names.
+
+    An old name given together with its new name is left as is, so the factory (or recipe validation)
+    reports the conflict instead of one value silently winning.
+
+    Args:
+        entry: the component the parameters are for.
+        params: parameter name -> value, possibly with old names.
+        warn: emit a :class:`DeprecationWarning` per old name.
+        where: what the warning names before the component (a recipe's key path).
+    """
+    renamed = entry.renamed
+    if not renamed or not any(k in renamed for k in params):
+        return dict(params)
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        new = renamed.get(key)
+        if new is None or new in params:
+            out[key] = value
+            continue
+        if warn:
+            warnings.warn(f"{where + ': ' if where else ''}{entry.kind} '{entry.name}': parameter "
+                          f"'{key}' is deprecated, use '{new}' "
+                          "(the old name will be removed in the next release)", DeprecationWarning,
+                          stacklevel=4)
+        out[new] = value
+    return out
 
 
 def close_matches(word: str, options: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
@@ -140,23 +220,35 @@ class Registry:
     """Holds entries by kind and name.
 
     Example:
-        >>> reg = Registry()
-        >>> @reg.register("loss", "twice")
-        ... def twice(x: float = 1.0):
+        >>> def twice(x: float = 1.0):
         ...     '''Returns double.'''
         ...     return 2 * x
+        >>> reg = Registry()
+        >>> reg.add("loss", "twice", twice, plugin="mine").summary
+        'Returns double.'
         >>> reg.build("loss", "twice", x=3)
         6
     """
 
     def __init__(self, kinds: tuple[str, ...] = KINDS) -> None:
         self._entries: dict[str, dict[str, Entry]] = {k: {} for k in kinds}
-        self.current_plugin: str = "unknown"
+        self._kind_plugins: dict[str, str] = {}  # kinds added by plugins -> the plugin that added them
 
     # -- adding ---------------------------------------------------------------------------------
-    def add_kind(self, kind: str) -> None:
-        """Declare a new component kind (for plugins that bring a kind of their own)."""
-        self._entries.setdefault(kind, {})
+    def add_kind(self, kind: str, *, plugin: str | None = None) -> None:
+        """Declare a new component kind (for plugins that bring a kind of their own).
+
+        Args:
+            kind: the new kind's name; declaring an existing kind again does nothing.
+            plugin: the plugin declaring it (the first declarer is kept as its owner).
+        """
+        if kind not in self._entries:
+            self._entries[kind] = {}
+            self._kind_plugins[kind] = plugin or "unknown"
+
+    def kind_plugin(self, kind: str) -> str | None:
+        """The plugin that declared ``kind`` with :meth:`add_kind`; None for toonkit's own kinds."""
+        return self._kind_plugins.get(kind)
 
     def add(
         self,
@@ -168,13 +260,17 @@ class Registry:
         override: bool = False,
         plugin: str | None = None,
     ) -> Entry:
-        """Register ``factory`` as ``kind``/``name``; a duplicate is an error unless ``override``."""
+        """Register ``factory`` as ``kind``/``name``; a duplicate is an error unless ``override``.
+
+        Plugins do not call this directly: their hook gets a :class:`PluginRegistry` that passes their
+        name as ``plugin``.
+        """
         self._check_kind(kind)
         if not callable(factory):  # caught here, not when a recipe first builds it
             raise TypeError(f"{kind} '{name}': the factory must be a class or function, "
                             f"got {type(factory).__name__}")
         existing = self._entries[kind].get(name)
-        owner = plugin or self.current_plugin
+        owner = plugin or "unknown"
         if existing is not None and not override:
             raise DuplicateComponentError(
                 f"{kind} '{name}' is already registered by plugin '{existing.plugin}'; "
@@ -186,15 +282,6 @@ class Registry:
         self._entries[kind][name] = entry
         return entry
 
-    def register(self, kind: str, name: str | None = None, **kwargs: Any) -> Callable[[Any], Any]:
-        """Decorator form of :meth:`add`; the name defaults to the factory's ``__name__``."""
-
-        def wrap(factory: Any) -> Any:
-            self.add(kind, name or factory.__name__, factory, **kwargs)
-            return factory
-
-        return wrap
-
     def snapshot(self) -> dict[str, dict[str, Entry]]:
         """A copy of every entry, for :meth:`restore` (rolling back a plugin that failed halfway)."""
         return {kind: dict(entries) for kind, entries in self._entries.items()}
@@ -202,6 +289,7 @@ class Registry:
     def restore(self, snapshot: dict[str, dict[str, Entry]]) -> None:
         """Put back the entries (and kinds) of a :meth:`snapshot`: overridden entries come back too."""
         self._entries = {kind: dict(entries) for kind, entries in snapshot.items()}
+        self._kind_plugins = {k: p for k, p in self._kind_plugins.items() if k in self._entries}
 
     def remove_plugin(self, plugin: str) -> None:
         """Drop every entry a plugin registered (used when its hook fails halfway)."""

@@ -22,83 +22,20 @@ None of them reads or changes the process-wide registry that :func:`toonkit.buil
 """
 from __future__ import annotations
 
-import importlib
 import inspect
-import math
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from toonkit.plugins.isolated import PluginLike, isolated_registry, resolve_plugin
 from toonkit.registry import Entry, Registry
-
-PluginLike = str | ModuleType | Any
 
 __all__ = ["CheckReport", "check_component", "check_plugin_components", "isolated_registry",
            "resolve_plugin"]
-
-
-# -- registries ------------------------------------------------------------------------------------
-def resolve_plugin(plugin: PluginLike) -> tuple[str, Any]:
-    """``(name, plugin object)`` for a module, an import path, or an installed plugin's name.
-
-    A string is first looked up among the ``toonkit`` entry points (so ``"mediapipe"`` finds the
-    installed plugin of that name), then imported as a module path (``"my_plugin.plugin"``). A module is
-    named after the entry point that points at it when there is one, else after its import path.
-    """
-    from importlib import metadata
-
-    from toonkit.plugins import ENTRY_POINT_GROUP
-
-    eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-    if plugin == "builtin":
-        from toonkit.plugins import builtin
-
-        return "builtin", builtin
-    if isinstance(plugin, str):
-        for ep in eps:
-            if ep.name == plugin:
-                return ep.name, ep.load()
-        module = importlib.import_module(plugin)
-        return _name_of(module, eps), module
-    return _name_of(plugin, eps), plugin
-
-
-def _name_of(module: Any, eps: list[Any]) -> str:
-    from toonkit.plugins import builtin
-
-    if module is builtin:
-        return "builtin"
-    modname = getattr(module, "__name__", None) or type(module).__name__
-    for ep in eps:
-        if ep.value.split(":")[0] == modname:
-            return ep.name
-    return modname
-
-
-def isolated_registry(*plugins: PluginLike, builtin: bool = True, strict: bool = True) -> Registry:
-    """A new registry with toonkit's built-in components (unless ``builtin=False``) and ``plugins``.
-
-    Args:
-        plugins: plugin modules, import paths or installed plugin names (see :func:`resolve_plugin`).
-        builtin: load toonkit's own components first.
-        strict: a plugin whose hook fails raises instead of being recorded.
-
-    Example:
-        >>> reg = isolated_registry()
-        >>> ("generator", "cartoongan") in reg
-        True
-    """
-    from toonkit.plugins import builtin as builtin_plugin
-    from toonkit.plugins import load_plugin_objects
-
-    resolved = {n: obj for n, obj in map(resolve_plugin, plugins) if obj is not builtin_plugin}
-    registry, _ = load_plugin_objects(resolved, builtin=builtin, strict=strict)
-    return registry
 
 
 # -- checking components ---------------------------------------------------------------------------
@@ -218,7 +155,7 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
 
 def _check_model(model: Any, size: int, device: torch.device) -> str:
     """A pretrained model loads from its folder and translates an odd-sized photo to its own size."""
-    from toonkit.translate.pretrained import from_pretrained
+    from toonkit.translate.loading import from_pretrained
 
     toon = from_pretrained(model.folder, device=device)
     photo = _images(1, size, device)[:, :, :, : size - 3]
@@ -324,60 +261,48 @@ def _loss_args(loss: Callable[..., Any], size: int, batch: int, device: torch.de
     return args
 
 
-class _CheckContext:
-    """A stand-in for the trainer's step context: checks losses and gradients, steps Adam."""
+def _check_context(phase: str, step: int, groups: dict[str, nn.Module]) -> Any:
+    """The trainer's own step context (:class:`toonkit.methods.context.StepContext`), with Adam per
+    network and a check that each update's gradients reached every parameter of its network, finite."""
+    from toonkit.methods.context import Group, StepContext
+    from toonkit.recipe.schema import OptimSpec
+    from toonkit.train.optim import make_group
 
-    def __init__(self, phase: str, groups: dict[str, nn.Module]) -> None:
-        self.phase, self.step, self.groups = phase, 0, groups
-        self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=1e-4) for k, m in groups.items()}
-        self.stepped: set[str] = set()
+    def check(name: str, group: Group) -> None:
+        _check_grads(group.module, f"phase '{phase}', group '{name}'")
 
-    def optimize(self, group: str, loss: Tensor, **parts: Tensor) -> None:
-        assert group in self.groups, (
-            f"phase '{self.phase}' optimises '{group}' but declares trains={tuple(self.groups)}")
-        assert loss.numel() == 1 and math.isfinite(float(loss.detach())), f"{group} loss is {loss!r}"
-        opt = self.optimizers[group]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        _check_grads(self.groups[group], f"phase '{self.phase}', group '{group}'")
-        opt.step()
-        self.stepped.add(group)
+    made = {k: make_group(m, OptimSpec(lr=1e-4), total_steps=1) for k, m in groups.items()}
+    return StepContext(phase, step, made, check=check)
 
 
 def _check_method(method: nn.Module, size: int, batch: int, device: torch.device,
                   registry: Registry | None, overrides: dict[str, dict[str, Any]]) -> str:
-    from toonkit.methods.base import SECTION_KIND, Method
+    from toonkit.methods.assemble import assemble, default_recipe
+    from toonkit.methods.base import SECTIONS, Method
 
     assert isinstance(method, Method), (
         f"a method must subclass toonkit.methods.base.Method, got {type(method)}")
     registry = registry or isolated_registry()
-    built: dict[str, dict[str, nn.Module]] = {}
-    for section in ("nets", "losses", "augment"):
-        built[section] = {}
-        for slot_name, slot in method.slots(section).items():
-            block = dict(overrides.get(f"{section}.{slot_name}", {}))
-            name = block.pop("type", slot.default)
-            # as in recipes: the slot's default parameters apply only to its default component
-            params = {**(slot.params if name == slot.default else {}), **block}
-            if name is None:
-                assert slot.optional, f"{section}.{slot_name} has no default and is not optional"
-                continue
-            kind = slot.kind if section == "nets" else SECTION_KIND[section]
-            built[section][slot_name] = registry.build(kind, name, **params)
-    method.bind(built["nets"], built["losses"], built["augment"]).to(device)
+    name = next(e.name for e in registry.list("method") if e.factory is type(method))
+    # the slot defaults resolved as a recipe would be, and built the way the trainer builds them
+    def has_slot(key: str) -> bool:
+        section, _, slot = key.partition(".")
+        return section in SECTIONS and slot in type(method).slots(section)
+
+    own = {k: v for k, v in overrides.items() if has_slot(k)}  # a replacement applies where the slot exists
+    method = assemble(default_recipe(name, own, registry), registry).to(device)
     if not type(method).trainable:
         photo = _images(batch, size, device)
         _assert_finite(method.translate(photo), "translation")
         return "built, translate"
     assert method.phases, "a trainable method must declare phases"
     ran = []
-    for phase in method.phases:
+    for step, phase in enumerate(method.phases):
         if not method.phase_active(phase.name):
             continue
         for slot_name in phase.trains:
             assert slot_name in method.net, f"phase '{phase.name}' trains unknown net '{slot_name}'"
-        groups = {k: method.net[k] for k in phase.trains}
-        ctx = _CheckContext(phase.name, groups)
+        ctx = _check_context(phase.name, step, {k: method.net[k] for k in phase.trains})
         method.train()
         example = getattr(method, "example_batch", None)
         data = example(phase.name, size, batch) if callable(example) else {

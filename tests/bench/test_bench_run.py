@@ -19,7 +19,7 @@ from toonkit.cli.main import main
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "benchmarks" / "suite_smoke.yaml"
 # animegan is a plugin method: without toonkit-animegan (a fresh clone) the bench skips it and says so
-HAS_ANIMEGAN = ("method", "animegan") in toonkit.registry()
+HAS_ANIMEGAN = ("method", "animegan") in toonkit.get_registry()
 METHODS = ["selfie_gan", "cartoongan", "cyclegan", "pix2pix_outline", "nst"] + (["animegan"] if HAS_ANIMEGAN else [])
 slow = pytest.mark.slow  # trains every method of the smoke suite for a few steps (about a minute)
 

@@ -34,7 +34,7 @@ class MeanBrightness(Metric):
 
 @pytest.fixture
 def plugin_metric() -> None:
-    registry = toonkit.registry()
+    registry = toonkit.get_registry()
     registry.add("metric", "mean_brightness", MeanBrightness, plugin="test-bench-plugin")
     yield
     registry.remove_plugin("test-bench-plugin")

@@ -47,7 +47,7 @@ def test_list_prints_plain_sentences_and_parameter_types(capsys: pytest.CaptureF
     lines = capsys.readouterr().out.splitlines()
     assert not any("``" in line or ":class:`" in line for line in lines)  # RST markup was printed raw
     resnet = next(line for line in lines if line.strip().startswith("resnet "))
-    assert "n_blocks × R256" in resnet
+    assert "res_blocks × R256" in resnet
     for line in lines:  # a summary is cut at a word boundary with "…", never mid-parenthesis silently
         text = line.rsplit("  [", 1)[0]
         assert text.count("(") == text.count(")") or text.endswith("…"), line

@@ -150,7 +150,7 @@ def test_require_masks_lists_missing_or_uses_teacher(photo_dir: Path, tmp_path: 
     def teacher(x: torch.Tensor) -> torch.Tensor:
         calls.append(tuple(x.shape))
         assert x.min() >= -1 and x.max() <= 1
-        return (x.mean(1, keepdim=True) > 0.2).float()  # the bright blob is the person
+        return (x.mean(1, keepdim=True) > 0.2).float() * 20 - 10  # logits: the bright blob is the person
 
     out = tmp_path / "teacher_masks"
     assert require_masks(ds, teacher=teacher, cache_dir=out) == 3
@@ -265,3 +265,23 @@ def test_file_broken_after_validation_is_replaced(photo_dir: Path, caplog: pytes
 def test_size_checks(photo_dir: Path) -> None:
     with pytest.raises(ValueError, match="load_size"):
         PhotoDataset(photo_dir / "photos", size=64, load_size=32)
+
+
+def test_a_unet_teacher_masks_photos_of_any_size(tmp_path: Path) -> None:
+    """The training path pads to the teacher's size multiple, like `toonkit data masks` (a U-Net of
+    depth 4 needs sides divisible by 16: a 50×70 photo raised ValueError before)."""
+    from PIL import Image
+
+    from toonkit.nets.maskers import UNetMasker
+
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (70, 50, 3), dtype=np.uint8)).save(
+        tmp_path / "photos" / "odd.png")
+    ds = PhotoDataset(tmp_path / "photos", masks=tmp_path / "masks", size=32, load_size=50)
+    teacher = UNetMasker(depth=4, base_channels=4).eval()
+    assert teacher.size_multiple == 16
+    assert require_masks(ds, teacher=teacher, cache_dir=tmp_path / "cache") == 1
+    mask = ds.generated_masks[tmp_path / "photos" / "odd.png"]
+    assert mask.shape == (1, 70, 50) and mask.dtype == torch.uint8
+    assert (tmp_path / "cache" / "odd.png").is_file()

@@ -136,10 +136,10 @@ def test_pretrained_models_come_from_the_registry(monkeypatch: pytest.MonkeyPatc
     registry = Registry((*KINDS, "model"))
     for name in ("zebra", "handpainted", "anime"):
         registry.add("model", name, lambda: None, summary=name)
-    monkeypatch.setattr(toonkit, "registry", lambda: registry)
+    monkeypatch.setattr(core, "get_registry", lambda: registry)
     assert core.pretrained_models() == ["handpainted", "anime", "zebra"]
     assert resolve_models(["runs/mine"]) == ["runs/mine", "handpainted", "anime", "zebra"]
-    monkeypatch.setattr(toonkit, "registry", lambda: Registry())  # no 'model' kind yet: none
+    monkeypatch.setattr(core, "get_registry", lambda: Registry())  # no 'model' kind yet: none
     assert core.pretrained_models() == []
 
 

@@ -51,7 +51,7 @@ def _assert_grads(module: torch.nn.Module, x: torch.Tensor) -> None:
 @pytest.mark.parametrize("kind", ["generator", "masker"])
 def test_size_multiple_is_declared(kind: str) -> None:
     for name in _builtin(kind):
-        cls = toonkit.registry().get(kind, name).factory
+        cls = toonkit.get_registry().get(kind, name).factory
         assert isinstance(getattr(cls, "size_multiple", None), int), f"{kind} {name} lacks size_multiple"
 
 

@@ -26,7 +26,7 @@ def test_patchgan_matches_pix2pix() -> None:
     # pytorch-CycleGAN-and-pix2pix's basic D: 2.765 M parameters (3 inputs), 2.769 M for pix2pix (6 inputs)
     assert sum(p.numel() for p in PatchGANDiscriminator().parameters()) == 2_765_633
     assert sum(p.numel() for p in PatchGANDiscriminator(in_channels=6).parameters()) == 2_768_705
-    d = PatchGANDiscriminator(ndf=8, in_channels=6)
+    d = PatchGANDiscriminator(base_channels=8, in_channels=6)
     assert d(torch.zeros(1, 6, 64, 64)).shape == (1, 1, 6, 6)
 
 
@@ -40,7 +40,7 @@ def _receptive_field(d: torch.nn.Module, size: int) -> tuple[int, int]:
 
 def test_patchgan_receptive_field_is_70() -> None:
     torch.manual_seed(0)
-    d = PatchGANDiscriminator(ndf=4, norm="none").eval()
+    d = PatchGANDiscriminator(base_channels=4, norm="none").eval()
     assert _receptive_field(d, 128) == (70, 70)
 
 

@@ -12,15 +12,15 @@ def small(name: str, **kw: object) -> torch.nn.Module:
     if name == "cartoongan":
         return CartoonGANGenerator(base_channels=8, res_blocks=2, **kw)
     if name == "resnet":
-        return ResnetGenerator(base_channels=8, n_blocks=2, **kw)
-    return UNetGenerator(base_channels=8, num_downs=3, **kw)
+        return ResnetGenerator(base_channels=8, res_blocks=2, **kw)
+    return UNetGenerator(base_channels=8, depth=3, **kw)
 
 
 def test_size_multiples() -> None:
     assert CartoonGANGenerator.size_multiple == 4
     assert ResnetGenerator.size_multiple == 4
-    assert UNetGenerator.size_multiple == 256  # default num_downs=8
-    assert UNetGenerator(base_channels=4, num_downs=5).size_multiple == 32
+    assert UNetGenerator.size_multiple == 256  # default depth=8
+    assert UNetGenerator(base_channels=4, depth=5).size_multiple == 32
 
 
 @pytest.mark.parametrize("name", ["cartoongan", "resnet", "unet"])
@@ -79,7 +79,7 @@ def test_cartoongan_layout() -> None:
 
 
 def test_resnet_block_count_and_params() -> None:
-    g9, g6 = ResnetGenerator(), ResnetGenerator(n_blocks=6)
+    g9, g6 = ResnetGenerator(), ResnetGenerator(res_blocks=6)
     n9 = sum(p.numel() for p in g9.parameters())
     n6 = sum(p.numel() for p in g6.parameters())
     # CycleGAN's resnet_9blocks has 11.378 M parameters; each block adds 2 · (256·256·9 + 256)
@@ -93,14 +93,14 @@ def test_unet_matches_pix2pix_size() -> None:
 
 
 def test_unet_dropout_is_noise_in_train_only() -> None:
-    g = UNetGenerator(base_channels=4, num_downs=6, dropout=True, norm="instance")
+    g = UNetGenerator(base_channels=4, depth=6, dropout=True, norm="instance")
     x = torch.rand(1, 3, 64, 64) * 2 - 1
     with torch.no_grad():
         g.train()
         assert not torch.equal(g(x), g(x))
         g.eval()
         assert torch.equal(g(x), g(x))
-    assert not any(isinstance(m, torch.nn.Dropout) for m in UNetGenerator(num_downs=6, dropout=False).modules())
+    assert not any(isinstance(m, torch.nn.Dropout) for m in UNetGenerator(depth=6, dropout=False).modules())
 
 
 @pytest.mark.parametrize("name", ["cartoongan", "resnet", "unet"])

@@ -97,3 +97,18 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for module in ("toonkit_goodplug", "toonkit_brokenplug", "toonkit_halfway"):
         sys.modules.pop(module, None)
     toonkit.plugins.reset()
+
+
+@pytest.fixture
+def install_plugin(site: Path):  # type: ignore[no-untyped-def]
+    """Install one more fake plugin into ``site``: ``install_plugin(dist, ep_name, module, source)``;
+    its module is forgotten afterwards."""
+    modules: list[str] = []
+
+    def install(dist: str, ep_name: str, module: str, source: str) -> None:
+        write_plugin(site, dist, ep_name, module, source)
+        modules.append(module)
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

@@ -10,7 +10,7 @@ import pytest
 
 import toonkit
 import toonkit.plugins
-from toonkit.plugins import PluginError, load_plugins
+from toonkit.plugins import PluginError, load_plugin_objects, load_plugins
 from toonkit.recipe import RecipeError, recipe_from_dict
 
 
@@ -109,20 +109,29 @@ def test_cli_list_works_with_a_broken_plugin_installed(site: Path) -> None:
     assert "brokenplug failed to load" in proc.stderr  # warned about, once, not fatal
 
 
-def test_recipe_naming_a_disabled_plugins_component_names_the_package(
+def test_recipe_naming_a_disabled_plugins_component_names_the_disabled_plugin(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # mediapipe_selfie is provided by the toonkit-mediapipe package (installed or not, disabled here)
+    # toonkit-mediapipe is installed (editable) in the test environment, and disabled here
     monkeypatch.setenv("TOONKIT_DISABLE_PLUGINS", "mediapipe")
     toonkit.plugins.reset()
     try:
         with pytest.raises(RecipeError) as err:
             recipe_from_dict({"method": {"type": "selfie_gan"},
                               "data": {"mask_teacher": {"type": "mediapipe_selfie"}}}, "r.yaml")
+        with pytest.raises(RecipeError) as required:
+            recipe_from_dict({"requires": ["toonkit-mediapipe"], "method": {"type": "selfie_gan"},
+                              "data": {"mask_teacher": {"type": "mediapipe_selfie"}}}, "r.yaml")
     finally:
         toonkit.plugins.reset()
     (line,) = [p for p in err.value.problems if "mask_teacher" in p]
-    assert line.startswith("r.yaml: data.mask_teacher.type: unknown masker 'mediapipe_selfie'")
-    assert "pip install -e plugins/toonkit-mediapipe" in line
+    assert line == ("r.yaml: data.mask_teacher.type: unknown masker 'mediapipe_selfie'; installed plugins "
+                    "disabled by TOONKIT_DISABLE_PLUGINS, which may provide it: mediapipe (toonkit-mediapipe)")
+    assert err.value.missing_plugins == []  # nothing declared: nothing for the bench to skip by
+    (line,) = [p for p in required.value.problems if "mask_teacher" in p]
+    assert line.endswith("; plugin toonkit-mediapipe (plugin 'mediapipe' from toonkit-mediapipe) installed "
+                         "but disabled by TOONKIT_DISABLE_PLUGINS")
+    assert "pip install" not in line  # it is installed: installing it again would not help
+    assert required.value.missing_plugins == ["toonkit-mediapipe"]
 
 
 def test_recipe_naming_an_unknown_plugins_component_names_its_requires(
@@ -137,11 +146,146 @@ def test_recipe_naming_an_unknown_plugins_component_names_its_requires(
         toonkit.plugins.reset()
     (line,) = err.value.problems
     assert "unknown method 'watercolour'" in line
-    assert "not installed: toonkit-watercolour" in line
+    assert line.endswith("; plugin toonkit-watercolour not installed (pip install toonkit-watercolour)")
+    assert err.value.missing_plugins == ["toonkit-watercolour"]
+
+
+def test_install_hint_uses_the_checkouts_plugin_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from toonkit.plugins.catalog import install_hint
+
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "plugins" / "toonkit-watercolour").mkdir(parents=True)
+    (checkout / "plugins" / "toonkit-watercolour" / "pyproject.toml").write_text("[project]\n")
+    (checkout / "recipes").mkdir()
+    assert install_hint("toonkit-watercolour", cwd=checkout) == "pip install -e plugins/toonkit-watercolour"
+    assert install_hint("toonkit-watercolour", cwd=checkout / "recipes") == (
+        "pip install -e ../plugins/toonkit-watercolour")
+    assert install_hint("toonkit-inkwash", cwd=checkout) == "pip install toonkit-inkwash"
+    assert install_hint("toonkit-watercolour", cwd=tmp_path) == "pip install toonkit-watercolour"
+    monkeypatch.chdir(checkout)
+    toonkit.plugins.reset()
+    try:
+        with pytest.raises(RecipeError) as err:
+            recipe_from_dict({"requires": ["toonkit-watercolour"], "method": {"type": "watercolour"}},
+                             "w.yaml")
+    finally:
+        toonkit.plugins.reset()
+    assert err.value.problems[0].endswith(
+        "; plugin toonkit-watercolour not installed (pip install -e plugins/toonkit-watercolour)")
 
 
 def test_recipe_naming_a_broken_plugins_component_shows_its_error(site: Path) -> None:
     with pytest.raises(RecipeError) as err:
         recipe_from_dict({"requires": ["brokenplug"], "method": {"type": "brokenplug"}}, "b.yaml")
     (line,) = err.value.problems
-    assert "plugin 'brokenplug' is installed but broken: ModuleNotFoundError" in line
+    assert "; plugin brokenplug installed but broken: ModuleNotFoundError" in line
+    assert err.value.missing_plugins == ["brokenplug"]
+
+
+def test_an_unmarked_hook_is_a_plugin_error() -> None:
+    import types
+
+    def toonkit_register(registry):  # noqa: ANN001 - no @hookimpl: pluggy would never call it
+        registry.add("loss", "unmarked", lambda: 0.0)
+
+    unmarked = types.SimpleNamespace(toonkit_register=toonkit_register)
+    registry, infos = load_plugin_objects({"unmarked": unmarked, "empty": types.SimpleNamespace()},
+                                          builtin=False)
+    errors = {i.name: i.error for i in infos}
+    assert errors == {
+        "unmarked": "PluginError: plugin 'unmarked': toonkit_register is not marked with "
+                    "@toonkit.plugins.hookimpl",
+        "empty": "PluginError: plugin 'empty' defines no toonkit_register hook"}
+    assert ("loss", "unmarked") not in registry
+    with pytest.raises(PluginError, match="not marked with @toonkit.plugins.hookimpl"):
+        load_plugin_objects({"unmarked": unmarked}, builtin=False, strict=True)
+
+
+def test_hooks_are_called_through_one_kept_plugin_manager(site: Path) -> None:
+    from toonkit.plugins.manager import loaded
+
+    state = loaded()
+    assert toonkit.plugins.get_registry() is state.registry and loaded() is state  # kept, not remade
+    names = {n for n, p in state.pm.list_name_plugin() if p is not None}
+    # plugins that failed are not left registered, so no later hook reaches them
+    assert {"builtin", "goodplug"} <= names and not {"brokenplug", "halfway"} & names
+    impls = {i.plugin_name for i in state.pm.hook.toonkit_register.get_hookimpls()}
+    assert impls == names
+
+
+def test_each_plugin_registers_through_its_own_view() -> None:
+    import types
+
+    seen: list[object] = []
+
+    def register(registry):  # noqa: ANN001
+        seen.append(registry)
+        registry.add_kind("palette")
+        registry.add("palette", "sepia", lambda: "sepia")
+
+    def register_other(registry):  # noqa: ANN001
+        seen.append(registry)
+        assert ("palette", "sepia") in registry  # earlier plugins' entries are visible
+        registry.add("palette", "sepia", lambda: "mine", override=True)
+
+    registry, infos = load_plugin_objects(
+        {"first": types.SimpleNamespace(toonkit_register=toonkit.plugins.hookimpl(register)),
+         "second": types.SimpleNamespace(toonkit_register=toonkit.plugins.hookimpl(register_other))},
+        builtin=False, strict=True)
+    assert [v.plugin for v in seen] == ["first", "second"]  # one call per plugin, each with its name
+    assert registry.get("palette", "sepia").plugin == "second" and registry.kind_plugin("palette") == "first"
+    assert [i.components for i in infos] == [{}, {"palette": ["sepia"]}]
+
+
+PAINT = '''
+"""A plugin with a CLI subcommand, and one whose command clashes with a built-in one."""
+from toonkit.plugins import hookimpl
+
+
+@hookimpl
+def toonkit_register(registry):
+    pass
+
+
+@hookimpl
+def toonkit_commands(subparsers):
+    p = subparsers.add_parser("paint", help="paint a photo")
+    p.add_argument("photo")
+    p.set_defaults(_module=__name__)
+
+
+def run(args):
+    print(f"painting {args.photo}")
+    return 0
+'''
+
+CLASH = '''
+from toonkit.plugins import hookimpl
+
+
+@hookimpl
+def toonkit_register(registry):
+    pass
+
+
+@hookimpl
+def toonkit_commands(subparsers):
+    subparsers.add_parser("list")
+'''
+
+
+def test_a_plugin_adds_a_cli_subcommand(install_plugin, capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    from toonkit.cli.main import build_parser, main
+
+    install_plugin("toonkit-paint", "paint", "toonkit_paint", PAINT)
+    install_plugin("toonkit-clash", "clash", "toonkit_clash", CLASH)
+    toonkit.plugins.reset()
+    assert main(["paint", "me.jpg"]) == 0
+    assert capsys.readouterr().out == "painting me.jpg\n"
+    assert "paint a photo" in build_parser().format_help()
+    assert "plugin clash: its commands were left out: ArgumentError" in caplog.text
+    assert main(["list", "generator"]) == 0  # the built-in command is still the built-in one
+    assert "cartoongan" in capsys.readouterr().out

@@ -52,7 +52,7 @@ def test_readme_recipe_example_validates() -> None:
 @pytest.mark.parametrize("name", ["selfie_gan.yaml", "quickstart.yaml", "cartoongan.yaml", "cyclegan.yaml"])
 def test_show_fills_an_optimiser_for_every_trained_network(name: str) -> None:
     recipe = load_recipe(RECIPES / name)
-    method = toonkit.registry().get("method", recipe.method).factory
+    method = toonkit.get_registry().get("method", recipe.method).factory
     trained = {n for p in method.phases for n in p.trains if recipe.data["nets"].get(n) is not None}
     optim = recipe.data["train"]["optim"]
     assert set(optim) == trained

@@ -5,7 +5,8 @@ from typing import Literal
 import pytest
 
 import toonkit
-from toonkit.registry import DuplicateComponentError, Registry, UnknownComponentError
+from toonkit.plugins import PluginRegistry
+from toonkit.registry import DuplicateComponentError, Registry, UnknownComponentError, renamed_params
 
 
 class Widget:
@@ -17,10 +18,10 @@ class Widget:
 
 def make_registry() -> Registry:
     reg = Registry()
-    reg.current_plugin = "tests"
-    reg.add("generator", "widget", Widget)
-    reg.add("generator", "widget_large", Widget, summary="bigger")
-    reg.add("loss", "gadget", Widget)
+    view = PluginRegistry(reg, "tests")
+    view.add("generator", "widget", Widget)
+    view.add("generator", "widget_large", Widget, summary="bigger")
+    view.add("loss", "gadget", Widget)
     return reg
 
 
@@ -59,10 +60,10 @@ def test_unknown_kind_is_reported() -> None:
 
 def test_duplicate_is_an_error_unless_override() -> None:
     reg = make_registry()
-    reg.current_plugin = "other"
-    with pytest.raises(DuplicateComponentError, match="already registered by plugin 'tests'"):
-        reg.add("generator", "widget", Widget)
-    entry = reg.add("generator", "widget", Widget, summary="replaced", override=True)
+    other = PluginRegistry(reg, "other")
+    with pytest.raises(DuplicateComponentError, match="already registered by plugin 'tests'; plugin 'other'"):
+        other.add("generator", "widget", Widget)
+    entry = other.add("generator", "widget", Widget, summary="replaced", override=True)
     assert reg.get("generator", "widget") is entry and entry.plugin == "other"
 
 
@@ -72,3 +73,48 @@ def test_global_registry_has_every_kind_from_builtin_plugin() -> None:
         assert entries, f"no built-in {kind}"
         assert all(e.plugin == "builtin" or e.plugin != "unknown" for e in entries)
     assert toonkit.list_components("method", "selfie*")[0].name == "selfie_gan"
+
+
+def test_plugin_view_reads_the_whole_registry_and_owns_what_it_adds() -> None:
+    reg = make_registry()
+    view = PluginRegistry(reg, "mine")
+    view.add_kind("palette")
+    view.add("palette", "sepia", Widget)
+    assert reg.get("palette", "sepia").plugin == "mine" and reg.kind_plugin("palette") == "mine"
+    assert reg.kind_plugin("generator") is None  # toonkit's own kinds belong to no plugin
+    assert ("generator", "widget") in view and view.get("generator", "widget").plugin == "tests"
+    assert [e.name for e in view.list("generator")] == ["widget", "widget_large"]
+    assert reg.by_plugin("mine") == {"palette": ["sepia"]}
+    before = reg.snapshot()
+    view.add_kind("brush")
+    reg.restore(before)  # a plugin rolled back takes its kinds with it
+    assert "brush" not in reg.kinds and reg.kind_plugin("brush") is None
+    assert not hasattr(reg, "current_plugin") and not hasattr(reg, "register")
+
+
+@renamed_params(size_px="size")
+class RenamedWidget(Widget):
+    """A widget whose ``size_px`` became ``size``."""
+
+
+def test_renamed_parameter_builds_with_a_deprecation_warning() -> None:
+    reg = Registry()
+    entry = reg.add("generator", "renamed", RenamedWidget, plugin="tests")
+    assert [p.name for p in entry.params] == ["size", "mode"]  # the old name is not advertised
+    assert entry.renamed == {"size_px": "size"}
+    with pytest.warns(DeprecationWarning, match="generator 'renamed': parameter 'size_px' is deprecated, use 'size'"):
+        w = reg.build("generator", "renamed", size_px=7, mode="b")
+    assert (w.size, w.mode) == (7, "b")
+    with pytest.raises(TypeError, match="size_px"):  # both names: the conflict is not resolved silently
+        reg.build("generator", "renamed", size_px=7, size=8)
+
+
+def test_old_toonkit_registry_call_still_works_with_a_warning() -> None:
+    """``toonkit.registry`` is the module (it shadowed the old function); calling it still returns the
+    process-wide registry for one release, with a DeprecationWarning pointing at ``get_registry``."""
+    import toonkit
+    import toonkit.registry as module
+
+    assert toonkit.registry is module
+    with pytest.warns(DeprecationWarning, match="toonkit.get_registry"):
+        assert toonkit.registry() is toonkit.get_registry()

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from toonkit.recipe import RecipeError, load_recipe  # noqa: E402
-from toonkit.recipe.validate import apply_overrides, validate  # noqa: E402
+from toonkit.recipe.validate import apply_overrides, resolve  # noqa: E402
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
@@ -63,7 +63,7 @@ def test_mutated_real_recipes(data: st.DataObject) -> None:
             node = node[k] if isinstance(node, dict) and isinstance(node.get(k), dict) else {}
         node[key[-1]] = data.draw(values)
     try:
-        validate(copy.deepcopy(recipe), str(path), _registry())
+        resolve(copy.deepcopy(recipe), str(path), _registry())
     except RecipeError as exc:
         _check_one_line(exc)
 
@@ -89,7 +89,7 @@ def test_random_yaml(tmp_path: Path, text: str) -> None:
 def test_overrides(key: str, raw: str) -> None:
     recipe = {"name": "f", "method": {"type": "cartoongan"}}
     try:
-        resolved = validate(apply_overrides(recipe, [f"{key}={raw}"]), "<fuzz>", _registry())
+        resolved = resolve(apply_overrides(recipe, [f"{key}={raw}"]), "<fuzz>", _registry())
     except RecipeError as exc:
         _check_one_line(exc)
         return

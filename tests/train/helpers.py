@@ -15,12 +15,12 @@ TINY_NETS: dict[str, dict[str, Any]] = {
     "cartoongan": {"generator": {"type": "cartoongan", "base_channels": 8, "res_blocks": 1},
                    "discriminator": {"type": "cartoongan", "base_channels": 8},
                    "feature": {"type": "vgg", "arch": "vgg16", "layer": "relu2_2", "weights": "random"}},
-    "cyclegan": {"generator": {"type": "resnet", "base_channels": 8, "n_blocks": 1},
-                 "generator_ba": {"type": "resnet", "base_channels": 8, "n_blocks": 1},
-                 "discriminator": {"type": "patchgan", "ndf": 8, "n_layers": 2},
-                 "discriminator_a": {"type": "patchgan", "ndf": 8, "n_layers": 2}},
-    "pix2pix": {"generator": {"type": "unet", "base_channels": 8, "num_downs": 5},
-                "discriminator": {"type": "patchgan", "ndf": 8, "n_layers": 2, "in_channels": 6}},
+    "cyclegan": {"generator": {"type": "resnet", "base_channels": 8, "res_blocks": 1},
+                 "generator_ba": {"type": "resnet", "base_channels": 8, "res_blocks": 1},
+                 "discriminator": {"type": "patchgan", "base_channels": 8, "n_layers": 2},
+                 "discriminator_a": {"type": "patchgan", "base_channels": 8, "n_layers": 2}},
+    "pix2pix": {"generator": {"type": "unet", "base_channels": 8, "depth": 5},
+                "discriminator": {"type": "patchgan", "base_channels": 8, "n_layers": 2, "in_channels": 6}},
 }
 
 

@@ -16,8 +16,8 @@ from toonkit.train.optim import Group, StepContext, make_optimizer, make_schedul
 def _pix2pix() -> tuple[torch.nn.Module, dict[str, Group]]:
     torch.manual_seed(0)
     method = toonkit.build("method", "pix2pix")
-    nets = {"generator": toonkit.build("generator", "unet", num_downs=4, base_channels=4),
-            "discriminator": toonkit.build("discriminator", "patchgan", in_channels=6, ndf=4, n_layers=2)}
+    nets = {"generator": toonkit.build("generator", "unet", depth=4, base_channels=4),
+            "discriminator": toonkit.build("discriminator", "patchgan", in_channels=6, base_channels=4, n_layers=2)}
     losses = {"adversarial": toonkit.build("loss", "adversarial", mode="bce"), "pixel": toonkit.build("loss", "pixel")}
     method.bind(nets, losses, {"outline": toonkit.build("augmenter", "outline")}).train()
     groups = {}

@@ -53,7 +53,7 @@ def test_method_trains_every_phase(method: str, demo: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize("reuse", [False, True])
 def test_selfie_gan_freezes_masker_and_shows_d_masked_images(reuse: bool, demo: Path, tmp_path: Path) -> None:
     recipe = tiny_recipe("selfie_gan", demo)
-    recipe.data["method"]["reuse_cartoon_mask"] = reuse
+    recipe.spec.method["reuse_cartoon_mask"] = reuse
     recipe.spec.train.phases["init"].steps = 0
     recipe.spec.train.phases["masker"].steps = 0
     trainer = Trainer(recipe, tmp_path / "run")

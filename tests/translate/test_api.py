@@ -200,7 +200,7 @@ def test_cpu_bf16_casts_the_generator_once_and_matches_autocast(run_dir: Path) -
 def test_a_pretrained_plugin_masker_by_name(run_no_masker: Path, weights_dir: Path) -> None:
     """A run without a masker borrows the MediaPipe selfie segmenter: its alpha finds the person."""
     pytest.importorskip("ai_edge_litert", reason="the toonkit-mediapipe plugin needs ai-edge-litert")
-    if ("masker", "mediapipe_selfie") not in toonkit.registry():
+    if ("masker", "mediapipe_selfie") not in toonkit.get_registry():
         pytest.skip("the toonkit-mediapipe plugin is not installed")
     portraits = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "portraits"
     if not portraits.is_dir():
@@ -222,7 +222,7 @@ def test_pix2pix_runs_translate_the_photo_outline(tmp_path: Path) -> None:
     """The method's prepare_input (pix2pix: the outline) runs before the generator, at any size."""
     from toonkit.augment.outline import outline
 
-    gen = {"type": "unet", "base_channels": 4, "num_downs": 3, "dropout": False}
+    gen = {"type": "unet", "base_channels": 4, "depth": 3, "dropout": False}
     run = make_checkpoint(tmp_path, method="pix2pix", masker=False, generator=gen)
     toon = toonkit.load(run, device="cpu")
     assert toon.generator.size_multiple == 8

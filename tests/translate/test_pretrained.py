@@ -80,7 +80,7 @@ def test_unknown_name_suggests_registered_models() -> None:
 
 
 def test_shipped_model_is_registered_and_paints_at_input_size() -> None:
-    entry = toonkit.registry().get("model", "handpainted")
+    entry = toonkit.get_registry().get("model", "handpainted")
     model = entry.factory()
     assert isinstance(model, PretrainedModel) and entry.plugin == "builtin"
     assert entry.summary and "Selfie-GAN" in model.card
@@ -129,7 +129,7 @@ def test_a_plugin_ships_a_model(model_folder: Path, tmp_path: Path, monkeypatch:
     monkeypatch.delenv("TOONKIT_DISABLE_PLUGINS", raising=False)
     toonkit.plugins.reset()
     try:
-        entry = toonkit.registry().get("model", "plugmodel")
+        entry = toonkit.get_registry().get("model", "plugmodel")
         assert entry.plugin == "plugmodel" and entry.summary == "A test model."
         toon = toonkit.load("plugmodel", device="cpu")
         assert toon.translate(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)

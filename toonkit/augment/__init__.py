@@ -1,7 +1,10 @@
 """Augmenters: batch transforms on N×3×H×W images in [-1, 1], on the device of their input.
 
-``edge_smooth`` (CartoonGAN's edge-smoothed negatives, OpenCV-faithful), ``outline`` (pix2pix input),
-``geometric`` (resize, crop, flip; masks follow) and ``color_jitter``.
+Registered: ``edge_smooth`` (CartoonGAN's edge-smoothed negatives, OpenCV-faithful) and ``outline``
+(pix2pix input), the components methods' ``augment`` slots take. :class:`Geometric` (resize, crop, flip;
+masks follow) and :class:`ColorJitter` are importable classes but not registered: no method has a slot
+for them and the trainer has no generic augmentation step (the data loaders' shared crop-and-flip keeps
+photo and mask aligned), so a registered name would only offer a recipe setting that does nothing.
 """
 from __future__ import annotations
 
@@ -19,5 +22,3 @@ def register(registry: Registry) -> None:
     """Add the built-in augmenters to ``registry``."""
     registry.add("augmenter", "edge_smooth", EdgeSmooth)
     registry.add("augmenter", "outline", Outline)
-    registry.add("augmenter", "geometric", Geometric)
-    registry.add("augmenter", "color_jitter", ColorJitter)

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from toonkit.imaging import to_levels
+
 __all__ = ["EdgeSmooth", "canny", "edge_smooth", "gaussian_kernel1d", "rgb_to_gray_u8", "to_u8"]
 
 # OpenCV's fixed-point constants (imgproc/src/canny.cpp and color_rgb.cpp).
@@ -37,11 +39,13 @@ _GRAY_WEIGHTS = (19596, 38470, 7470)  # R, G, B; sum 2**16
 def to_u8(x: Tensor) -> Tensor:
     """Map an image in [-1, 1] to integer gray levels 0..255 (as float32), rounding like a PNG save.
 
+    The shared :func:`toonkit.imaging.to_levels`, under the name this module's callers know.
+
     Shape:
         - x: (*)
         - output: (*), float32 holding integers
     """
-    return x.float().add(1.0).mul_(127.5).round_().clamp_(0, 255)
+    return to_levels(x)
 
 
 def rgb_to_gray_u8(rgb: Tensor) -> Tensor:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import kornia.augmentation as K
 from torch import Tensor, nn
 
+from toonkit.imaging import from_unit, to_unit
+
 __all__ = ["ColorJitter", "Geometric"]
 
 
@@ -118,7 +120,7 @@ class ColorJitter(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         _check_input(x, mask)
         # kornia's colour ops expect [0, 1]; map there and back. Masks are not colours: they pass as is.
-        out = self.jitter((x + 1) * 0.5) * 2 - 1
+        out = from_unit(self.jitter(to_unit(x)))
         return out if mask is None else (out, mask)
 
     def extra_repr(self) -> str:

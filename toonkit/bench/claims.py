@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import numpy as np
 
 if TYPE_CHECKING:
-    from toonkit.bench.report import Scores
-    from toonkit.bench.runner import BenchResult
+    from toonkit.bench.columns import Scores
+    from toonkit.bench.result import BenchResult
 
 N_RESAMPLES = 1000
 CONFIDENCE = 0.95
@@ -77,7 +77,7 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_resamples: int = 
 
 
 def _ci(low: float, high: float) -> str:
-    from toonkit.bench.report import fmt
+    from toonkit.bench.columns import fmt
 
     return f"{CONFIDENCE * 100:.0f} % CI [{fmt(low)}, {fmt(high)}]"
 
@@ -86,7 +86,7 @@ def claim_line(method: str, baseline: str, what: str, higher_is_better: bool, va
                per_a: Optional[Sequence[float]], per_b: Optional[Sequence[float]]) -> tuple[str, Optional[bool]]:
     """One column of a claim as a Markdown list item, and whether ``method`` is established as better
     (None: nothing established)."""
-    from toonkit.bench.report import fmt
+    from toonkit.bench.columns import fmt
 
     head = f"- {what}, {'higher' if higher_is_better else 'lower'} is better"
     values = f"{fmt(va)} vs {fmt(vb)}"
@@ -113,7 +113,7 @@ def claim_line(method: str, baseline: str, what: str, higher_is_better: bool, va
 
 def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[str]:
     """Each suite claim in words, computed from the numbers whatever they say, each with its interval."""
-    from toonkit.bench.report import score_columns
+    from toonkit.bench.columns import score_columns
 
     if scores is None:
         scores = score_columns(result)

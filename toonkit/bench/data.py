@@ -174,8 +174,9 @@ def load_references(data: SuiteData, size: int) -> Tensor:
 
 def load_style(path: Path, size: int) -> Tensor:
     """One style image as :math:`(1, 3, S, S)` in [-1, 1] (shorter side ``size``, centre crop)."""
-    from toonkit.data.transforms import load_resized, sample_crop_flip, to_signed
+    from toonkit.data.transforms import load_resized, sample_crop_flip
+    from toonkit.imaging import from_uint8
 
     img = load_resized(path, size)
     crop = sample_crop_flip(*img.shape[-2:], size, train=False)
-    return to_signed(crop(img)).unsqueeze(0)
+    return from_uint8(crop(img)).unsqueeze(0)

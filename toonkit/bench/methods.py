@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import Tensor
 
-import toonkit
+from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
 from toonkit.recipe import Recipe, RecipeError, load_recipe
@@ -71,7 +71,7 @@ def budget_overrides(suite: Suite, data: SuiteData, phases: list[str]) -> list[s
 
 def fingerprint(recipe: Recipe) -> str:
     """Hash of the resolved recipe without its data folders (they move with the output folder)."""
-    data = json.loads(json.dumps(recipe.data))
+    data = recipe.to_dict()
     for key in ("photos", "masks", "cartoons"):
         data.get("data", {}).pop(key, None)
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
@@ -87,7 +87,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
     """
     plans: list[MethodPlan] = []
     problems: list[str] = []
-    registry = toonkit.registry()
+    registry = get_registry()
     for name, m in suite.spec.methods.items():
         where = f"{suite.path}: methods.{name}"
         if m.run is not None:
@@ -124,7 +124,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
         except RecipeError as exc:
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        steps = {p: int(recipe.data["train"]["phases"][p]["steps"]) for p in phases}
+        steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
                                 steps, ema=m.ema))
     if problems:
@@ -133,10 +133,10 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
 
 
 def _skip_reason(name: str, dists: list[str]) -> str:
-    from toonkit.plugins.catalog import install_hint
+    from toonkit.plugins.catalog import requirement_problem
 
-    return (f"{name}: skipped, plugin {' and '.join(dists)} not installed "
-            f"({'; '.join(install_hint(d) for d in dists)})")
+    # each says "plugin X not installed (pip install ...)", "... disabled by ..." or "... broken: ..."
+    return f"{name}: skipped, " + "; ".join(requirement_problem(d) or f"plugin {d} not loaded" for d in dists)
 
 
 def _file_hash(path: Path) -> str:
@@ -241,10 +241,9 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         from toonkit.translate.nst import StyleTransfer
 
         assert plan.recipe is not None and plan.style is not None
-        params = {k: v for k, v in plan.recipe.data["method"].items() if k != "type"}
-        feature = (plan.recipe.data.get("nets") or {}).get("feature") or {}
-        st = StyleTransfer(load_style(plan.style, style_size), None, size=style_size, device=device,
-                           vgg_weights=feature.get("weights", "imagenet"), **params)
+        # the recipe as resolved, every block of it (an `arch: vgg19` set there reaches the network)
+        st = StyleTransfer.from_recipe(plan.recipe, load_style(plan.style, style_size), size=style_size,
+                                       device=device)
         return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None

@@ -12,6 +12,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
+from toonkit.imaging import to_uint8
+
 LABEL_H = 22
 
 
@@ -23,7 +25,7 @@ def _font(size: int = 14) -> ImageFont.ImageFont:
 
 
 def _tile(image: Tensor, side: int) -> Image.Image:
-    arr = ((image.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    arr = to_uint8(image).permute(1, 2, 0).cpu().numpy()
     tile = Image.fromarray(arr)
     return tile if tile.size == (side, side) else tile.resize((side, side), Image.BICUBIC)
 

@@ -18,10 +18,11 @@ import torch
 from toonkit.bench import plots
 from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
-from toonkit.bench.measure import losses_csv, metric_columns
+from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
+from toonkit.bench.measure import losses_csv
 
 if TYPE_CHECKING:
-    from toonkit.bench.runner import BenchResult
+    from toonkit.bench.result import BenchResult
 
 log = logging.getLogger("toonkit.bench")
 
@@ -98,32 +99,9 @@ def git_commit(repo: Path) -> str:
     return head + (" with uncommitted changes" if dirty else "")
 
 
-# -- numbers ----------------------------------------------------------------------------------------
-def fmt(value: float) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    a = abs(value)
-    if a < 1e-9:
-        return "0"
-    if a >= 1000:
-        return f"{value:,.0f}"
-    if a >= 100:
-        return f"{value:.1f}"
-    if a >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
-
-
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
-    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-    if not finite:
-        return None
-    return max(finite) if higher_is_better else min(finite)
 
 
 def _cell(value: float, best: Optional[float], std: Optional[float] = None) -> str:
@@ -134,15 +112,6 @@ def _cell(value: float, best: Optional[float], std: Optional[float] = None) -> s
         text += f" ± {fmt(std)}" if math.isfinite(std) else " (spread n/a)"
     finite = isinstance(value, (int, float)) and math.isfinite(value)
     return f"**{text}**" if finite and best is not None and value == best else text
-
-
-def rankable(result: BenchResult, col: str) -> list[bool]:
-    """Which methods may be ranked best on ``col``: for raw ``leakage``, only those whose normalised
-    leakage is defined, so a method whose output ignores the person cannot win by leaking nothing."""
-    rows = [r.row for r in result.results]
-    if col == "leakage" and any("leakage_rel" in row for row in rows):
-        return [math.isfinite(row.get("leakage_rel", math.nan)) for row in rows]
-    return [True] * len(rows)
 
 
 def metric_description(metric: object) -> str:
@@ -158,21 +127,6 @@ def metric_description(metric: object) -> str:
 
 
 # -- the report -------------------------------------------------------------------------------------
-Scores = list[tuple[object, str, bool]]
-
-
-def score_columns(result: BenchResult) -> Scores:
-    """(metric, column, higher is better) of every score column, spreads (``*_std``) excluded."""
-    out = []
-    for metric in result.metrics:
-        own = metric_columns(metric)  # once per metric: with backend 'auto' it may load a network
-        cols = [c for r in result.results for c in r.row if c in own] or list(own)
-        for col in dict.fromkeys(cols):
-            if not col.endswith("_std"):
-                out.append((metric, col, bool(getattr(metric, "higher_is_better", False))))
-    return out
-
-
 def write_csv(result: BenchResult, path: Path, scores: Optional[Scores] = None) -> list[str]:
     """One row per method: ``method``, ``method_type``, then every column any method has."""
     if scores is None:

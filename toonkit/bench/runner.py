@@ -14,18 +14,18 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import torch
 from torch import Tensor
 
-import toonkit
-from toonkit.bench.data import SuiteData, load_references, load_test_set, materialise
+from toonkit.bench.data import load_references, load_test_set, materialise
 from toonkit.bench.methods import MethodPlan, ensure_trained, load_translator, plan_methods
+from toonkit.bench.result import BenchResult, MethodResult
 from toonkit.bench.suite import Suite, load_suite
-from toonkit.metrics import Metric
+from toonkit.imaging import from_uint8, to_uint8
+from toonkit.methods.assemble import build_block
 from toonkit.weights import WEIGHTS_ENV, weights_dir
 
 log = logging.getLogger("toonkit.bench")
@@ -33,38 +33,6 @@ log = logging.getLogger("toonkit.bench")
 # Bump when cached results would no longer match what is computed (v2: per-photo values for the claims'
 # bootstrap intervals, and leakage_rel).
 RESULT_VERSION = "bench-result-v2"
-
-
-@dataclass
-class MethodResult:
-    """One method's row, outputs and notes."""
-
-    plan: MethodPlan
-    row: dict[str, float]
-    outputs: Tensor
-    notes: list[str] = field(default_factory=list)
-    source: str = ""
-    cached: bool = False
-    per_image: dict[str, list[float]] = field(default_factory=dict)  # column -> one value per test photo
-
-
-@dataclass
-class BenchResult:
-    """Everything the report is written from."""
-
-    suite: Suite
-    out: Path
-    data: SuiteData
-    stems: list[str]
-    photos: Tensor
-    masks: Tensor
-    metrics: list[Metric]
-    results: list[MethodResult]
-    device: torch.device
-    command: str
-    wall_s: float
-    trained: list[str]
-    skipped: list[str] = field(default_factory=list)  # methods left out, each with why (a missing plugin)
 
 
 @contextlib.contextmanager
@@ -163,8 +131,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
         references = load_references(data, ev.size)
         log.info("test set: %d photos; references: %d cartoons; evaluating at %d² on %s", len(stems),
                  references.shape[0], ev.size, dev)
-        metrics = [toonkit.build("metric", b["type"], **{k: v for k, v in b.items() if k != "type"})
-                   for b in suite.metrics]
+        metrics = [build_block("metric", b) for b in suite.metrics]
         results: list[MethodResult] = []
         for plan in plans:
             cache = work / "results" / f"{plan.name}.json"
@@ -172,7 +139,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
             cached = _load_cached(cache, key)
             if cached is not None:
                 log.info("%s: results cached (same run, test set and metrics)", plan.name)
-                outputs = torch.load(cache.with_suffix(".pt"), weights_only=True).float() / 127.5 - 1
+                outputs = from_uint8(torch.load(cache.with_suffix(".pt"), weights_only=True))
                 row = {**_from_json(cached["row"]), **training_stats(plan)}
                 per_image = {c: [math.nan if v is None else v for v in vs]
                              for c, vs in cached.get("per_image", {}).items()}
@@ -184,7 +151,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
             row, outputs, notes, per_image = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
                                            ev.speed)
             cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(((outputs + 1) * 127.5).round().clamp(0, 255).to(torch.uint8), cache.with_suffix(".pt"))
+            torch.save(to_uint8(outputs), cache.with_suffix(".pt"))
             cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
                                          "per_image": {c: [None if math.isnan(v) else v for v in vs]
                                                        for c, vs in per_image.items()}}, indent=1))

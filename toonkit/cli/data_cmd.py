@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+# the default teacher and the plugin package it comes from (named in the hint when it is not installed)
+DEFAULT_TEACHER, TEACHER_PLUGIN = "mediapipe_selfie", "toonkit-mediapipe"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -14,7 +17,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     masks = sub.add_parser("masks", help="write a person mask PNG per photo with a mask teacher")
     masks.add_argument("photos", help="folder of photos (recursive)")
     masks.add_argument("-o", "--out", required=True, help="folder for the masks (same stems, .png)")
-    masks.add_argument("--teacher", default="mediapipe_selfie", help="registered masker to use")
+    masks.add_argument("--teacher", default=DEFAULT_TEACHER,
+                       help=f"registered masker to use (default {DEFAULT_TEACHER}, from the {TEACHER_PLUGIN} plugin)")
     masks.add_argument("--threshold", type=float, default=None,
                        help="binarise at this probability (default: write soft masks)")
     masks.add_argument("--overwrite", action="store_true", help="replace masks that already exist")
@@ -29,7 +33,29 @@ def run(args: argparse.Namespace) -> int:
         for name, path in paths.items():
             print(f"{name}: {path}")
         return 0
+    return _masks(args)
+
+
+def _masks(args: argparse.Namespace) -> int:
+    """Write the masks with a progress bar and one line per failed photo; exit 1 when any failed."""
+    import sys
+
+    from tqdm import tqdm
+
     from toonkit.data.teacher import write_masks
 
-    return write_masks(args.photos, args.out, teacher=args.teacher, threshold=args.threshold,
-                       overwrite=args.overwrite, device=args.device)
+    bar = tqdm(unit="img", file=sys.stderr, dynamic_ncols=True, desc=f"masks with '{args.teacher}'")
+
+    def progress(path: object, error: str | None) -> None:
+        if error is not None:
+            bar.write(f"toonkit data masks: {path}: {error}", file=sys.stderr)
+        bar.update(1)
+
+    try:
+        report = write_masks(args.photos, args.out, teacher=args.teacher, threshold=args.threshold,
+                             overwrite=args.overwrite, device=args.device, progress=progress,
+                             requires=(TEACHER_PLUGIN,) if args.teacher == DEFAULT_TEACHER else ())
+    finally:
+        bar.close()
+    print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
+    return 1 if report.failed else 0

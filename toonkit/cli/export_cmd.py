@@ -15,6 +15,8 @@ from toonkit.cli.main import CLIError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from toonkit.translate.background import BACKGROUNDS
+
     p.add_argument("run", metavar="MODEL_OR_RUN",
                    help="a registered model (toonkit list model), a model folder, hf://owner/name, a run "
                         "directory or a checkpoint file")
@@ -35,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--with-masker", action="store_true",
                    help="include the masker: outputs 'cartoon' composited per --background, and 'mask'")
     p.add_argument("--masker", metavar="FILE", help="masker to include instead of the run's own")
-    p.add_argument("--background", default="keep", choices=["keep", "white", "blur", "original", "transparent"],
+    p.add_argument("--background", default="keep", choices=BACKGROUNDS,
                    help="background composite inside the exported graph (needs --with-masker unless keep)")
     p.add_argument("--tolerance", type=float, default=1e-3,
                    help="largest accepted |export − PyTorch| difference (1e-3)")
@@ -73,7 +75,8 @@ def _format(given: str | None, out: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate.api import TranslateError, load
+    from toonkit.translate import TranslateError, load
+    from toonkit.translate.background import NEEDS_MASK
     from toonkit.translate.export import ExportError, build_module, export
 
     if args.old_size is not None:
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.out} already exists: pass --overwrite to replace it")
     if args.tolerance < 0:
         raise CLIError(f"--tolerance must be >= 0, got {args.tolerance}")
-    if args.background != "keep" and not args.with_masker:
+    if args.background in NEEDS_MASK and not args.with_masker:
         raise CLIError(f"--background {args.background} composites with the masker: add --with-masker")
     if args.masker and not args.with_masker:
         raise CLIError("--masker only matters with --with-masker")
@@ -140,7 +143,7 @@ def _save_pretrained(args: argparse.Namespace) -> int:
     """``--format pretrained``: the generator and masker as a model folder, loaded back to check it."""
     import torch
 
-    from toonkit.translate.api import TranslateError, load
+    from toonkit.translate import TranslateError, load
 
     if Path(args.out).suffix.lower() in EXTENSIONS:
         raise CLIError(f"--format pretrained writes a folder, not '{Path(args.out).name}'")

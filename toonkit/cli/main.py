@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 
-from toonkit import __version__
+from toonkit._version import __version__
 from toonkit.errors import ToonkitError
 
 # command name -> module exposing add_arguments(parser) and run(args) -> int
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
+    from toonkit.plugins.manager import add_plugin_commands
+
+    add_plugin_commands(sub)  # plugins' own subcommands (the toonkit_commands hook)
     return parser
 
 

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     import toonkit
     from toonkit.core.checkpoint import CheckpointError, list_checkpoints
 
-    if not toonkit.registry().get("method", recipe.method).factory.trainable:
+    if not toonkit.get_registry().get("method", recipe.method).factory.trainable:
         raise CLIError(f"method '{recipe.method}' has no training phase (it optimises each image): use "
                        f"`toonkit translate --method {recipe.method} --style STYLE.jpg PHOTOS -o OUT`")
     out = Path(args.out) if args.out else Path("runs") / recipe.spec.name  # a plain name (schema)

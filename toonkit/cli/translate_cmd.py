@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from toonkit.cli.main import CLIError
@@ -20,6 +17,8 @@ BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from toonkit.translate.background import BACKGROUNDS
+
     p.usage = ("toonkit translate MODEL_OR_RUN INPUT... -o OUTDIR [options]\n"
                "       toonkit translate --method nst --style IMAGE INPUT... -o OUTDIR [options]")
     p.add_argument("inputs", nargs="+", metavar="RUN_OR_INPUT",
@@ -32,13 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quality", type=int, default=95, help="jpg/webp quality (95)")
     p.add_argument("--size", default=None, metavar="N|original",
                    help="default: each output has its input's size, translated at twice the run's training "
-                        "size (NST: at 256) and upsampled; N: translate and write at short side N; 'original': "
+                        f"size (NST: at {_nst_size()}) and upsampled; N: translate and write at short side N; 'original': "
                         "translate at each image's own size")
     p.add_argument("--max-pixels", type=int, default=None, metavar="N",
                    help="largest output in pixels (default 16777216 = 4096²); larger inputs are processed "
                         "downscaled to this, with a log line")
-    p.add_argument("--background", default="keep",
-                   choices=["keep", "white", "blur", "original", "transparent"], help=BACKGROUND_HELP)
+    p.add_argument("--background", default="keep", choices=BACKGROUNDS, help=BACKGROUND_HELP)
     p.add_argument("--masker", metavar="FILE",
                    help="person masker: a run directory or checkpoint with a masker, a masker weights file, "
                         "or a registered pretrained masker such as mediapipe_selfie (default: the run's own)")
@@ -67,6 +65,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 NST_OPTIONS = ("steps", "content_weight", "style_weight", "tv_weight", "lr", "init")
+
+
+def _nst_size() -> int:
+    from toonkit.methods.nst import DEFAULT_SIZE
+
+    return DEFAULT_SIZE
 
 
 def _nst_defaults() -> dict[str, object]:
@@ -105,6 +109,8 @@ def _check_order(run: str, inputs: list[str]) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | str | None]:
+    from toonkit.translate.background import BACKGROUNDS, NEEDS_MASK
+
     nst_only = {"style": None, **dict.fromkeys(NST_OPTIONS), "vgg_weights": "imagenet"}
     if args.method == "nst":
         if not args.style:
@@ -122,8 +128,9 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
             raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
         run, inputs = args.inputs[0], list(args.inputs[1:])
         _check_order(run, inputs)
-    if args.masker and args.background == "keep":
-        raise CLIError("--masker is used by --background white|blur|original|transparent, not keep")
+    if args.masker and args.background not in NEEDS_MASK:
+        raise CLIError(f"--masker is used by --background {'|'.join(m for m in BACKGROUNDS if m in NEEDS_MASK)}, "
+                       f"not {args.background}")
     if args.background == "transparent" and args.format == "jpg":
         raise CLIError("--background transparent writes an alpha channel, which jpg cannot hold: "
                        "use --format png or webp")
@@ -137,7 +144,7 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
 
 
 def _load_model(args: argparse.Namespace, run: str | None):
-    from toonkit.translate.api import TranslateError, load, load_masker
+    from toonkit.translate import TranslateError, load, load_masker
 
     try:
         if run is not None:
@@ -169,24 +176,6 @@ def _load_model(args: argparse.Namespace, run: str | None):
                        f"{'this run has none' if run else 'none was given'}: pass --masker FILE "
                        "(a run or checkpoint with a masker, or masker weights), or use --background keep")
     return toon
-
-
-def _prefetch(paths: list[Path], ahead: int) -> Iterator[tuple[Path, Future]]:
-    """Decode images in background threads, at most ``ahead`` in flight (decoders release the GIL)."""
-    from toonkit.translate.io import read_image
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque[tuple[Path, Future]] = deque()
-        it = iter(paths)
-        for path in it:
-            pending.append((path, pool.submit(read_image, path)))
-            if len(pending) >= ahead:
-                break
-        while pending:
-            yield pending.popleft()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(read_image, nxt)))
 
 
 def _names(paths: list[Path], limit: int = 5) -> str:
@@ -237,8 +226,8 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
     import torch
     from tqdm import tqdm
 
-    from toonkit.data.decode import DecodeError
-    from toonkit.translate.io import output_path, save_image
+    from toonkit.data.decode import DecodeError, prefetch
+    from toonkit.translate.io import output_path, read_image, save_image
     from toonkit.weights import describe_error
 
     failed: list[Path] = []
@@ -272,7 +261,7 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
             bar.update(1)
 
     batch: list[tuple[Path, torch.Tensor]] = []
-    for path, future in _prefetch([it.path for it in todo], 2 * args.batch):
+    for path, future in prefetch([it.path for it in todo], read_image, ahead=2 * args.batch):
         try:
             decoded = future.result()
         except DecodeError as exc:

@@ -70,10 +70,6 @@ class Checkpoint:
         return yaml.safe_load(self.recipe_yaml)
 
 
-def _atomic(path: Path, write: Any) -> None:
-    atomic_write(path, write, by_path=True)
-
-
 def _flat(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
     return {f"{prefix}/{k}": v.detach().to("cpu").contiguous().clone()
             for k, v in module.state_dict().items()}
@@ -97,8 +93,8 @@ def save_checkpoint(ckpt_dir: str | Path, step: int, phase: str, nets: dict[str,
                                     + (f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""))
     meta = {"format": FORMAT, "step": str(step), "phase": phase, "recipe": recipe_yaml,
             "nets": ",".join(nets), "ema": ",".join(ema or {})}
-    _atomic(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p))
-    _atomic(ckpt_dir / f"{stem}.safetensors", lambda p: save_file(tensors, str(p), metadata=meta))
+    atomic_write(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p), by_path=True)
+    atomic_write(ckpt_dir / f"{stem}.safetensors", lambda p: save_file(tensors, str(p), metadata=meta), by_path=True)
     for old in list_checkpoints(ckpt_dir)[:-keep]:
         old.unlink(missing_ok=True)
         old.with_name(old.name.replace(".safetensors", ".state.pt")).unlink(missing_ok=True)

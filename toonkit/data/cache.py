@@ -23,6 +23,7 @@ from torch import Tensor
 from toonkit.augment.edge_smooth import EdgeSmooth
 from toonkit.data.decode import DecodeError
 from toonkit.data.transforms import LOADER_VERSION, load_resized
+from toonkit.imaging import from_uint8, to_uint8
 from toonkit.io_utils import atomic_write
 
 __all__ = ["SmoothCache", "smooth_uint8"]
@@ -36,11 +37,10 @@ _CACHE_VERSION = "smooth-v1"
 
 def smooth_uint8(image: Tensor, smoother: EdgeSmooth) -> Tensor:
     """Edge-smooth uint8 RGB images, (3, H, W) or (N, 3, H, W), and return uint8 of the same shape."""
-    x = image.float().div(127.5).sub(1.0)
+    x = from_uint8(image)
     with torch.no_grad():
         y = smoother(x.unsqueeze(0) if x.ndim == 3 else x)
-    y = y.squeeze(0) if image.ndim == 3 else y
-    return y.add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    return to_uint8(y.squeeze(0) if image.ndim == 3 else y)
 
 
 class SmoothCache:

@@ -26,7 +26,8 @@ from toonkit.augment.outline import outline
 from toonkit.data.cache import SmoothCache, smooth_uint8
 from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
-from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip, to_signed
+from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip
+from toonkit.imaging import from_uint8, unit_from_uint8, unit_to_uint8
 from toonkit.io_utils import atomic_write
 from toonkit.errors import ToonkitError
 
@@ -38,7 +39,7 @@ logger = logging.getLogger("toonkit.data")
 PathLike = str | os.PathLike
 Validate = Literal["full", "header"]
 #: ``teacher(image)``: image 1×3×H×W in [-1, 1] → person probability 1×1×H×W in [0, 1].
-MaskTeacher = Callable[[Tensor], Tensor]
+MaskTeacher = Callable[[Tensor], Tensor]  # a masker: (1, 3, H, W) in [-1, 1] → (1, 1, H, W) logits
 
 _MAX_RETRIES = 10
 _ASPECT_TOLERANCE = 0.02
@@ -178,7 +179,7 @@ class PhotoDataset(_ImageFolder):
 
     def _mask_for(self, photo: Path, hw: tuple[int, int]) -> Tensor:
         if photo in self.generated_masks:
-            m = self.generated_masks[photo].float().div_(255.0)
+            m = unit_from_uint8(self.generated_masks[photo])
         elif photo in self.masks:
             m = load_mask(self.masks[photo])
         else:
@@ -194,7 +195,7 @@ class PhotoDataset(_ImageFolder):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         i, img = self._load(index)
         win = self._window(img)
-        sample = {"photo": to_signed(win(img))}
+        sample = {"photo": from_uint8(win(img))}
         if self.needs_masks:
             sample["mask"] = win(self._mask_for(self.files[i], tuple(img.shape[-2:]))).contiguous()
         return sample
@@ -253,14 +254,14 @@ class CartoonDataset(_ImageFolder):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         i, img = self._load(index)
         win = self._window(img)
-        sample = {"cartoon": to_signed(win(img))}
+        sample = {"cartoon": from_uint8(win(img))}
         if self.smooth:
             if self.cache is not None:
                 twin = self.cache.get(self.files[i], img)
             else:
                 with torch.no_grad():
                     twin = smooth_uint8(img, self.smoother)
-            sample["smooth"] = to_signed(win(twin))
+            sample["smooth"] = from_uint8(win(twin))
         return sample
 
 
@@ -302,7 +303,7 @@ class OutlinePairDataset(_ImageFolder):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         _, img = self._load(index)
         win = self._window(img)
-        cartoon = to_signed(win(img))
+        cartoon = from_uint8(win(img))
         with torch.no_grad():
             edges = outline(cartoon.unsqueeze(0), self.kernel, self.invert).squeeze(0)
         return {"outline": edges, "cartoon": cartoon}
@@ -339,14 +340,17 @@ def require_masks(
     """Make sure every photo of ``dataset`` has a mask, or fail listing the ones without.
 
     Without a teacher, raises :class:`MissingMasksError` naming the first ``show`` photos that lack a
-    mask. With a teacher, calls ``teacher(image)`` on each such photo (1×3×H×W in [-1, 1] at the
-    dataset's load size, no grad) and uses the returned 1×1×H×W probabilities in [0, 1] as its mask;
-    with ``cache_dir`` the masks are also written there as PNGs named by the photo's stem, so a later
-    run can pass ``cache_dir`` as its masks folder.
+    mask. With a teacher (a masker: images in [-1, 1] → person logits), each such photo at the dataset's
+    load size goes through :func:`toonkit.data.teacher.predict_mask`, the same path as ``toonkit data
+    masks`` (padded to the masker's ``size_multiple``, sigmoid), and the probabilities become its mask;
+    with ``cache_dir`` the masks are also written there (atomically) as PNGs named by the photo's
+    relative path and stem, so a later run can pass ``cache_dir`` as its masks folder.
 
     Returns:
         the number of masks the teacher produced.
     """
+    from toonkit.data.teacher import predict_mask
+
     if not dataset.needs_masks:
         return 0
     missing = dataset.missing_masks
@@ -361,13 +365,7 @@ def require_masks(
     out_dir = None if cache_dir is None else Path(cache_dir)
     for photo in missing:
         img = load_resized(photo, dataset.load_size)
-        x = to_signed(img).unsqueeze(0)
-        with torch.no_grad():
-            m = teacher(x)
-        m = torch.as_tensor(m).detach().float().cpu().reshape(1, 1, *m.shape[-2:])
-        if m.shape[-2:] != img.shape[-2:]:
-            m = F.interpolate(m, size=tuple(img.shape[-2:]), mode="bilinear", align_corners=False)
-        m8 = m[0].clamp(0, 1).mul(255).round().to(torch.uint8)
+        m8 = unit_to_uint8(predict_mask(teacher, from_uint8(img), max_side=None))[None]
         dataset.generated_masks[photo] = m8
         if out_dir is not None:
             from PIL import Image

@@ -25,8 +25,12 @@ import functools
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -34,7 +38,7 @@ from PIL import Image, ImageOps
 from torch import Tensor
 from toonkit.errors import ToonkitError
 
-__all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "probe", "to_rgb"]
+__all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "prefetch", "probe", "to_rgb"]
 
 PathLike = str | os.PathLike
 
@@ -279,3 +283,42 @@ def probe(path: PathLike, full: bool = True) -> tuple[int, int]:
     except Exception as e:  # noqa: BLE001 - any decoder failure is a bad file
         raise DecodeError(path, f"{type(e).__name__}: {e}") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def prefetch(paths: Iterable[_T], load: Callable[[_T], _R] = load_rgb_tensor,  # type: ignore[assignment]
+             ahead: int = 4, workers: int = 2) -> Iterator[tuple[_T, Future[_R]]]:
+    """Decode ahead: ``load`` each path in background threads while the caller works on earlier ones.
+
+    PIL's and torchvision's decoders release the GIL, so two threads overlap decoding with the model's
+    forward passes. Results come back in input order; at most ``ahead`` decodes are queued or running,
+    which bounds the memory held by decoded images. A failed decode surfaces when the caller calls
+    ``future.result()`` (e.g. :class:`DecodeError`), so one bad file never stops the others.
+
+    Args:
+        paths: what to load, in order.
+        load: the decoder, called with one path (default :func:`load_rgb_tensor`).
+        ahead: decodes in flight (at least 1).
+        workers: decoding threads.
+
+    Returns:
+        ``(path, future)`` pairs in the order of ``paths``.
+
+    Example:
+        >>> for path, future in prefetch(["a.jpg", "b.png"], ahead=2):  # doctest: +SKIP
+        ...     image = future.result()  # (3, H, W) uint8, or raises DecodeError
+    """
+    if ahead < 1:
+        raise ValueError(f"ahead must be >= 1, got {ahead}")
+    done = object()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        it = iter(paths)
+        pending: deque[tuple[_T, Future[_R]]] = deque((p, pool.submit(load, p)) for p in islice(it, ahead))
+        while pending:
+            yield pending.popleft()
+            nxt = next(it, done)
+            if nxt is not done:
+                pending.append((nxt, pool.submit(load, nxt)))  # type: ignore[arg-type]

@@ -8,24 +8,21 @@ threshold), the layout :func:`toonkit.data.folders.match_by_stem` pairs photos a
 from __future__ import annotations
 
 import os
-import sys
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from toonkit.data.decode import DecodeError, load_rgb_tensor
+from toonkit.data.decode import DecodeError, load_rgb_tensor, prefetch
 from toonkit.data.folders import EmptyFolderError, scan_images
+from toonkit.errors import ToonkitError
+from toonkit.imaging import from_uint8, unit_to_uint8
 
-__all__ = ["mask_path", "predict_mask", "write_masks"]
-
-PROG = "toonkit data masks"
+__all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
 
 
 def mask_path(photo: Path, photos_root: Path, out: Path) -> Path:
@@ -43,7 +40,7 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
     ``size_multiple`` when it has one (U-Net maskers need sides divisible by ``2 ** depth``).
 
     Args:
-        teacher: a masker returning logits.
+        teacher: a masker returning logits (a module, or any callable on CPU tensors).
         image: uint8 RGB tensor, or float in [-1, 1].
         max_side: longest side the teacher sees (None: the photo's own size).
 
@@ -51,9 +48,8 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
         - image: :math:`(3, H, W)`.
         - output: :math:`(H, W)` float32 in [0, 1], on the CPU.
     """
-    device = next((t.device for t in [*teacher.parameters(), *teacher.buffers()]), torch.device("cpu"))
-    x = image.to(device)
-    x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
+    x = image.to(device_of(teacher) if isinstance(teacher, nn.Module) else "cpu")
+    x = from_uint8(x) if x.dtype == torch.uint8 else x.float()
     x = x[None]
     h, w = x.shape[-2:]
     if max_side is not None and max(h, w) > max_side:
@@ -81,52 +77,103 @@ def _save_png(mask: np.ndarray, path: Path) -> None:
     atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False)
 
 
-def _prefetch(paths: list[Path], depth: int) -> Iterator[tuple[Path, Future]]:
-    """Decode ahead in a thread (PIL and torchvision release the GIL) while the teacher runs."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque[tuple[Path, Future]] = deque()
-        for path in paths:
-            pending.append((path, pool.submit(load_rgb_tensor, path)))
-            if len(pending) >= depth:
-                yield pending.popleft()
-        while pending:
-            yield pending.popleft()
+class TeacherError(ToonkitError):
+    """A mask-teacher request that cannot be done (unknown teacher, bad threshold, missing folder)."""
 
 
-def _check_teacher_name(name: str) -> None:
-    """An unknown masker is a usage error naming close matches, or the plugin package providing it."""
-    import toonkit
-    from toonkit.cli.main import CLIError
+@dataclass
+class MaskReport:
+    """What :func:`write_masks` did: photos found, masks written and kept, and the photos that failed."""
+
+    out: Path
+    total: int
+    written: int = 0
+    kept: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: ``wrote N of M masks into OUT[; kept K existing][; F failed: …]``."""
+        if self.written == 0 and not self.failed and self.kept == self.total:
+            return f"all {self.total} masks already exist in {self.out} (--overwrite to replace them)"
+        text = f"wrote {self.written} of {self.total} masks into {self.out}"
+        if self.kept:
+            text += f"; kept {self.kept} existing (--overwrite to replace)"
+        if self.failed:
+            shown = ", ".join(str(p) for p, _ in self.failed[:5])
+            shown += f" … and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+            text += f"; {len(self.failed)} failed: {shown}"
+        return text
+
+
+def _check_teacher_name(name: str, requires: tuple[str, ...] = ()) -> None:
+    """An unknown masker names close matches, and the plugin package providing it when ``requires``
+    names one (as a recipe's ``requires:`` does)."""
+    from toonkit.plugins import get_registry
     from toonkit.plugins.catalog import provider_hint
     from toonkit.registry import UnknownComponentError
 
     try:
-        toonkit.registry().get("masker", name)
+        get_registry().get("masker", name)
     except UnknownComponentError as exc:
-        hint = provider_hint("masker", name, [])
-        raise CLIError(f"{exc}" + (f"; {hint}" if hint else "")) from None
+        hint = provider_hint("masker", name, list(requires))
+        raise TeacherError(f"{exc}" + (f"; {hint}" if hint else "")) from None
 
 
-def _build_teacher(teacher: str | nn.Module, device: str) -> nn.Module:
-    import toonkit
-    from toonkit.cli.main import CLIError
-    from toonkit.core.runtime import pick_device
+def build_teacher(teacher: str | nn.Module, device: str = "auto", requires: tuple[str, ...] = ()) -> nn.Module:
+    """The teacher in eval mode on ``device``: a registered masker's name (built with its defaults) or a
+    masker module.
+
+    Raises:
+        TeacherError: unknown name, unusable device, or a masker that cannot be built (e.g. its model
+            file is missing).
+    """
+    from toonkit.core.runtime import DeviceError, pick_device
+    from toonkit.plugins import get_registry
 
     try:
-        dev = pick_device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise CLIError(f"--device: {exc}") from None
-    model = toonkit.build("masker", teacher) if isinstance(teacher, str) else teacher
+        dev = pick_device(device, setting="--device")
+    except DeviceError as exc:
+        raise TeacherError(str(exc)) from None
+    if not isinstance(teacher, str):
+        return teacher.eval().to(dev)
+    _check_teacher_name(teacher, requires)
+    try:
+        model = get_registry().build("masker", teacher)
+    except Exception as exc:  # noqa: BLE001 - e.g. its model file is missing: a setup problem, as in translate
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TeacherError(f"cannot build masker '{teacher}': {why}") from None
     return model.eval().to(dev)
 
 
+def _targets(photos: Path, out: Path) -> dict[Path, Path]:
+    """photo → mask path for every image under ``photos`` (masks already inside ``photos/`` skipped)."""
+    try:
+        files = scan_images(photos)
+    except EmptyFolderError as exc:
+        raise TeacherError(str(exc)) from None
+    out_abs = out.resolve()
+    files = [f for f in files if not f.resolve().is_relative_to(out_abs)]  # masks written inside photos/
+    if not files:
+        raise TeacherError(f"no images found in {photos}")
+    targets: dict[Path, Path] = {}
+    owner: dict[Path, Path] = {}
+    for f in files:
+        target = mask_path(f, photos, out)
+        if target in owner:
+            raise TeacherError(f"{owner[target]} and {f} would both write {target}; rename one of them")
+        targets[f], owner[target] = target, f
+    return targets
+
+
 def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
-                teacher: str | nn.Module = "mediapipe_selfie", threshold: float | None = None, overwrite: bool = False, device: str = "auto",
-                max_side: int | None = 1024, quiet: bool = False) -> int:
+                teacher: str | nn.Module = "mediapipe_selfie", threshold: float | None = None,
+                overwrite: bool = False, device: str = "auto", max_side: int | None = 1024,
+                progress: Callable[[Path, str | None], None] | None = None,
+                requires: tuple[str, ...] = ()) -> MaskReport:
     """Write one person-mask PNG per photo under ``out`` (same relative path and stem).
 
-    Masks that already exist are kept unless ``overwrite``. Unreadable photos and failures are
-    reported one line each and counted; the others are still written.
+    Masks that already exist are kept unless ``overwrite``. A photo that cannot be read or masked is
+    recorded in the report (``failed``) and the others are still written.
 
     Args:
         photos: a folder (searched recursively) or a single image.
@@ -137,94 +184,52 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         overwrite: replace existing masks.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ...
         max_side: longest side the teacher sees (see :func:`predict_mask`).
-        quiet: no progress bar.
+        progress: called after each photo as ``progress(path, error)`` (``error`` None on success);
+            the CLI draws its progress bar and per-file lines from it.
+        requires: plugin packages the teacher comes from, for the install hint when it is missing
+            (``("toonkit-mediapipe",)`` for ``mediapipe_selfie``).
 
     Returns:
-        The exit code: 0 when every photo has a mask, 1 when some failed. Usage problems (unknown
-        teacher, missing folder, bad threshold) raise :class:`toonkit.cli.main.CLIError`.
+        a :class:`MaskReport`.
+
+    Raises:
+        TeacherError: unknown teacher, missing folder, bad threshold, or two photos sharing a mask name.
 
     Example:
-        >>> write_masks("data/photos", "data/masks", teacher="mediapipe_selfie")  # doctest: +SKIP
-        0
+        >>> write_masks("data/photos", "data/masks", teacher="mediapipe_selfie").failed  # doctest: +SKIP
+        []
     """
-    from tqdm import tqdm
-
-    from toonkit.cli.main import CLIError
-
     if threshold is not None and not 0.0 < threshold < 1.0:
-        raise CLIError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+        raise TeacherError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
     if isinstance(teacher, str):
-        _check_teacher_name(teacher)
-    root, out_dir = Path(photos), Path(out)
-    try:
-        files = scan_images(root)
-    except EmptyFolderError as exc:
-        raise CLIError(str(exc)) from None
-    out_abs = out_dir.resolve()
-    files = [f for f in files if not f.resolve().is_relative_to(out_abs)]  # masks written inside photos/
-    if not files:
-        raise CLIError(f"no images found in {root}")
-    targets: dict[Path, Path] = {}
-    for f in files:
-        target = mask_path(f, root, out_dir)
-        if target in targets.values():
-            other = next(p for p, t in targets.items() if t == target)
-            raise CLIError(f"{other} and {f} would both write {target}; rename one of them")
-        targets[f] = target
-    todo = [f for f in files if overwrite or not targets[f].exists()]
-    kept = len(files) - len(todo)
+        _check_teacher_name(teacher, requires)
+    out_dir = Path(out)
+    targets = _targets(Path(photos), out_dir)
+    todo = [f for f in targets if overwrite or not targets[f].exists()]
+    report = MaskReport(out_dir, len(targets), kept=len(targets) - len(todo))
     if not todo:
-        print(f"all {len(files)} masks already exist in {out_dir} (--overwrite to replace them)")
-        return 0
-
-    name = teacher if isinstance(teacher, str) else type(teacher).__name__
-    try:
-        model = _build_teacher(teacher, device)
-    except CLIError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - e.g. its model file is missing: a setup problem, exit 2 as in translate
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CLIError(f"cannot build masker '{name}': {why}") from None
-    print(f"writing {len(todo)} mask{'s' * (len(todo) != 1)} with '{name}' on {_device_of(model)}",
-          file=sys.stderr)
-
-    failed: list[Path] = []
-    bar = tqdm(total=len(todo), unit="img", disable=True if quiet else None, file=sys.stderr,
-               dynamic_ncols=True)
-    for path, future in _prefetch(todo, depth=4):
+        return report
+    model = build_teacher(teacher, device, requires)
+    for path, future in prefetch(todo, load_rgb_tensor, ahead=4):
+        error = None
         try:
-            image = future.result()
-            prob = predict_mask(model, image, max_side)
-            values = (prob > threshold).float() * 255 if threshold is not None else prob * 255
-            _save_png(values.round().to(torch.uint8).numpy(), targets[path])
+            prob = predict_mask(model, future.result(), max_side)
+            values = (prob > threshold).float() if threshold is not None else prob
+            _save_png(unit_to_uint8(values).numpy(), targets[path])
+            report.written += 1
         except DecodeError as exc:
-            _fail(bar, failed, path, f"cannot decode: {exc.reason}")
-            continue
+            error = f"cannot decode: {exc.reason}"
         except OSError as exc:
-            _fail(bar, failed, path, f"cannot read or write: {exc}")
-            continue
+            error = f"cannot read or write: {exc}"
         except Exception as exc:  # noqa: BLE001 - one failing photo is reported, the rest go on
-            _fail(bar, failed, path, f"masking failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-            continue
-        bar.update(1)
-    bar.close()
-    summary = f"wrote {len(todo) - len(failed)} of {len(files)} masks into {out_dir}"
-    if kept:
-        summary += f"; kept {kept} existing (--overwrite to replace)"
-    if failed:
-        shown = ", ".join(str(p) for p in failed[:5])
-        shown += f" … and {len(failed) - 5} more" if len(failed) > 5 else ""
-        print(f"{summary}; {len(failed)} failed: {shown}", file=sys.stderr)
-        return 1
-    print(summary)
-    return 0
+            error = f"masking failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        if error is not None:
+            report.failed.append((path, error))
+        if progress is not None:
+            progress(path, error)
+    return report
 
 
-def _fail(bar: Any, failed: list[Path], path: Path, why: str) -> None:
-    failed.append(path)
-    bar.write(f"{PROG}: {path}: {why}", file=sys.stderr)
-    bar.update(1)
-
-
-def _device_of(model: nn.Module) -> str:
+def device_of(model: nn.Module) -> str:
+    """Where ``model``'s first parameter or buffer lives (``cpu`` when it has none)."""
     return str(next((t.device for t in [*model.parameters(), *model.buffers()]), "cpu"))

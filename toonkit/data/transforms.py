@@ -11,7 +11,7 @@ from torch import Tensor
 
 from toonkit.data.decode import load_rgb_tensor
 
-__all__ = ["LOADER_VERSION", "CropFlip", "load_resized", "resize_short", "sample_crop_flip", "to_signed"]
+__all__ = ["LOADER_VERSION", "CropFlip", "load_resized", "resize_short", "sample_crop_flip"]
 
 PathLike = str | os.PathLike
 
@@ -83,8 +83,3 @@ def sample_crop_flip(height: int, width: int, size: int, train: bool = True, hfl
     else:
         top, left, flip = (height - size) // 2, (width - size) // 2, False
     return CropFlip(top, left, size, flip)
-
-
-def to_signed(x: Tensor) -> Tensor:
-    """uint8 image → float32 in [-1, 1]."""
-    return x.float().div_(127.5).sub_(1.0)

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-import toonkit
+from toonkit.plugins import get_registry
+from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
 from toonkit.translate.geometry import resize
 from toonkit.errors import ToonkitError
@@ -182,13 +183,13 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     Raises:
         DemoError: the background needs a masker the model lacks.
     """
-    from toonkit.translate.io import to_uint8
+    from toonkit.translate.io import to_uint8_array
 
     out = _translate(toon, photo, background, size)
     mask = None
     if with_mask and toon.has_masker:
-        mask = (person_mask(toon, photo, size)[0, 0] * 255).round().to(torch.uint8).numpy()
-    return Cartoon(to_uint8(out), out, mask)
+        mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
+    return Cartoon(to_uint8_array(out), out, mask)
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",
@@ -212,22 +213,22 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
     Raises:
         DemoError: the model has no masker.
     """
-    from toonkit.translate.io import to_uint8
+    from toonkit.translate.io import to_uint8_array
 
     if not toon.has_masker:
         raise DemoError("this model has no person masker, so it cannot put the person on another background")
     mask = person_mask(toon, photo, size)
     x = resize(photo.float(), tuple(mask.shape[-2:]))
-    fill = (torch.tensor(colour, dtype=torch.float32) / 127.5 - 1).view(1, 3, 1, 1)
-    recomposed = to_uint8(mask * x + (1 - mask) * fill)
-    x2 = torch.from_numpy(recomposed).permute(2, 0, 1)[None].float() / 127.5 - 1
+    fill = from_uint8(torch.tensor(colour)).view(1, 3, 1, 1)
+    recomposed = to_uint8_array(mask * x + (1 - mask) * fill)
+    x2 = from_uint8(torch.from_numpy(recomposed).permute(2, 0, 1)[None])
     out = _translate(toon, x2, background, size)
-    return recomposed, Cartoon(to_uint8(out), out)
+    return recomposed, Cartoon(to_uint8_array(out), out)
 
 
 def pretrained_models() -> list[str]:
     """Names of the pretrained models in the registry (kind ``model``), default model first."""
-    registry = toonkit.registry()
+    registry = get_registry()
     if "model" not in registry.kinds:
         return []
     names = [entry.name for entry in registry.list("model")]

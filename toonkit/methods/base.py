@@ -1,20 +1,21 @@
 """What a training method is: the components it needs, its phases, and a ``train_step``.
 
 A method never touches devices, AMP, DDP, checkpoints or logging: the trainer owns them and hands the
-method a :class:`StepContext` whose :meth:`StepContext.optimize` does backward, scaling, clipping and
-the optimiser step for a named group of networks.
+method a :class:`~toonkit.methods.context.StepContext` whose ``optimize`` does backward, scaling,
+clipping and the optimiser step for a named group of networks.
 """
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Protocol
+from typing import Any, ClassVar, Iterator
 
 import torch
 from torch import nn
 
+from toonkit.methods.context import StepContext
+
 SECTIONS = ("nets", "losses", "augment")
-SECTION_KIND = {"losses": "loss", "augment": "augmenter"}
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,6 @@ class Phase:
     epochs: float | None = 1  # default length when the recipe does not give one
     steps: int | None = None
     summary: str = ""
-
-
-class StepContext(Protocol):
-    """What the trainer gives ``train_step``."""
-
-    phase: str
-    step: int
-
-    def optimize(self, group: str, loss: torch.Tensor) -> None:
-        """Backward ``loss`` and step the optimiser of network ``group`` (zeroing its grads first)."""
 
 
 @contextlib.contextmanager

@@ -84,3 +84,7 @@ class CartoonGAN(Method):
         g_loss = adv + self.w_content * content
         ctx.optimize("generator", g_loss, adv=adv, content=content)
         return {"d": d_loss.detach(), "g_adv": adv.detach(), "content": content.detach()}
+
+
+def register(registry: Any) -> None:
+    registry.add("method", "cartoongan", CartoonGAN)

@@ -1,6 +1,8 @@
 """CycleGAN with identity loss (Zhu et al. 2017): two generators, two discriminators, image pools."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
@@ -89,3 +91,7 @@ class CycleGAN(Method):
         ctx.optimize("discriminator_a", d_a)
         return {"g_adv": g_adv.detach(), "cycle": cycle.detach(), "identity": identity.detach(),
                 "d_b": d_b.detach(), "d_a": d_a.detach()}
+
+
+def register(registry: Any) -> None:
+    registry.add("method", "cyclegan", CycleGAN)

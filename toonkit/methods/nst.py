@@ -1,6 +1,8 @@
 """Neural style transfer (Gatys et al. 2016): an optimisation per image, no training phase."""
 from __future__ import annotations
 
+from typing import Any
+
 from typing import Callable, Literal, Optional
 
 import torch
@@ -92,3 +94,7 @@ class NeuralStyleTransfer(Method):
             if callback is not None:
                 callback(step + 1, {k: float(v.detach()) for k, v in parts.items()})
         return image.detach()
+
+
+def register(registry: Any) -> None:
+    registry.add("method", "nst", NeuralStyleTransfer)

@@ -1,6 +1,8 @@
 """pix2pix on outlines: the paper's paired baseline (outline of a cartoon → that cartoon)."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
@@ -55,3 +57,7 @@ class Pix2PixOutline(Method):
         photo = batch["photo"]
         source = self.prepare_input(photo)
         return [photo, source, self.net["generator"](source)]
+
+
+def register(registry: Any) -> None:
+    registry.add("method", "pix2pix", Pix2PixOutline)

@@ -90,3 +90,7 @@ class SelfieGAN(CartoonGAN):
     def sample(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         photo = batch["photo"]
         return [photo, self.translate(photo), self.mask(photo)]
+
+
+def register(registry: Any) -> None:
+    registry.add("method", "selfie_gan", SelfieGAN)

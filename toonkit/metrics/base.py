@@ -109,11 +109,6 @@ class Metric(abc.ABC):
 # ---- helpers shared by the metrics ---------------------------------------------------------------
 
 
-def to_unit(images: Tensor) -> Tensor:
-    """Map images from [-1, 1] to [0, 1] (clamped, fp32)."""
-    return ((images.float() + 1) / 2).clamp(0, 1)
-
-
 def translate_in_chunks(translate: Translate, images: Tensor, batch_size: int) -> Tensor:
     """``translate`` applied to ``images`` in chunks of ``batch_size`` without gradients, as fp32."""
     with torch.no_grad():

@@ -15,8 +15,8 @@ from toonkit.metrics.base import (
     masked_mean_per_image,
     mean_over_images,
     resize_like,
-    to_unit,
 )
+from toonkit.imaging import to_unit
 
 _25_POW_7 = 25.0**7
 
@@ -128,8 +128,8 @@ def person_chunks(inputs: Tensor, outputs: Tensor, masks: Tensor | None, device:
     """
     outputs = resize_like(outputs, tuple(inputs.shape[-2:]))
     for i in range(0, inputs.shape[0], batch_size):
-        x = to_unit(inputs[i:i + batch_size].to(device))
-        y = to_unit(outputs[i:i + batch_size].to(device))
+        x = to_unit(inputs[i:i + batch_size].to(device).float(), clamp=True)
+        y = to_unit(outputs[i:i + batch_size].to(device).float(), clamp=True)
         m = (torch.ones_like(x[:, :1]) if masks is None else
              resize_like(masks[i:i + batch_size].to(device).float(), tuple(x.shape[-2:]), mode="nearest"))
         yield x, y, m

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from toonkit.imaging import to_uint8, to_unit
 from toonkit.metrics._weights import (
     WeightsUnavailableError,
     imagenet_features_state,
@@ -74,7 +75,7 @@ class VGG16PooledFeatures(nn.Module):
         if tuple(x.shape[-2:]) != (self.image_size, self.image_size):
             x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
                               align_corners=False, antialias=True)
-        x = ((x + 1) / 2 - self.mean) / self.std
+        x = (to_unit(x) - self.mean) / self.std
         return self.body(x).mean(dim=(2, 3))
 
 
@@ -100,7 +101,7 @@ class InceptionPoolFeatures(nn.Module):
                                       feature_extractor_weights_path=weights_path)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8))
+        return self.net(to_uint8(x))
 
 
 def inception_weights_path() -> Path | None:

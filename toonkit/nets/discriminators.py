@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from toonkit.nets.layers import NORMS, NormName, check_choice, conv_bias, init_gan_weights, make_norm
-from toonkit.registry import Registry
+from toonkit.plugins.view import PluginRegistry
+from toonkit.registry import renamed_params
 
 
 class CartoonGANDiscriminator(nn.Module):
@@ -61,14 +62,15 @@ class CartoonGANDiscriminator(nn.Module):
         return self.model(x)
 
 
+@renamed_params(ndf="base_channels")  # old name (pix2pix's), accepted until the next release
 class PatchGANDiscriminator(nn.Module):
     """pix2pix/CycleGAN PatchGAN (``NLayerDiscriminator``): each logit sees a 70×70 patch when ``n_layers=3``.
 
-    4×4 convs: ``n_layers`` stride-2 convs (``ndf · min(2^i, 8)`` channels, no norm on the first), one
+    4×4 convs: ``n_layers`` stride-2 convs (``base_channels · min(2^i, 8)`` channels, no norm on the first), one
     stride-1 conv with norm, a stride-1 conv to one channel; LeakyReLU(0.2) in between.
 
     Args:
-        ndf: channels of the first conv (64).
+        base_channels: channels of the first conv (pix2pix's ``ndf``, 64).
         n_layers: stride-2 convs; 3 gives the 70×70 receptive field.
         norm: ``batch`` (pix2pix), ``instance`` (CycleGAN), ``group`` or ``none``.
         in_channels: input channels; 6 for a conditional pix2pix D that sees condition and image.
@@ -78,26 +80,27 @@ class PatchGANDiscriminator(nn.Module):
         - Output: :math:`(N, 1, H / 2^{n} - 2, W / 2^{n} - 2)` logits for H, W divisible by :math:`2^{n}`.
 
     Example:
-        >>> d = PatchGANDiscriminator(ndf=8, in_channels=6)
+        >>> d = PatchGANDiscriminator(base_channels=8, in_channels=6)
         >>> d(torch.zeros(1, 6, 64, 64)).shape
         torch.Size([1, 1, 6, 6])
     """
 
-    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: NormName = "batch", in_channels: int = 3) -> None:
+    def __init__(self, base_channels: int = 64, n_layers: int = 3, norm: NormName = "batch",
+                 in_channels: int = 3) -> None:
         super().__init__()
         check_choice("norm", norm, NORMS)
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-        bias = conv_bias(norm)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1),
+        c, bias = base_channels, conv_bias(norm)
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, c, 4, stride=2, padding=1),
                                    nn.LeakyReLU(0.2, inplace=True)]
         mult = 1
         for n in range(1, n_layers + 1):
             prev, mult = mult, min(2 ** n, 8)
             stride = 2 if n < n_layers else 1
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride=stride, padding=1, bias=bias),
-                       make_norm(norm, ndf * mult), nn.LeakyReLU(0.2, inplace=True)]
-        layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
+            layers += [nn.Conv2d(c * prev, c * mult, 4, stride=stride, padding=1, bias=bias),
+                       make_norm(norm, c * mult), nn.LeakyReLU(0.2, inplace=True)]
+        layers.append(nn.Conv2d(c * mult, 1, 4, stride=1, padding=1))
         self.model = nn.Sequential(*layers)
         self.size_multiple = 2 ** n_layers
         init_gan_weights(self)
@@ -106,6 +109,6 @@ class PatchGANDiscriminator(nn.Module):
         return self.model(x)
 
 
-def register(registry: Registry) -> None:
+def register(registry: PluginRegistry) -> None:
     registry.add("discriminator", "cartoongan", CartoonGANDiscriminator)
     registry.add("discriminator", "patchgan", PatchGANDiscriminator)

@@ -2,7 +2,7 @@
 
 All map an image in [-1, 1] to an image in [-1, 1] (tanh) of the same height and width, for any H and W
 divisible by the class attribute ``size_multiple`` (an instance attribute for :class:`UNetGenerator`,
-where it depends on ``num_downs``). Pad or resize other sizes first.
+where it depends on ``depth``). Pad or resize other sizes first.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from toonkit.nets.layers import (
     make_norm,
     upsample2x,
 )
-from toonkit.registry import Registry
+from toonkit.plugins.view import PluginRegistry
+from toonkit.registry import renamed_params
 
 
 class CartoonGANGenerator(nn.Module):
@@ -95,15 +96,16 @@ class CartoonGANGenerator(nn.Module):
         return self.head(self.up(self.body(self.down(self.stem(x)))))
 
 
+@renamed_params(n_blocks="res_blocks")  # old name (CycleGAN's), accepted until the next release
 class ResnetGenerator(nn.Module):
-    """CycleGAN's ResNet generator: c7s1-64, d128, d256, ``n_blocks`` × R256, u128, u64, c7s1-3, tanh.
+    """CycleGAN's ResNet generator: c7s1-64, d128, d256, ``res_blocks`` × R256, u128, u64, c7s1-3, tanh.
 
     As in Zhu et al. (ICCV 2017) and their code: reflection padding, transposed-conv upsampling,
     instance norm without affine parameters by default.
 
     Args:
         base_channels: channels of the first layer (``ngf``, 64).
-        n_blocks: residual blocks; CycleGAN uses 9 for 256² images and 6 for 128².
+        res_blocks: residual blocks (CycleGAN's ``n_blocks``): 9 for 256² images, 6 for 128².
         norm: ``instance``, ``batch``, ``group`` or ``none``.
         dropout: use dropout 0.5 inside residual blocks (CycleGAN's ``--no_dropout`` off).
         upsample: ``transpose`` (CycleGAN) or ``nearest``/``bilinear`` + conv.
@@ -115,7 +117,7 @@ class ResnetGenerator(nn.Module):
         - Output: :math:`(N, C_{out}, H, W)`, values in [-1, 1].
 
     Example:
-        >>> g = ResnetGenerator(base_channels=8, n_blocks=2)
+        >>> g = ResnetGenerator(base_channels=8, res_blocks=2)
         >>> g(torch.zeros(1, 3, 16, 8)).shape
         torch.Size([1, 3, 16, 8])
     """
@@ -125,7 +127,7 @@ class ResnetGenerator(nn.Module):
     def __init__(
         self,
         base_channels: int = 64,
-        n_blocks: int = 9,
+        res_blocks: int = 9,
         norm: NormName = "instance",
         dropout: bool = False,
         upsample: UpsampleMode = "transpose",
@@ -134,8 +136,8 @@ class ResnetGenerator(nn.Module):
     ) -> None:
         super().__init__()
         check_choice("norm", norm, NORMS)
-        if n_blocks < 0:
-            raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
+        if res_blocks < 0:
+            raise ValueError(f"res_blocks must be >= 0, got {res_blocks}")
         c, bias = base_channels, conv_bias(norm)
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, c, 7, padding=3, padding_mode="reflect", bias=bias),
@@ -144,7 +146,7 @@ class ResnetGenerator(nn.Module):
         for mult in (1, 2):
             layers += [nn.Conv2d(c * mult, c * mult * 2, 3, stride=2, padding=1, bias=bias),
                        make_norm(norm, c * mult * 2), nn.ReLU(inplace=True)]
-        layers += [ResidualBlock(4 * c, norm, 0.5 if dropout else 0.0) for _ in range(n_blocks)]
+        layers += [ResidualBlock(4 * c, norm, 0.5 if dropout else 0.0) for _ in range(res_blocks)]
         for mult in (4, 2):
             layers += [upsample2x(c * mult, c * mult // 2, upsample, bias),
                        make_norm(norm, c * mult // 2), nn.ReLU(inplace=True)]
@@ -188,8 +190,9 @@ class _UNetLevel(nn.Module):
         return y if self.outermost else torch.cat([x, y], dim=1)
 
 
+@renamed_params(num_downs="depth")  # old name (pix2pix's), accepted until the next release
 class UNetGenerator(nn.Module):
-    """pix2pix U-Net generator (``unet_256`` with ``num_downs=8``): skip connections at every level.
+    """pix2pix U-Net generator (``unet_256`` with ``depth=8``): skip connections at every level.
 
     Level ``i`` (0 = image level) has ``base_channels · min(2^i, 8)`` channels; 4×4 stride-2 convs go
     down, transposed convs come up; dropout 0.5 acts on the up path of the 8×-wide levels between the
@@ -197,29 +200,29 @@ class UNetGenerator(nn.Module):
 
     Args:
         base_channels: channels of the first level (``ngf``, 64).
-        num_downs: number of stride-2 downsamplings; the input size must be a multiple of
-            ``2 ** num_downs`` (8 → 256 for a 256² image, bottleneck 1×1).
+        depth: number of stride-2 downsamplings (pix2pix's ``num_downs``); the input size must be a
+            multiple of ``2 ** depth`` (8 → 256 for a 256² image, bottleneck 1×1).
         norm: ``batch`` (pix2pix), ``instance``, ``group`` or ``none``.
         dropout: pix2pix's dropout in the inner levels (on by default, as in pix2pix).
         in_channels: input channels (3: pix2pix in toonkit takes a 3-channel outline image).
         out_channels: output image channels.
 
     Shape:
-        - Input: :math:`(N, C_{in}, H, W)`, H and W divisible by ``2 ** num_downs``.
+        - Input: :math:`(N, C_{in}, H, W)`, H and W divisible by ``2 ** depth``.
         - Output: :math:`(N, C_{out}, H, W)`, values in [-1, 1].
 
     Example:
-        >>> g = UNetGenerator(base_channels=8, num_downs=3)
+        >>> g = UNetGenerator(base_channels=8, depth=3)
         >>> g.size_multiple, g(torch.zeros(1, 3, 24, 16)).shape
         (8, torch.Size([1, 3, 24, 16]))
     """
 
-    size_multiple: int = 2 ** 8  # class default for num_downs=8; instances set their own
+    size_multiple: int = 2 ** 8  # class default for depth=8; instances set their own
 
     def __init__(
         self,
         base_channels: int = 64,
-        num_downs: int = 8,
+        depth: int = 8,
         norm: NormName = "batch",
         dropout: bool = True,
         in_channels: int = 3,
@@ -227,19 +230,19 @@ class UNetGenerator(nn.Module):
     ) -> None:
         super().__init__()
         check_choice("norm", norm, NORMS)
-        if num_downs < 1:
-            raise ValueError(f"num_downs must be >= 1, got {num_downs}")
-        self.size_multiple = 2 ** num_downs
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        self.size_multiple = 2 ** depth
 
         def width(i: int) -> int:
             return base_channels * min(2 ** i, 8)
 
         level: nn.Module | None = None
-        for i in reversed(range(num_downs)):  # build from the bottleneck outwards
+        for i in reversed(range(depth)):  # build from the bottleneck outwards
             outer = width(i - 1) if i > 0 else out_channels
             inner = width(i)
             level_in = width(i - 1) if i > 0 else in_channels
-            use_dropout = dropout and 4 <= i < num_downs - 1
+            use_dropout = dropout and 4 <= i < depth - 1
             level = _UNetLevel(outer, inner, level, level_in, norm, i == 0, use_dropout, out_channels)
         self.model = level
         init_gan_weights(self)
@@ -249,7 +252,7 @@ class UNetGenerator(nn.Module):
         return self.model(x)
 
 
-def register(registry: Registry) -> None:
+def register(registry: PluginRegistry) -> None:
     registry.add("generator", "cartoongan", CartoonGANGenerator)
     registry.add("generator", "resnet", ResnetGenerator)
     registry.add("generator", "unet", UNetGenerator)

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from toonkit.nets.layers import NORMS, NormName, check_choice, check_size, conv_bias, make_norm
-from toonkit.registry import Registry, close_matches, did_you_mean
+from toonkit.plugins.view import PluginRegistry
+from toonkit.registry import close_matches, did_you_mean
 from toonkit.weights import WeightsUnavailableError, describe_error, is_download_error
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -223,6 +224,6 @@ class SmpMasker(nn.Module):
         return self.model(x)
 
 
-def register(registry: Registry) -> None:
+def register(registry: PluginRegistry) -> None:
     registry.add("masker", "unet", UNetMasker)
     registry.add("masker", "smp", SmpMasker)

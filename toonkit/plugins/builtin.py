@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 from toonkit.plugins.hookspecs import hookimpl
-from toonkit.registry import Registry
+from toonkit.plugins.view import PluginRegistry
 
 # Each module exposes ``register(registry)``; order only affects listing order.
 COMPONENT_MODULES = (
@@ -21,6 +21,6 @@ COMPONENT_MODULES = (
 
 
 @hookimpl
-def toonkit_register(registry: Registry) -> None:
+def toonkit_register(registry: PluginRegistry) -> None:
     for module in COMPONENT_MODULES:
         importlib.import_module(module).register(registry)

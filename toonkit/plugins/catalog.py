@@ -1,97 +1,136 @@
-"""Known plugin packages and what they provide, so a recipe that names a component of a plugin that is
-not installed (or disabled, or broken) gets told which package to install, and how."""
+"""Hints for a recipe that needs a plugin that is not loaded: what is wrong with it, and how to install it.
+
+Nothing here knows which plugin provides which component. The hints come from the recipe's
+``requires:`` list (plugin distributions, or plugin names) and from the plugins' own metadata: the
+entry-point and distribution names importlib.metadata reports, and what the plugin manager recorded when
+loading them (broken, or disabled by ``TOONKIT_DISABLE_PLUGINS``).
+"""
 from __future__ import annotations
 
+import os
+import re
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-# distribution -> {kind: [names]}; plugins outside this project can be named in a recipe's `requires:`
-KNOWN_PLUGINS: dict[str, dict[str, list[str]]] = {
-    "toonkit-animegan": {
-        "method": ["animegan"],
-        "generator": ["animegan"],
-        "discriminator": ["animegan"],
-        "loss": ["animegan_gray_style", "animegan_color", "total_variation"],
-    },
-    "toonkit-mediapipe": {"masker": ["mediapipe_selfie"]},
-}
-
-# The known plugins ship in the toonkit repository's plugins/ folder and are not published on PyPI, so
-# `pip install <dist>` would fail: the hint names the folder to install from instead.
+# plugin packages developed next to toonkit live in its checkout's plugins/<distribution>/ folder
 SOURCE_FOLDER = "plugins"
+_DIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def install_hint(dist: str) -> str:
-    """The command that installs ``dist``: from the checkout's ``plugins/`` for the known plugins.
+def source_folder(dist: str, cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """``plugins/<dist>`` (relative to ``cwd``) when the checkout around ``cwd`` holds that package.
+
+    Looks in ``cwd`` and its parents, up to the checkout's root (the first folder with ``.git``), for
+    ``plugins/<dist>/pyproject.toml``.
+
+    Args:
+        dist: a distribution name.
+        cwd: where to start looking (the current directory by default).
+    """
+    if not _DIST_NAME.fullmatch(dist):
+        return None
+    here = Path(cwd if cwd is not None else os.getcwd()).resolve()
+    for root in (here, *here.parents):
+        folder = root / SOURCE_FOLDER / dist
+        if (folder / "pyproject.toml").is_file():
+            return Path(os.path.relpath(folder, here)).as_posix()
+        if (root / ".git").exists():  # the checkout ends here: a folder above is someone else's
+            return None
+    return None
+
+
+def install_hint(dist: str, cwd: str | os.PathLike[str] | None = None) -> str:
+    """The command that installs plugin package ``dist``: from the checkout when it holds it, else PyPI.
+
+    Args:
+        dist: a distribution name.
+        cwd: the folder the command will be run from (the current directory by default).
 
     Example:
-        >>> install_hint("toonkit-animegan")
-        'pip install -e plugins/toonkit-animegan (from a toonkit checkout)'
+        >>> install_hint("toonkit-watercolour", cwd="/")
+        'pip install toonkit-watercolour'
     """
-    if dist in KNOWN_PLUGINS:
-        return f"pip install -e {SOURCE_FOLDER}/{dist} (from a toonkit checkout)"
-    return f"pip install {dist}"
+    folder = source_folder(dist, cwd)
+    return f"pip install -e {folder}" if folder else f"pip install {dist}"
 
 
-def missing_distributions(data: dict[str, Any], registry: Any) -> list[str]:
-    """Plugin packages a recipe needs but that are not loaded: known plugins whose components the recipe
-    names while the registry lacks them, and ``requires:`` entries that are not installed.
+def requirement_problem(req: str) -> str | None:
+    """Why the plugin ``req`` (a distribution or plugin name from ``requires:``) is not usable, or None.
+
+    The answer starts with ``plugin <req>`` and says ``not installed (<install command>)``, ``installed
+    but disabled by TOONKIT_DISABLE_PLUGINS`` or ``installed but broken: <error>``. An installed
+    distribution with no toonkit plugin in it (a plain dependency) is usable.
+
+    Example:
+        >>> requirement_problem("toonkit-watercolour").split(" (")[0]  # doctest: +SKIP
+        'plugin toonkit-watercolour not installed'
+    """
+    from toonkit.plugins.manager import disabled_plugins, plugin_infos
+
+    matching = [i for i in plugin_infos() if req in (i.name, i.distribution)]
+    broken = [i for i in matching if i.error]
+    if broken:
+        return f"plugin {req} installed but broken: {broken[0].error}"
+    if matching:
+        return None
+    disabled = [i for i in disabled_plugins() if req in (i.name, i.distribution)]
+    if disabled:
+        return f"plugin {req} {_described(disabled)}installed but disabled by TOONKIT_DISABLE_PLUGINS"
+    if _installed(req):
+        return None
+    return f"plugin {req} not installed ({install_hint(req)})"
+
+
+def missing_distributions(data: dict[str, Any], registry: Any = None) -> list[str]:
+    """The ``requires:`` entries of a recipe whose plugin is not loaded: not installed, disabled or broken.
+
+    A caller such as the bench skips such a recipe (saying why with :func:`requirement_problem`)
+    instead of failing.
 
     Args:
         data: a (merged, unvalidated) recipe mapping.
-        registry: the registry the recipe is validated against.
+        registry: unused; kept for callers that pass the registry the recipe is validated against.
     """
-    names: set[str] = set()
-
-    def add(block: Any) -> None:
-        if isinstance(block, str):
-            names.add(block)
-        elif isinstance(block, dict) and isinstance(block.get("type"), str):
-            names.add(block["type"])
-
-    add(data.get("method"))
-    for section in ("nets", "losses", "augment"):
-        for block in (data.get(section) or {}).values() if isinstance(data.get(section), dict) else []:
-            add(block)
-    if isinstance(data.get("data"), dict):
-        add(data["data"].get("mask_teacher"))
-    missing = [dist for dist, provides in KNOWN_PLUGINS.items()
-               if any(n in names and (kind, n) not in registry for kind, ns in provides.items() for n in ns)]
     requires = data.get("requires") if isinstance(data.get("requires"), list) else []
-    missing += [r for r in requires if isinstance(r, str) and r not in missing and not _installed(r)]
-    return missing
+    return [r for r in dict.fromkeys(requires) if isinstance(r, str) and requirement_problem(r)]
 
 
 def provider_hint(kind: str, name: str, requires: list[str]) -> str:
-    """A hint naming the plugin that provides ``kind``/``name`` when it is not registered."""
-    from toonkit.plugins.manager import plugin_infos
+    """A hint for a ``kind``/``name`` that is not registered, or ``""``.
 
+    The recipe's ``requires:`` entries that are not usable come first (each with its reason and, when
+    not installed, its install command); then a broken plugin named like the component; then the
+    installed plugins that are disabled, which may provide it.
+
+    Args:
+        kind: the component kind.
+        name: the unknown name.
+        requires: the recipe's ``requires:`` list.
+    """
+    from toonkit.plugins.manager import disabled_plugins, plugin_infos
+
+    problems = [p for r in dict.fromkeys(requires) if (p := requirement_problem(r))]
+    if problems:
+        return "; ".join(problems)
     for info in plugin_infos():
-        if info.error and info.name in {name, *requires}:
+        if info.error and info.name == name:
             return f"plugin '{info.name}' is installed but broken: {info.error}"
-    for dist, provides in KNOWN_PLUGINS.items():
-        if name in provides.get(kind, []):
-            return f"{kind} '{name}' is provided by the plugin package '{dist}': {install_hint(dist)}" + (
-                " (or remove it from TOONKIT_DISABLE_PLUGINS)" if _disabled(dist) else "")
-    missing = [r for r in requires if not _installed(r)]
-    if missing:
-        return ("the recipe requires plugin package(s) not installed: "
-                + "; ".join(f"{m} ({install_hint(m)})" for m in missing))
+    disabled = disabled_plugins()
+    if disabled:
+        listed = ", ".join(f"{i.name}" + (f" ({i.distribution})" if i.distribution else "") for i in disabled)
+        return f"installed plugins disabled by TOONKIT_DISABLE_PLUGINS, which may provide it: {listed}"
     return ""
 
 
-def _installed(dist: str) -> bool:
-    from importlib import metadata
+def _described(infos: list[Any]) -> str:
+    names = [f"'{i.name}'" + (f" from {i.distribution}" if i.distribution else "") for i in infos]
+    return f"(plugin {', '.join(names)}) "
 
+
+def _installed(dist: str) -> bool:
     try:
         metadata.distribution(dist)
         return True
-    except metadata.PackageNotFoundError:
+    except (metadata.PackageNotFoundError, ValueError):  # ValueError: not a valid distribution name
         return False
-
-
-def _disabled(dist: str) -> bool:
-    """Whether TOONKIT_DISABLE_PLUGINS (read as the plugin manager reads it) names ``dist``: by its
-    distribution name or its entry-point name, which for the known plugins is ``dist`` less ``toonkit-``."""
-    from toonkit.plugins.manager import _disabled as disabled_names
-
-    return bool(disabled_names() & {dist, dist.removeprefix("toonkit-")})

@@ -1,5 +1,10 @@
 """Discovers and loads plugins one at a time, so one broken plugin never takes the others down.
 
+Every hook implementation is called through one pluggy ``PluginManager`` per load (kept next to the
+registry it filled), one plugin at a time: each plugin is imported, registered with the manager and its
+``toonkit_register`` called on its own, with a :class:`~toonkit.plugins.view.PluginRegistry` that records
+the plugin as the owner of what it adds.
+
 Settings (environment):
     TOONKIT_DISABLE_PLUGINS: comma-separated plugin names to skip (``builtin`` included).
     TOONKIT_STRICT_PLUGINS: ``1`` makes a broken plugin an error instead of a recorded failure.
@@ -11,15 +16,18 @@ import io
 import logging
 import os
 import threading
+import types
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, Callable
 
 import pluggy
 
-from toonkit.plugins import hookspecs
-from toonkit.registry import Registry
 from toonkit.errors import ToonkitError
+from toonkit.plugins import hookspecs
+from toonkit.plugins.hookspecs import PROJECT
+from toonkit.plugins.view import PluginRegistry
+from toonkit.registry import Registry
 
 ENTRY_POINT_GROUP = "toonkit"
 BUILTIN = "builtin"
@@ -45,8 +53,21 @@ class PluginInfo:
                 "error": self.error}
 
 
+@dataclass
+class Loaded:
+    """One load of the plugins: the filled registry, the plugin manager that called the hooks (kept, so
+    later hooks go through the same plugins), what each plugin did, and the installed plugins that
+    ``TOONKIT_DISABLE_PLUGINS`` skipped (hints name them instead of telling to install them again)."""
+
+    registry: Registry
+    pm: pluggy.PluginManager
+    infos: list[PluginInfo]
+    disabled: list[PluginInfo] = field(default_factory=list)
+
+
 _lock = threading.Lock()
-_state: dict[str, Any] = {"registry": None, "infos": None}
+_state: dict[str, Loaded | None] = {"loaded": None}
+Candidate = tuple[str, "str | None", "str | None", Callable[[], Any]]  # name, version, dist, loader
 
 
 def _disabled() -> set[str]:
@@ -59,31 +80,63 @@ def _strict() -> bool:
 
 
 def _version() -> str:
-    from toonkit import __version__
+    from toonkit._version import __version__
 
     return __version__
 
 
+def new_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows toonkit's hooks (and no plugin yet)."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def call_one(pm: pluggy.PluginManager, hook: str, name: str, **kwargs: Any) -> list[Any]:
+    """Call ``hook`` of the plugin registered as ``name`` only, through ``pm``.
+
+    The other plugins' implementations are left out, so a failure belongs to this plugin alone.
+    """
+    others = [p for n, p in pm.list_name_plugin() if n != name and p is not None]
+    return pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+
+
+def has_impl(pm: pluggy.PluginManager, hook: str, name: str) -> bool:
+    """Whether the plugin registered as ``name`` implements ``hook`` (with ``@hookimpl``)."""
+    return any(i.plugin_name == name for i in getattr(pm.hook, hook).get_hookimpls())
+
+
 def _register_one(pm: pluggy.PluginManager, registry: Registry, name: str, plugin: Any) -> None:
-    """Run one plugin's hook against the shared registry, attributing its entries to ``name``."""
-    impl = getattr(plugin, "toonkit_register", None)
-    if impl is None:
-        raise PluginError(f"plugin '{name}' defines no toonkit_register hook")
-    if getattr(impl, "toonkit_impl", None) is None:  # pluggy would silently never call it
-        raise PluginError(f"plugin '{name}': toonkit_register is not marked with "
-                          "@toonkit.plugins.hookimpl")
-    pm.register(plugin, name=name)
-    registry.current_plugin = name
+    """Register ``plugin`` with ``pm`` as ``name`` and call its ``toonkit_register`` through ``pm``."""
+    pm.register(_hashable(plugin, name), name=name)
     try:
-        impl(registry=registry)
+        if not has_impl(pm, "toonkit_register", name):
+            # pluggy only calls functions marked with @hookimpl: an unmarked one would silently add
+            # nothing, so say what is wrong instead of listing a plugin with no components
+            if callable(getattr(plugin, "toonkit_register", None)):
+                raise PluginError(f"plugin '{name}': toonkit_register is not marked with "
+                                  "@toonkit.plugins.hookimpl")
+            raise PluginError(f"plugin '{name}' defines no toonkit_register hook")
+        call_one(pm, "toonkit_register", name, registry=PluginRegistry(registry, name))
     except BaseException:
-        pm.unregister(name=name)
+        pm.unregister(name=name)  # its other hooks (commands) must not run either
         raise
-    finally:
-        registry.current_plugin = "unknown"
 
 
-def _guarded(name: str, loader: Any, pm: pluggy.PluginManager, registry: Registry) -> str | None:
+def _hashable(plugin: Any, name: str) -> Any:
+    """``plugin``, or a module holding its attributes when it cannot be hashed (a ``SimpleNamespace``):
+    pluggy keeps plugins in sets."""
+    try:
+        hash(plugin)
+        return plugin
+    except TypeError:
+        stand_in = types.ModuleType(f"toonkit_plugin_{name}")
+        stand_in.__dict__.update({a: getattr(plugin, a) for a in dir(plugin) if not a.startswith("__")})
+        return stand_in
+
+
+def _guarded(name: str, loader: Callable[[], Any], pm: pluggy.PluginManager, registry: Registry
+             ) -> str | None:
     """Import and register one plugin in isolation; returns its error, or None.
 
     ``SystemExit`` and ``KeyboardInterrupt`` raised by plugin code, and anything it prints, stay inside
@@ -97,12 +150,28 @@ def _guarded(name: str, loader: Any, pm: pluggy.PluginManager, registry: Registr
             _register_one(pm, registry, name, loader())
     except (Exception, SystemExit, KeyboardInterrupt) as exc:
         registry.restore(before)
-        first = (str(exc).strip().splitlines() or [""])[0]
-        return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        return describe_error(exc)
     finally:
         if printed.getvalue().strip():
             log.debug("plugin %s printed at import: %s", name, printed.getvalue().strip()[:500])
     return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: first line`` of an exception a plugin raised."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def installed_candidates() -> list[Candidate]:
+    """The built-in plugin, then every ``toonkit`` entry point, sorted by name (not imported yet)."""
+    from toonkit.plugins import builtin
+
+    candidates: list[Candidate] = [(BUILTIN, _version(), None, lambda: builtin)]
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        candidates.append((ep.name, dist.version if dist else None, dist.name if dist else None, ep.load))
+    return candidates
 
 
 def load_plugins(registry: Registry | None = None) -> tuple[Registry, list[PluginInfo]]:
@@ -110,15 +179,14 @@ def load_plugins(registry: Registry | None = None) -> tuple[Registry, list[Plugi
 
     Each plugin is imported and run on its own; a failure is recorded in its :class:`PluginInfo`
     (or raised as :class:`PluginError` when ``TOONKIT_STRICT_PLUGINS=1``).
-    """
-    from toonkit.plugins import builtin
 
-    candidates: list[tuple[str, str | None, str | None, Any]] = [
-        (BUILTIN, _version(), None, lambda: builtin)]
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
-        candidates.append((ep.name, dist.version if dist else None, dist.name if dist else None, ep.load))
-    return _load(candidates, registry or Registry(), _disabled(), _strict())
+    Example:
+        >>> registry, infos = load_plugins()  # doctest: +SKIP
+        >>> infos[0].name, ("generator", "cartoongan") in registry  # doctest: +SKIP
+        ('builtin', True)
+    """
+    loaded = _load(installed_candidates(), registry or Registry(), _disabled(), _strict())
+    return loaded.registry, loaded.infos
 
 
 def load_plugin_objects(plugins: dict[str, Any], registry: Registry | None = None, *,
@@ -143,57 +211,91 @@ def load_plugin_objects(plugins: dict[str, Any], registry: Registry | None = Non
         >>> reg.build("loss", "zero"), infos[0].components
         (0.0, {'loss': ['zero']})
     """
-    candidates: list[tuple[str, str | None, str | None, Any]] = []
+    candidates: list[Candidate] = []
     if builtin:
         from toonkit.plugins import builtin as builtin_plugin
 
         candidates.append((BUILTIN, _version(), None, lambda: builtin_plugin))
     for name, plugin in plugins.items():
         candidates.append((name, getattr(plugin, "__version__", None), None, lambda p=plugin: p))
-    return _load(candidates, registry or Registry(), set(), strict)
+    loaded = _load(candidates, registry or Registry(), set(), strict)
+    return loaded.registry, loaded.infos
 
 
-def _load(candidates: list[tuple[str, str | None, str | None, Any]], registry: Registry,
-          disabled: set[str], strict: bool) -> tuple[Registry, list[PluginInfo]]:
-    pm = pluggy.PluginManager("toonkit")
-    pm.add_hookspecs(hookspecs)
-    infos: list[PluginInfo] = []
+def _load(candidates: list[Candidate], registry: Registry, disabled: set[str], strict: bool) -> Loaded:
+    loaded = Loaded(registry, new_plugin_manager(), [])
     for name, version, dist, loader in candidates:
         if name in disabled or (dist and dist in disabled):
             log.info("plugin %s disabled by TOONKIT_DISABLE_PLUGINS", name)
+            loaded.pm.set_blocked(name)  # registering it later (by mistake) is then a no-op
+            loaded.disabled.append(PluginInfo(name, version, distribution=dist))
             continue
         info = PluginInfo(name, version, distribution=dist)
-        info.error = _guarded(name, loader, pm, registry)
+        info.error = _guarded(name, loader, loaded.pm, registry)
         if info.error:
             if strict:
                 raise PluginError(f"plugin '{name}' failed to load: {info.error} "
                                   "(TOONKIT_STRICT_PLUGINS=1)")
             log.warning("plugin %s failed to load: %s", name, info.error)
-        info.components = registry.by_plugin(name)
-        infos.append(info)
-    return registry, infos
+        loaded.infos.append(info)
+    for info in loaded.infos:  # once all are in: an entry a later plugin overrode is no longer listed
+        info.components = registry.by_plugin(info.name)
+    return loaded
 
 
-def _ensure() -> None:
+def loaded() -> Loaded:
+    """The process-wide load (registry, plugin manager, results), done on first use."""
     with _lock:
-        if _state["registry"] is None:
-            _state["registry"], _state["infos"] = load_plugins()
+        if _state["loaded"] is None:
+            _state["loaded"] = _load(installed_candidates(), Registry(), _disabled(), _strict())
+        return _state["loaded"]
 
 
 def get_registry() -> Registry:
     """The process-wide registry, loaded on first use."""
-    _ensure()
-    return _state["registry"]
+    return loaded().registry
 
 
 def plugin_infos() -> list[PluginInfo]:
-    """Load results of every plugin seen (broken ones included)."""
-    _ensure()
-    return list(_state["infos"])
+    """Load results of every plugin seen (broken ones included, disabled ones not)."""
+    return list(loaded().infos)
+
+
+def disabled_plugins() -> list[PluginInfo]:
+    """Installed plugins that ``TOONKIT_DISABLE_PLUGINS`` skipped (not imported: no components known)."""
+    return list(loaded().disabled)
+
+
+def add_plugin_commands(subparsers: Any) -> list[str]:
+    """Let each loaded plugin add its CLI subcommands (``toonkit_commands`` hook), one plugin at a time.
+
+    A plugin whose hook fails (a name clash with a built-in command, say) is logged and skipped; the
+    others and the built-in commands are unaffected.
+
+    Args:
+        subparsers: the ``argparse`` subparsers action of the ``toonkit`` CLI.
+
+    Returns:
+        The names of the plugins whose commands were added.
+    """
+    try:
+        state = loaded()
+    except PluginError:  # TOONKIT_STRICT_PLUGINS with a broken plugin: the command itself reports it
+        return []
+    added: list[str] = []
+    for name, plugin in state.pm.list_name_plugin():
+        if plugin is None or not has_impl(state.pm, "toonkit_commands", name):
+            continue
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                call_one(state.pm, "toonkit_commands", name, subparsers=subparsers)
+            added.append(name)
+        except (Exception, SystemExit) as exc:  # argparse exits on some errors: not the CLI's exit
+            log.warning("plugin %s: its commands were left out: %s", name, describe_error(exc))
+    return added
 
 
 def reset() -> None:
     """Forget the loaded registry (tests, or after installing a plugin in-process)."""
     with _lock:
-        _state["registry"] = None
-        _state["infos"] = None
+        _state["loaded"] = None

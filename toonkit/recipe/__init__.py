@@ -6,6 +6,7 @@ from toonkit.recipe.validate import (
     check_block,
     load_recipe,
     recipe_from_dict,
+    resolve,
 )
 
-__all__ = ["Recipe", "RecipeError", "apply_overrides", "check_block", "load_recipe", "recipe_from_dict"]
+__all__ = ["Recipe", "RecipeError", "apply_overrides", "check_block", "load_recipe", "recipe_from_dict", "resolve"]

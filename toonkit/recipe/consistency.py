@@ -14,20 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from toonkit.recipe.validate import COMPONENT_SECTIONS
+from toonkit.recipe.schema import COMPONENT_SECTIONS, split_block
 from toonkit.registry import Registry
 
 
 def _blocks(method_cls: Any, resolved: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(key path, kind, block) for every resolved component block."""
-    from toonkit.methods.base import SECTION_KIND
-
     out = []
     for section in COMPONENT_SECTIONS:
         slots = method_cls.slots(section)
         for slot, block in (resolved.get(section) or {}).items():
             if isinstance(block, dict) and slot in slots:
-                kind = slots[slot].kind if section == "nets" else SECTION_KIND[section]
+                kind = slots[slot].kind
                 out.append((f"{section}.{slot}", kind, block))
     teacher = (resolved.get("data") or {}).get("mask_teacher")
     if isinstance(teacher, dict):
@@ -56,7 +54,7 @@ def consistency_problems(method_cls: Any, resolved: dict[str, Any], registry: Re
             continue
         check = getattr(registry.get(kind, block["type"]).factory, "param_problems", None)
         if callable(check):
-            params = {k: v for k, v in block.items() if k != "type"}
+            _, params = split_block(block)
             problems += [f"{path}.{key}: {msg}" for key, msg in check(params).items()]
     check_recipe = getattr(method_cls, "recipe_problems", None)
     if callable(check_recipe):

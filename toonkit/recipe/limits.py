@@ -31,7 +31,7 @@ MAX_WIDTH, MAX_NET_DEPTH, MAX_BLOCKS, MAX_INT = 4096, 16, 256, 2**31 - 1
 
 
 def _error(problem: str) -> Exception:
-    from toonkit.recipe.validate import RecipeError
+    from toonkit.recipe.errors import RecipeError
 
     return RecipeError([problem])
 

@@ -13,50 +13,49 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from toonkit.recipe.limits import base_path as base_path_of
-from toonkit.recipe.limits import value_problem
-from toonkit.recipe.schema import RecipeSpec
-from toonkit.registry import Entry, Registry, did_you_mean
-from toonkit.errors import ToonkitError
-
-COMPONENT_SECTIONS = ("nets", "losses", "augment")
+from toonkit.recipe.limits import load_yaml, read_text, value_problem
+from toonkit.recipe.schema import COMPONENT_SECTIONS, RecipeSpec
+from toonkit.registry import Entry, Registry, did_you_mean, rename_params
+from toonkit.recipe.errors import RecipeError
 
 
-class RecipeError(ToonkitError, ValueError):
-    """A recipe failed validation; ``problems`` holds one line per problem, ``missing_plugins`` the plugin
-    packages it names components of that are not loaded (so a caller such as the bench can skip it)."""
 
-    def __init__(self, problems: list[str], missing_plugins: list[str] | None = None):
-        self.problems = problems
-        self.missing_plugins = list(missing_plugins or [])
-        super().__init__("\n".join(problems))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Recipe:
-    """A validated recipe: ``spec`` (typed sections) and ``data`` (the resolved plain dict)."""
+    """A resolved recipe: one typed object (:class:`~toonkit.recipe.schema.RecipeSpec`) and where it came from.
+
+    Every component block in ``spec.method``, ``spec.nets``, ``spec.losses``, ``spec.augment`` and
+    ``spec.data.mask_teacher`` is complete: its ``type`` and every parameter, defaults filled in. Build
+    it with :func:`toonkit.methods.assemble.assemble`.
+    """
 
     spec: RecipeSpec
-    data: dict[str, Any]
     source: str
 
     @property
     def method(self) -> str:
-        return self.data["method"]["type"]
+        """The method's registered name."""
+        return self.spec.method["type"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as plain YAML-ready data (a fresh copy each call)."""
+        return self.spec.model_dump(mode="json")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Same as :meth:`to_dict` (kept for code written against toonkit 0.1, where it was a stored copy)."""
+        return self.to_dict()
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.data, sort_keys=False, default_flow_style=None)
-
-    def component(self, section: str, slot: str) -> dict[str, Any] | None:
-        return self.data[section].get(slot)
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
 # -- reading ---------------------------------------------------------------------------------------
 def read_yaml(path: str | Path, what: str = "recipe") -> dict[str, Any]:
     """The YAML mapping in ``path``; a ``RecipeError`` naming the file (and ``what`` it should be)."""
-    from toonkit.recipe import limits  # bounded: size, encoding, nesting, alias expansion
 
     src = str(path)
-    data = limits.load_yaml(limits.read_text(path, what), src)
+    data = load_yaml(read_text(path, what), src)  # bounded: size, encoding, nesting, aliases
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -173,6 +172,8 @@ def check_params(entry: Entry, params: dict[str, Any], path: str) -> tuple[dict[
     problems: list[str] = []
     declared = {p.name: p for p in entry.params}
     resolved: dict[str, Any] = {}
+    # deprecated names are checked as, and resolved to, the new ones (with a warning naming the key)
+    params = rename_params(entry, params, warn=True, where=path)
     for key, value in params.items():
         p = declared.get(key)
         if p is None:
@@ -256,8 +257,14 @@ def _provider_hint(kind: str, name: str, requires: list[str]) -> str:
     return provider_hint(kind, name, requires)
 
 
-def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
-    """Validate a merged recipe dict; raises :class:`RecipeError` listing every problem."""
+def resolve(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
+    """Validate a merged recipe mapping into a :class:`Recipe`, every block complete.
+
+    The one resolution step: :func:`load_recipe` and :func:`recipe_from_dict` both end here.
+
+    Raises:
+        RecipeError: listing every problem, one ``source: key.path: message`` line each.
+    """
     problems: list[str] = []
     data = copy.deepcopy(data)
     data.pop("base", None)
@@ -317,9 +324,7 @@ def validate(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
 
         raise RecipeError([f"{source}: {p}" for p in problems], missing_distributions(data, registry))
     assert spec is not None
-    spec = RecipeSpec.model_validate({k: v for k, v in resolved.items()})
-    dumped = spec.model_dump(mode="json")
-    return Recipe(spec, dumped, source)
+    return Recipe(RecipeSpec.model_validate(resolved), source)
 
 
 def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> list[str]:
@@ -374,7 +379,7 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None,
                                "only one level of inheritance is allowed"])
         data = _merge(base_data, {k: v for k, v in data.items() if k != "base"})
     data = apply_overrides(data, list(overrides or []))
-    return validate(data, source, registry)
+    return resolve(data, source, registry)
 
 
 def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>",
@@ -383,4 +388,4 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>",
         from toonkit.plugins import get_registry
 
         registry = get_registry()
-    return validate(data, source, registry)
+    return resolve(data, source, registry)

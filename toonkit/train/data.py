@@ -53,7 +53,7 @@ class TrainData:
             masks = str(teacher_dir)
         self.photos = PhotoDataset(photos, masks=masks if needs_masks else None, size=spec.size,
                                    load_size=load_size, hflip=spec.flip)
-        smooth = recipe.data["augment"].get("edge_smooth")
+        smooth = recipe.spec.augment.get("edge_smooth")
         cache = run_dir / "cache" / "smooth" if spec.cache_smooth and smooth else None
         self.cartoons = CartoonDataset(cartoons, size=spec.size, load_size=load_size, hflip=spec.flip,
                                        smooth=cache is not None, cache_dir=cache, warm=dist.is_main,
@@ -105,14 +105,12 @@ def _smooth_params(block: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _teacher(block: dict[str, Any] | None) -> Any:
-    """A mask teacher (probabilities) from a masker block (logits), or None."""
+    """The mask teacher (a masker, eval mode) of a ``data.mask_teacher`` block, or None."""
     if not block:
         return None
-    import toonkit
+    from toonkit.methods.assemble import build_block
 
-    params = {k: v for k, v in block.items() if k != "type"}
-    masker = toonkit.build("masker", block["type"], **params).eval()
-    return lambda x: torch.sigmoid(masker(x))
+    return build_block("masker", block).eval()
 
 
 def _barrier(dist: DistInfo) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 import torch
 from torchvision.utils import make_grid, save_image
 
+from toonkit.imaging import to_unit
+
 
 def save_sample_grid(columns: list[torch.Tensor], path: Path) -> torch.Tensor:
     """Save a grid whose columns are ``columns`` (N×C×H×W each; images in [-1, 1], masks in [0, 1])."""
@@ -15,7 +17,7 @@ def save_sample_grid(columns: list[torch.Tensor], path: Path) -> torch.Tensor:
         if col.shape[1] == 1:  # masks
             col = col.repeat(1, 3, 1, 1)
         else:
-            col = (col.clamp(-1, 1) + 1) / 2
+            col = to_unit(col, clamp=True)
         shown.append(col)
     rows = torch.stack(shown, dim=1).flatten(0, 1)  # image-major: each row is one input
     grid = make_grid(rows, nrow=len(columns), padding=2, pad_value=1.0)

@@ -17,16 +17,16 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-import toonkit
 from toonkit.io_utils import atomic_write_text, remove_stale_temps
-from toonkit.methods.base import SECTION_KIND, Method, Phase
-from toonkit.recipe import Recipe
+from toonkit.methods.assemble import assemble
+from toonkit.methods.base import Method, Phase
+from toonkit.recipe import Recipe, RecipeError
 from toonkit.recipe.schema import OptimSpec
 from toonkit.core import checkpoint as ckpt
 from toonkit.train.data import TrainData
 from toonkit.train.logging import RunLogger
-from toonkit.train.optim import (Group, NonFiniteLossError, StepContext, ema_avg_fn, make_optimizer,
-                                 make_scheduler)
+from toonkit.methods.context import Group, NonFiniteLossError, StepContext
+from toonkit.train.optim import ema_avg_fn, make_group
 from toonkit.core.runtime import (amp_dtype, autocast, init_distributed, pick_device, rng_state,
                                    seed_everything, set_rng_state)
 from toonkit.train.samples import save_sample_grid
@@ -36,21 +36,6 @@ log = logging.getLogger("toonkit.train")
 
 class TrainingInterrupted(Exception):
     """Ctrl-C: a checkpoint was saved; the CLI exits 130."""
-
-
-def build_components(recipe: Recipe, method_cls: type[Method]) -> dict[str, dict[str, nn.Module]]:
-    """Build every block of ``nets``, ``losses`` and ``augment`` from the resolved recipe."""
-    built: dict[str, dict[str, nn.Module]] = {}
-    for section in ("nets", "losses", "augment"):
-        slots = method_cls.slots(section)
-        built[section] = {}
-        for slot, block in recipe.data[section].items():
-            if block is None:
-                continue
-            kind = slots[slot].kind if section == "nets" else SECTION_KIND[section]
-            params = {k: v for k, v in block.items() if k != "type"}
-            built[section][slot] = toonkit.build(kind, block["type"], **params)
-    return built
 
 
 class Trainer:
@@ -66,13 +51,11 @@ class Trainer:
         seed_everything(self.spec.seed + self.dist.rank)
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(self.spec.seed + self.dist.rank)
-        method_cls = toonkit.registry().get("method", recipe.method).factory
+        self.method: Method = assemble(recipe)
+        method_cls = type(self.method)
         if not method_cls.trainable:
-            raise RuntimeError(f"method '{recipe.method}' has no training phase; use `toonkit translate`")
-        params = {k: v for k, v in recipe.data["method"].items() if k != "type"}
-        self.method: Method = method_cls(**params)
-        built = build_components(recipe, method_cls)
-        self.method.bind(built["nets"], built["losses"], built["augment"])
+            raise RecipeError([f"{recipe.source}: method '{recipe.method}' has no training phase; "
+                               "use `toonkit translate`"])
         self.method.to(self.device)
         if self.spec.channels_last:
             self.method.to(memory_format=torch.channels_last)
@@ -105,13 +88,9 @@ class Trainer:
             self.method.net[name] = wrapped
 
     def _groups(self, phase: Phase, total: int) -> dict[str, Group]:
-        groups = {}
-        for name in phase.trains:
-            spec = self.spec.optim.get(name) or OptimSpec()
-            opt = make_optimizer(self.method.net[name], spec)
-            groups[name] = Group(self.method.net[name], opt, make_scheduler(opt, spec, total),
-                                 torch.amp.GradScaler(self.device.type, enabled=self.amp == torch.float16))
-        return groups
+        return {name: make_group(self.method.net[name], self.spec.optim.get(name) or OptimSpec(), total,
+                                 self.device.type, fp16=self.amp == torch.float16)
+                for name in phase.trains}
 
     def phase_length(self, phase: Phase) -> int:
         spec = self.spec.phases.get(phase.name)

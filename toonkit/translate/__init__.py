@@ -6,7 +6,8 @@ Example:
     >>> toon = toonkit.load("runs/quickstart")  # doctest: +SKIP
     >>> toon.translate(Image.open("me.jpg"), background="white").save("me_toon.png")  # doctest: +SKIP
 """
-from toonkit.translate.api import Cartoonizer, MaskerRequiredError, TranslateError, load, load_masker
+from toonkit.translate.api import Cartoonizer, MaskerRequiredError, TranslateError
+from toonkit.translate.loading import load, load_masker
 from toonkit.translate.background import BACKGROUNDS, NEEDS_MASK, composite, gaussian_blur
 
 __all__ = ["BACKGROUNDS", "NEEDS_MASK", "Cartoonizer", "MaskerRequiredError", "TranslateError", "composite",

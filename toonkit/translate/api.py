@@ -16,12 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-import toonkit
 from toonkit.translate import io
 from toonkit.translate.background import NEEDS_MASK, check_background, composite
 from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
-from toonkit.weights import describe_error
-from toonkit.errors import ToonkitError
+from toonkit.translate.errors import MaskerRequiredError, TranslateError
 
 log = logging.getLogger("toonkit.translate")
 
@@ -32,110 +30,6 @@ Size = int | str | None  # a short side, "original", or None for the input's siz
 MAX_PIXELS = 4096 * 4096
 # Default working short side, as a multiple of the training size: see :class:`Cartoonizer`.
 WORK_SCALE = 2
-
-
-class TranslateError(ToonkitError, RuntimeError):
-    """A run, checkpoint or masker cannot be used for translation; the message says why."""
-
-
-class MaskerRequiredError(TranslateError):
-    """A background mode needs a person mask but no masker was loaded."""
-
-
-def _method_class(name: str) -> Any:
-    try:
-        return toonkit.registry().get("method", name).factory
-    except KeyError as exc:
-        raise TranslateError(f"the checkpoint's method: {exc}") from None
-
-
-def _build_net(kind: str, block: dict[str, Any], state: dict[str, torch.Tensor], what: str) -> nn.Module:
-    params = {k: v for k, v in block.items() if k != "type"}
-    try:
-        net = toonkit.build(kind, block["type"], **params)
-        net.load_state_dict(state, strict=True)
-    except (KeyError, RuntimeError, TypeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TranslateError(f"{what}: cannot rebuild {kind} '{block.get('type')}': {first}") from None
-    return net.eval()
-
-
-def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None) -> nn.Module:
-    """A person masker from a toonkit run/checkpoint, a weights file, or a registered masker name.
-
-    Args:
-        source: a run directory or checkpoint holding a ``masker`` network; a ``.safetensors``/torch
-            state dict (built as ``fallback_block``, default the registry's ``unet`` masker); or the name
-            of a registered pretrained masker (one whose class sets ``trainable = False``, such as
-            ``mediapipe_selfie`` from the toonkit-mediapipe plugin), built with its defaults.
-        fallback_block: the masker block (``{"type": ..., **params}``) for a bare weights file.
-
-    Returns:
-        the masker in eval mode, mapping images in [-1, 1] to person logits.
-    """
-    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
-
-    path = Path(source)
-    if not path.exists():
-        registry = toonkit.registry()
-        if ("masker", str(source)) not in registry:
-            raise TranslateError(f"masker {source!r}: no such file, run directory or registered masker")
-        factory = registry.get("masker", str(source)).factory
-        # by name only frozen, pretrained maskers (trainable = False): a trainable one would be random
-        if getattr(factory, "trainable", True):
-            raise TranslateError(f"masker {source!r} is trainable, so built by name it would have random "
-                                 "weights: pass a run, checkpoint or weights file holding a trained one")
-        try:
-            return toonkit.build("masker", str(source)).eval()
-        except Exception as exc:  # noqa: BLE001 - a plugin's missing model file or runtime: one line
-            raise TranslateError(f"masker {source!r}: {describe_error(exc, limit=None)}") from None
-    try:
-        ckpt = read_checkpoint(path)
-    except CheckpointError:
-        ckpt = None
-    if ckpt is not None:
-        block = (ckpt.recipe.get("nets") or {}).get("masker")
-        if not block:
-            raise TranslateError(f"masker {source}: checkpoint {ckpt.path.name} has no masker network")
-        return _build_net("masker", block, ckpt.weights("masker"), f"masker {source}")
-    if path.is_dir():
-        raise TranslateError(f"masker {source}: no checkpoint in this directory")
-    from toonkit.weights import load_state_file
-
-    try:
-        state = load_state_file(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable weights file is one clear error
-        raise TranslateError(f"masker {source}: not a checkpoint or weights file ({exc})") from None
-    return _build_net("masker", fallback_block or {"type": "unet"}, state, f"masker {source}")
-
-
-def choose_masker(masker: str | Path | bool | None, block: dict[str, Any] | None,
-                  state: dict[str, torch.Tensor] | None, where: str) -> nn.Module | None:
-    """The masker a loaded model translates with: its own (``masker`` None or True; ``block`` and
-    ``state`` from the run or model folder), none (False), or another one (a path or registered name,
-    :func:`load_masker`). True without an own masker raises :class:`MaskerRequiredError`."""
-    if masker is None or masker is True:
-        if block and state is not None:
-            return _build_net("masker", block, state, where.rsplit(": ", 1)[0])
-        if masker is True:
-            raise MaskerRequiredError(f"{where} has no masker")
-        return None
-    if masker is False:
-        return None
-    return load_masker(masker, block)
-
-
-def _warn_if_untrained(phase: str, method_cls: Any, recipe: dict[str, Any], path: Path) -> None:
-    """Log when a checkpoint was saved before its masker's training phase (its masks are random)."""
-    names = [p.name for p in method_cls.phases]
-    if phase not in names:
-        return
-    method = method_cls(**{k: v for k, v in (recipe.get("method") or {}).items() if k != "type"})
-    later = [p.name for p in method_cls.phases[names.index(phase) + 1:]
-             if "masker" in p.trains and method.phase_active(p.name)]
-    if later:
-        log.warning("%s was saved in phase '%s', before the masker's phase '%s': its masks are not trained "
-                    "yet (use a later checkpoint or --masker)", path, phase, later[0])
 
 
 class Cartoonizer:
@@ -173,6 +67,7 @@ class Cartoonizer:
     input's own resolution (both capped by ``max_pixels``).
 
     Example:
+        >>> import toonkit
         >>> g = toonkit.build("generator", "cartoongan", base_channels=8, res_blocks=1)
         >>> toon = Cartoonizer(g, size=32, device="cpu")
         >>> toon.translate(torch.zeros(3, 45, 60), size="original").shape
@@ -235,6 +130,7 @@ class Cartoonizer:
             max_pixels, work_size: see :class:`Cartoonizer` (None: its defaults).
         """
         from toonkit.core.checkpoint import CheckpointError, read_checkpoint
+        from toonkit.translate.rebuild import build_net, saved_method_class, warn_if_untrained, choose_masker
 
         try:
             ckpt = read_checkpoint(path)
@@ -244,18 +140,18 @@ class Cartoonizer:
         method = (recipe.get("method") or {}).get("type")
         if not method:
             raise TranslateError(f"{ckpt.path}: the checkpoint's recipe names no method")
-        method_cls = _method_class(method)
+        method_cls = saved_method_class(method)
         slot = method_cls.generator_slot
         nets = recipe.get("nets") or {}
         if not nets.get(slot) or slot not in ckpt.nets:
             raise TranslateError(f"{ckpt.path}: method '{method}' translates with network '{slot}', "
                                  f"which the checkpoint does not hold (it has: {', '.join(ckpt.nets)})")
-        generator = _build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
+        generator = build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
                                str(ckpt.path))
         own = ckpt.weights("masker") if "masker" in ckpt.nets else None
         mask_net = choose_masker(masker, nets.get("masker"), own, f"{ckpt.path}: the run")
         if mask_net is not None and masker in (None, True):
-            _warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
+            warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
         size = int((recipe.get("data") or {}).get("size", 256))
         toon = cls(generator, mask_net, prepare_input=method_cls.prepare_input, size=size, device=device,
                    amp=amp, channels_last=channels_last, work_size=work_size,
@@ -440,38 +336,3 @@ def _groups(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
             order.append(chunks[-1])
         chunks[-1].append(i)
     return order
-
-
-def load(source: str | Path, device: str | torch.device = "auto", **kwargs: Any) -> Cartoonizer:
-    """Load a model for translation: a registered model, a model folder, a Hub model, a run or a checkpoint.
-
-    Args:
-        source: a registered model name (``handpainted``; ``toonkit list model`` shows them), a model
-            folder (:meth:`Cartoonizer.save_pretrained`), ``hf://owner/name[@revision]`` (needs
-            ``huggingface_hub``; ``HF_HUB_OFFLINE=1`` reads only its cache), a run directory, its
-            ``checkpoints/`` directory or a ``step_*.safetensors`` file.
-        device: ``auto`` (CUDA, else MPS, else CPU), ``cpu``, ``cuda`` …
-        **kwargs: ``masker`` (path, registered name, or False), ``amp`` (``off``/``bf16``/``fp16``),
-            ``channels_last``, ``max_pixels``, ``work_size``, and for runs ``ema`` (bool) — see
-            :meth:`Cartoonizer.from_checkpoint`.
-
-    Raises:
-        TranslateError: ``source`` names nothing loadable (the message lists close model names).
-
-    Example:
-        >>> toon = toonkit.load("handpainted")  # doctest: +SKIP
-        >>> toon.translate(Image.open("me.jpg"), background="white")  # doctest: +SKIP
-    """
-    from toonkit.translate.pretrained import from_pretrained, resolve_model
-
-    folder = resolve_model(source)
-    if folder is not None:
-        return from_pretrained(folder, device=device, **kwargs)
-    path = Path(source).expanduser()
-    if not path.exists():
-        from toonkit.registry import did_you_mean
-
-        models = [e.name for e in toonkit.list_components("model")]
-        raise TranslateError(f"{source}: no such run, checkpoint or model folder, and no registered model of "
-                             f"that name{did_you_mean(str(source), models)} (models: {', '.join(models) or 'none'})")
-    return Cartoonizer.from_checkpoint(path, device=device, **kwargs)

@@ -9,15 +9,14 @@ TorchScript) composite exactly as :meth:`toonkit.translate.Cartoonizer.translate
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
-Background = Literal["keep", "white", "blur", "original", "transparent"]
+#: every background mode, in the order the CLI, the demo and the docs list them (the one list of them)
 BACKGROUNDS: tuple[str, ...] = ("keep", "white", "blur", "original", "transparent")
-#: modes that need a person mask
-NEEDS_MASK: frozenset[str] = frozenset({"white", "blur", "original", "transparent"})
+#: modes that need a person mask: all but ``keep``
+NEEDS_MASK: frozenset[str] = frozenset(BACKGROUNDS) - {"keep"}
 #: blur strength of ``blur`` as a fraction of the image's short side (a 256² image: sigma ≈ 7.7 px)
 BLUR_FRACTION = 0.03
 

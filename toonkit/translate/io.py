@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+
 from toonkit.errors import ToonkitError
+from toonkit.imaging import from_uint8, from_unit, to_uint8, unit_from_uint8, unit_to_uint8
 
 #: extensions a folder or glob search picks up (an explicitly named file is always tried)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
@@ -172,7 +174,7 @@ class Converted:
 
 def _uint8_to_batch(rgb: torch.Tensor) -> torch.Tensor:
     """(3, H, W) uint8 → (1, 3, H, W) float32 in [-1, 1]."""
-    return (rgb.float().unsqueeze(0) / 127.5 - 1).contiguous()
+    return from_uint8(rgb.unsqueeze(0)).contiguous()
 
 
 def read_image(path: str | Path) -> torch.Tensor:
@@ -204,7 +206,7 @@ def _from_array(array: np.ndarray) -> torch.Tensor:
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
         raise ValueError(f"expected an H×W or H×W×C array with C in 1-4, got shape {array.shape}")
     if array.dtype == np.uint8:
-        x = torch.from_numpy(array.astype(np.float32) / 255.0)
+        x = unit_from_uint8(torch.from_numpy(array.astype(np.float32)))  # a copy: arrays may be read-only
     elif array.dtype == np.uint16:
         x = torch.from_numpy(array.astype(np.float32) / 65535.0)
     elif array.dtype == np.bool_:
@@ -219,7 +221,7 @@ def _from_array(array: np.ndarray) -> torch.Tensor:
         x = x * alpha + (1 - alpha)
     if x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
-    return (x * 2 - 1).contiguous()
+    return from_unit(x).contiguous()
 
 
 def to_tensor(image: Any) -> Converted:
@@ -249,13 +251,17 @@ def to_tensor(image: Any) -> Converted:
                     "or a list of them")
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``(1, C, H, W)`` (RGB in [-1, 1], optional alpha in [0, 1]) → HWC uint8."""
-    rgb = ((x[0, :3].float().cpu() + 1) * 127.5).round().clamp(0, 255)
-    planes = [rgb]
+def to_uint8_array(x: torch.Tensor) -> np.ndarray:
+    """The first image of a batch as a NumPy array for PIL: RGB (and alpha) as 8-bit, channels last.
+
+    Shape:
+        - x: :math:`(N, C, H, W)`, RGB in [-1, 1] and an optional fourth (alpha) channel in [0, 1]
+        - output: :math:`(H, W, C)` uint8
+    """
+    planes = [to_uint8(x[0, :3].cpu())]
     if x.shape[1] == 4:
-        planes.append((x[0, 3:].float().cpu() * 255).round().clamp(0, 255))
-    return torch.cat(planes).permute(1, 2, 0).to(torch.uint8).numpy()
+        planes.append(unit_to_uint8(x[0, 3:].cpu()))
+    return torch.cat(planes).permute(1, 2, 0).numpy()
 
 
 def from_tensor(out: torch.Tensor, like: Converted) -> Any:
@@ -263,7 +269,7 @@ def from_tensor(out: torch.Tensor, like: Converted) -> Any:
     if like.kind == "tensor":
         out = out.to(like.device, like.dtype)
         return out if like.batched else out[0]
-    array = to_uint8(out)
+    array = to_uint8_array(out)
     if like.kind == "numpy":
         return array
     return Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
@@ -277,7 +283,7 @@ def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 9
     rerun would keep as done.
     """
     path = Path(path)
-    array = to_uint8(image)
+    array = to_uint8_array(image)
     if array.shape[2] == 4 and fmt == "jpg":
         raise ValueError("jpg cannot store transparency: use --format png or webp")
     pil = Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")

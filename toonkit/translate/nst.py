@@ -13,34 +13,29 @@ from typing import Any
 import torch
 from torch import nn
 
-import toonkit
 from toonkit.methods.nst import DEFAULT_SIZE
 from toonkit.translate.api import Cartoonizer, TranslateError
 from toonkit.weights import describe_error
 from toonkit.translate.geometry import resize, short_side_size
 
 
-def build_nst(vgg_weights: str = "imagenet", **params: Any) -> nn.Module:
-    """The registered ``nst`` method with its VGG feature and losses built from the slot defaults.
+def build_nst(vgg_weights: str = "imagenet", feature: dict[str, Any] | None = None, **params: Any) -> nn.Module:
+    """The registered ``nst`` method with its VGG feature and losses, resolved and built as a recipe
+    ``{method: {type: nst, **params}, nets: {feature: ...}}`` would be.
 
     Args:
         vgg_weights: the VGG feature's ``weights`` (``imagenet``, a file, or ``random`` for tests).
+        feature: other parameters of the VGG feature block (``arch``, ``layers`` ...).
         **params: the method's parameters (``steps``, ``content_weight``, ``style_weight``,
             ``tv_weight``, ``lr``).
+
+    Raises:
+        RecipeError: a parameter is invalid (its key path named).
     """
-    method_cls = toonkit.registry().get("method", "nst").factory
-    method = method_cls(**params)
-    built: dict[str, dict[str, nn.Module]] = {}
-    for section in ("nets", "losses", "augment"):
-        built[section] = {}
-        for slot_name, slot in method_cls.slots(section).items():
-            if slot.default is None:
-                continue
-            kwargs = dict(slot.params)
-            if section == "nets" and slot.kind == "feature":
-                kwargs["weights"] = vgg_weights
-            built[section][slot_name] = toonkit.build(slot.kind, slot.default, **kwargs)
-    return method.bind(built["nets"], built["losses"], built["augment"]).eval()
+    from toonkit.methods.assemble import assemble, default_recipe
+
+    recipe = default_recipe("nst", {"nets.feature": {**(feature or {}), "weights": vgg_weights}}, **params)
+    return assemble(recipe).eval()
 
 
 class StyleTransfer(Cartoonizer):
@@ -61,6 +56,8 @@ class StyleTransfer(Cartoonizer):
         amp: autocast for the VGG passes (``off`` recommended: the optimisation is sensitive).
         vgg_weights: VGG weights, see :func:`build_nst`.
         progress: show a per-step progress bar (tqdm, on stderr) while a batch is optimised.
+        method: an ``nst`` method already built (:meth:`from_recipe`); ``vgg_weights`` and ``params``
+            are then unused.
         **params: the ``nst`` method's parameters (``steps``, ``content_weight`` …); the method's
             defaults for those not given.
     """
@@ -69,11 +66,12 @@ class StyleTransfer(Cartoonizer):
 
     def __init__(self, style: Any, masker: nn.Module | None = None, *, size: int = DEFAULT_SIZE,
                  style_size: int | None = None, device: str | torch.device = "auto", amp: str = "off",
-                 vgg_weights: str = "imagenet", progress: bool = False, **params: Any) -> None:
+                 vgg_weights: str = "imagenet", progress: bool = False, method: nn.Module | None = None,
+                 **params: Any) -> None:
         from toonkit.translate import io
 
         try:
-            method = build_nst(vgg_weights, **params)
+            method = method if method is not None else build_nst(vgg_weights, **params)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise TranslateError(f"neural style transfer: {describe_error(exc, limit=None)}") from None
         self.method = method
@@ -87,6 +85,19 @@ class StyleTransfer(Cartoonizer):
         hw = short_side_size(*image.shape[-2:], style_size or size)
         self.style = resize(image.float().to(self.device), hw)
         self.source = f"neural style transfer ({self.method.steps} steps)"
+
+    @classmethod
+    def from_recipe(cls, recipe: Any, style: Any, masker: nn.Module | None = None, **kwargs: Any) -> "StyleTransfer":
+        """Style transfer with the ``nst`` method exactly as a resolved recipe describes it (every block,
+        e.g. ``nets.feature.arch``), built by :func:`toonkit.methods.assemble.assemble`.
+
+        Args:
+            recipe: a resolved recipe whose method is ``nst``.
+            style, masker, **kwargs: see :class:`StyleTransfer` (``size``, ``device`` ...).
+        """
+        from toonkit.methods.assemble import assemble
+
+        return cls(style, masker, method=assemble(recipe).eval(), **kwargs)
 
     def generate(self, photo: torch.Tensor) -> torch.Tensor:
         """Optimise ``photo`` towards the style image (gradients on, whatever the caller's mode).

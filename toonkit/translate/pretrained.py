@@ -22,17 +22,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-import toonkit
+from toonkit._version import __version__
+from toonkit.io_utils import temp_sibling
+from toonkit.translate.errors import TranslateError
 from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedModel
 
 if TYPE_CHECKING:
-    from toonkit.translate.api import Cartoonizer
+    from toonkit.translate.api import Cartoonizer  # noqa: F401 (type only)
 
 FORMAT = "toonkit-model-1"
 HUB_PREFIX = "hf://"
@@ -60,7 +61,9 @@ def resolve_model(source: str | Path) -> Path | None:
     path = Path(text).expanduser()
     if path.exists():
         return path if is_model_folder(path) else None
-    registry = toonkit.registry()
+    from toonkit.plugins import get_registry
+
+    registry = get_registry()
     if ("model", text) in registry:
         model = registry.get("model", text).factory()
         if isinstance(model, PretrainedModel):
@@ -69,7 +72,6 @@ def resolve_model(source: str | Path) -> Path | None:
 
 
 def _from_hub(spec: str) -> Path:
-    from toonkit.translate.api import TranslateError
 
     repo, _, revision = spec.partition("@")
     if repo.count("/") != 1 or not all(repo.split("/")):
@@ -92,7 +94,6 @@ def _from_hub(spec: str) -> Path:
 
 def read_config(folder: str | Path) -> dict[str, Any]:
     """A model folder's ``config.json``, checked for the fields loading needs."""
-    from toonkit.translate.api import TranslateError
 
     path = Path(folder) / CONFIG_FILE
     try:
@@ -106,50 +107,6 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     if not isinstance(nets, dict) or not isinstance(nets.get("generator"), dict):
         raise TranslateError(f"{path}: 'nets.generator' is missing")
     return config
-
-
-def from_pretrained(folder: str | Path, device: str | torch.device = "auto", masker: Any = None,
-                    amp: str = "off", channels_last: bool | None = None, max_pixels: int | None = None,
-                    work_size: int | None = None, **_: Any) -> "Cartoonizer":
-    """Load a model folder for translation (weights are cast to float32, or run in ``amp``).
-
-    Args:
-        folder: a folder written by :func:`save_pretrained`.
-        device, amp, channels_last, max_pixels, work_size: see :class:`~toonkit.translate.api.Cartoonizer`
-            (None: its defaults).
-        masker: None uses the folder's masker when it has one; a path or registered name loads that one
-            instead; False loads none.
-    """
-    from safetensors import safe_open
-
-    from toonkit.translate.api import Cartoonizer, TranslateError, _build_net, _method_class, choose_masker
-
-    folder = Path(folder)
-    config = read_config(folder)
-    weights: dict[str, dict[str, torch.Tensor]] = {}
-    try:
-        with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as fh:
-            for key in fh.keys():
-                net, _, param = key.partition("/")
-                weights.setdefault(net, {})[param] = fh.get_tensor(key).float()
-    except Exception as exc:  # noqa: BLE001 - a damaged weights file is one clear error
-        raise TranslateError(f"{folder / WEIGHTS_FILE}: not a readable safetensors file ({exc})") from None
-    bad = [net for net, state in weights.items() if not all(torch.isfinite(t).all() for t in state.values())]
-    if bad:
-        raise TranslateError(f"{folder}: non-finite weights in {', '.join(bad)}: the model is damaged")
-    method_cls = _method_class(config.get("method", "cartoongan"))
-    nets = config["nets"]
-    if "generator" not in weights:
-        raise TranslateError(f"{folder / WEIGHTS_FILE}: holds no generator weights")
-    generator = _build_net(method_cls.nets[method_cls.generator_slot].kind, nets["generator"],
-                           weights["generator"], str(folder))
-    mask_net = choose_masker(masker, nets.get("masker"), weights.get("masker"), f"{folder}: the model")
-    toon = Cartoonizer(generator, mask_net, prepare_input=method_cls.prepare_input,
-                       size=int(config.get("size", 256)), device=device, amp=amp, channels_last=channels_last,
-                       work_size=work_size, **({"max_pixels": max_pixels} if max_pixels is not None else {}))
-    toon.config = {k: config[k] for k in ("method", "nets", "size") if k in config}
-    toon.source = f"{config.get('name') or folder.name} ({folder})"
-    return toon
 
 
 def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = None, name: str | None = None,
@@ -172,7 +129,6 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
     """
     from safetensors.torch import save_file
 
-    from toonkit.translate.api import TranslateError
 
     config = getattr(toon, "config", None)
     if not config:
@@ -190,11 +146,12 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
                for net, module in modules.items() for k, v in module.state_dict().items()}
     meta = {"format": FORMAT, "name": name or folder.name, "method": config.get("method", "cartoongan"),
             "size": int(config.get("size", toon.size)), "nets": nets, "dtype": str(dtype).replace("torch.", ""),
-            "toonkit_version": toonkit.__version__, **(extra or {})}
+            "toonkit_version": __version__, **(extra or {})}
     card = card if card is not None else (f"# {meta['name']}\n\nA toonkit model ({meta['method']}, trained at "
                                           f"{meta['size']}²).\n")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    # the shared temporary naming (with the writer's PID), so remove_stale_temps knows a killed save's leftovers
+    tmp = temp_sibling(folder, directory=True)
     try:
         save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
         (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -1,12 +1,11 @@
 """The module the ``toonkit`` entry point names: one hook that registers this package's components."""
 from __future__ import annotations
 
-from toonkit.plugins import hookimpl
-from toonkit.registry import Registry
+from toonkit.plugins import PluginRegistry, hookimpl
 
 
 @hookimpl
-def toonkit_register(registry: Registry) -> None:
+def toonkit_register(registry: PluginRegistry) -> None:
     # Import components inside the hook: a failing import then marks only this plugin as broken
     # (`toonkit plugins` shows the error) instead of breaking toonkit.
     from toonkit_example.losses import CharbonnierLoss

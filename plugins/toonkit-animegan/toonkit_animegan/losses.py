@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import kornia
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from toonkit.imaging import to_unit
+from toonkit.losses import gram_matrix
 
 FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
 
 # ITU-R BT.601 luma, as OpenCV's grayscale conversion (what AnimeGAN's data loader uses)
 LUMA = (0.299, 0.587, 0.114)
-# rows: Y, U, V from R, G, B (TensorFlow's tf.image.rgb_to_yuv, which AnimeGANv2's colour loss uses)
-RGB_TO_YUV = (
-    (0.299, 0.587, 0.114),
-    (-0.14714119, -0.28886916, 0.43601035),
-    (0.61497538, -0.51496512, -0.10001026),
-)
 
 
 def grayscale(images: torch.Tensor) -> torch.Tensor:
@@ -35,22 +33,26 @@ def grayscale(images: torch.Tensor) -> torch.Tensor:
 
 
 def rgb_to_yuv(images: torch.Tensor) -> torch.Tensor:
-    """Images in [-1, 1] → YUV of the [0, 1] image (Y in [0, 1], U, V centred on 0)."""
-    rgb = (images.float() + 1) / 2
-    return torch.einsum("ij,njhw->nihw", rgb.new_tensor(RGB_TO_YUV), rgb)
+    """Images in [-1, 1] → YUV of the [0, 1] image (Y in [0, 1], U, V centred on 0), in float32.
 
-
-def gram(x: torch.Tensor) -> torch.Tensor:
-    """Gram matrix normalised by ``C·H·W`` (AnimeGAN's ``gram``), in float32.
+    Kornia's :func:`kornia.color.rgb_to_yuv` (BT.470 M/PAL, the matrix TensorFlow's
+    ``tf.image.rgb_to_yuv`` — which AnimeGANv2's colour loss uses — also implements). Kornia rounds the
+    chroma coefficients to three decimals where TensorFlow keeps eight (e.g. −0.147 vs −0.14714119, at
+    most 1.5·10⁻⁴ apart), so U and V differ from TensorFlow's by less than 3·10⁻⁴ for RGB in [0, 1];
+    Y is identical, and a gray image still has U = V = 0 (up to float rounding). The input is not clamped, so out-of-range generator outputs are
+    penalised as before.
 
     Shape:
-        - Input: :math:`(N, C, H, W)`.
-        - Output: :math:`(N, C, C)`.
+        - Input: :math:`(N, 3, H, W)` in [-1, 1].
+        - Output: :math:`(N, 3, H, W)`.
+
+    Example:
+        >>> rgb_to_yuv(torch.ones(1, 3, 1, 1)).flatten()[0].item()
+        1.0
     """
-    n, c, h, w = x.shape
-    f = x.float().reshape(n, c, h * w)
-    with torch.autocast(device_type=x.device.type, enabled=False):
-        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+    # autocast off: the 3×3 colour matrix product would otherwise run in bf16/fp16 (losses stay fp32)
+    with torch.autocast(device_type=images.device.type, enabled=False):
+        return kornia.color.rgb_to_yuv(to_unit(images.float()))
 
 
 def _maps(x: FeatureMaps) -> list[torch.Tensor]:
@@ -94,7 +96,7 @@ class GrayStyleLoss(nn.Module):
             raise ValueError(f"need the same non-zero number of feature maps, got {len(a)} and {len(b)}")
         total = 0.0
         for fa, fb in zip(a, b):
-            ga, gb = gram(fa), gram(fb.detach())
+            ga, gb = gram_matrix(fa), gram_matrix(fb.detach())
             if gb.shape[0] == 1 and ga.shape[0] > 1:
                 gb = gb.expand_as(ga)
             total = total + F.l1_loss(ga, gb)

@@ -1,12 +1,11 @@
 """The module the ``toonkit`` entry point names: registers AnimeGANv2's components and method."""
 from __future__ import annotations
 
-from toonkit.plugins import hookimpl
-from toonkit.registry import Registry
+from toonkit.plugins import PluginRegistry, hookimpl
 
 
 @hookimpl
-def toonkit_register(registry: Registry) -> None:
+def toonkit_register(registry: PluginRegistry) -> None:
     from toonkit_animegan.losses import ColorLoss, GrayStyleLoss, TotalVariationLoss
     from toonkit_animegan.method import AnimeGAN
     from toonkit_animegan.nets import AnimeGANDiscriminator, AnimeGANGenerator

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from toonkit.imaging import to_unit
 from toonkit_mediapipe.model import model_path as resolve_model_path
 
 SIZE = 256  # the model's fixed input and output resolution
@@ -121,7 +122,7 @@ class MediaPipeSelfie(nn.Module):
         n, _, h, w = x.shape
         if n == 0:
             return x.new_zeros((0, 1, h, w), dtype=torch.float32)
-        x01 = ((x.float() + 1) / 2).clamp(0, 1)
+        x01 = to_unit(x.float(), clamp=True)
         if self.letterbox:
             side = max(h, w)
             top, left = (side - h) // 2, (side - w) // 2

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 FILENAME = "selfie_segmentation.tflite"
 #: sha256 of MediaPipe's general (256x256) selfie-segmentation model, as shipped in mediapipe 0.10.x.
@@ -50,14 +50,16 @@ def download(url: str, dest: str | Path, sha256: str = SHA256, timeout: float = 
     Raises:
         ModelUnavailableError: the download failed (offline, HTTP error) or the bytes do not match.
     """
+    from toonkit.io_utils import atomic_write
+
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # a temporary name in the same folder, so a failed or concurrent download never leaves a bad file
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    try:
+
+    def fetch(out: BinaryIO) -> None:
+        # raising here discards atomic_write's temporary file: a failed, corrupt or concurrent download
+        # never leaves a bad file at ``dest``
         digest = hashlib.sha256()
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 for chunk in iter(lambda: response.read(1 << 16), b""):
                     digest.update(chunk)
                     out.write(chunk)
@@ -69,11 +71,8 @@ def download(url: str, dest: str | Path, sha256: str = SHA256, timeout: float = 
         if digest.hexdigest() != sha256:
             raise ModelUnavailableError(
                 f"{url} served a file with sha256 {digest.hexdigest()}, expected {sha256}; not using it")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
+
+    return atomic_write(dest, fetch, fsync=False)
 
 
 def model_path(path: str | Path | None = None, *, download_missing: bool = True) -> Path:

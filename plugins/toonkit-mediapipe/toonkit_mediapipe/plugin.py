@@ -1,12 +1,11 @@
 """The plugin module named by the ``toonkit`` entry point: registers masker ``mediapipe_selfie``."""
 from __future__ import annotations
 
-from toonkit.plugins import hookimpl
-from toonkit.registry import Registry
+from toonkit.plugins import PluginRegistry, hookimpl
 
 
 @hookimpl
-def toonkit_register(registry: Registry) -> None:
+def toonkit_register(registry: PluginRegistry) -> None:
     import importlib.util
 
     # LiteRT is imported lazily (it is slow to load); a missing runtime still marks the plugin broken

@@ -1,0 +1,57 @@
+"""Score columns and number formatting shared by the report and the claims (both import this module,
+neither imports the other's writer)."""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Optional
+
+from toonkit.bench.measure import metric_columns
+
+if TYPE_CHECKING:
+    from toonkit.bench.result import BenchResult
+
+
+def fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    a = abs(value)
+    if a < 1e-9:
+        return "0"
+    if a >= 1000:
+        return f"{value:,.0f}"
+    if a >= 100:
+        return f"{value:.1f}"
+    if a >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
+    finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    if not finite:
+        return None
+    return max(finite) if higher_is_better else min(finite)
+
+
+def rankable(result: BenchResult, col: str) -> list[bool]:
+    """Which methods may be ranked best on ``col``: for raw ``leakage``, only those whose normalised
+    leakage is defined, so a method whose output ignores the person cannot win by leaking nothing."""
+    rows = [r.row for r in result.results]
+    if col == "leakage" and any("leakage_rel" in row for row in rows):
+        return [math.isfinite(row.get("leakage_rel", math.nan)) for row in rows]
+    return [True] * len(rows)
+
+
+Scores = list[tuple[object, str, bool]]
+
+
+def score_columns(result: BenchResult) -> Scores:
+    """(metric, column, higher is better) of every score column, spreads (``*_std``) excluded."""
+    out = []
+    for metric in result.metrics:
+        own = metric_columns(metric)  # once per metric: with backend 'auto' it may load a network
+        cols = [c for r in result.results for c in r.row if c in own] or list(own)
+        for col in dict.fromkeys(cols):
+            if not col.endswith("_std"):
+                out.append((metric, col, bool(getattr(metric, "higher_is_better", False))))
+    return out

@@ -1,0 +1,12 @@
+"""Errors of the translation layer (models that cannot be loaded or used as asked)."""
+from __future__ import annotations
+
+from toonkit.errors import ToonkitError
+
+
+class TranslateError(ToonkitError, RuntimeError):
+    """A run, checkpoint or masker cannot be used for translation; the message says why."""
+
+
+class MaskerRequiredError(TranslateError):
+    """A background mode needs a person mask but no masker was loaded."""
