@@ -350,7 +350,8 @@ def _check_train_keys(method_cls: Any, train: Any, resolved: dict[str, Any]) -> 
     if isinstance(optim, dict):  # an optimiser for every network a phase trains, defaults made explicit
         trained = {n for p in method_cls.phases for n in p.trains}
         for name in trainable:
-            if name in trained and (resolved.get("nets") or {}).get(name) is not None:
+            nets = resolved.get("nets")  # not a mapping when the recipe's `nets:` is broken (reported above)
+            if name in trained and isinstance(nets, dict) and nets.get(name) is not None:
                 optim.setdefault(name, {})
     return problems
 
