@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "translate_speed.md"))
     args = parser.parse_args()
-    generators = [g for g in GENERATORS if ("generator", g) in toonkit.registry()]
+    generators = [g for g in GENERATORS if ("generator", g) in toonkit.get_registry()]
     amps = ("off", "bf16") if args.device == "cpu" else ("off", "bf16", "fp16")
     rows = []
     for g in generators:

@@ -8,6 +8,7 @@ leftovers of a dead process from a write in progress.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -34,8 +35,21 @@ def temp_sibling(path: str | os.PathLike, directory: bool = False) -> Path:
     if directory:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
     fd, tmp = tempfile.mkstemp(prefix=prefix, dir=path.parent)
-    os.close(fd)
+    try:
+        # mkstemp makes the file private (0600); once renamed it is the user's output, which a plain
+        # open() would have made with the umask's permissions (usually 0644)
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     return Path(tmp)
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process umask, read once: reading it means setting it, which is not thread-safe."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], Any] | Callable[[Path], Any],

@@ -128,6 +128,8 @@ def test_usage_errors(photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         write_masks(photos, tmp_path / "m", teacher=BrightnessMasker(), threshold=1.5)
     with pytest.raises(TeacherError, match="does not exist"):
         write_masks(tmp_path / "absent", tmp_path / "m", teacher=BrightnessMasker())
+    with pytest.raises(TeacherError, match="is the photos folder itself"):
+        write_masks(photos, photos, teacher=BrightnessMasker())
     photo(photos / "a.png")  # a.jpg and a.png would share a.png
     with pytest.raises(TeacherError, match="would both write"):
         write_masks(photos, tmp_path / "m", teacher=BrightnessMasker())

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from toonkit.cli.main import CLIError
 
 # the default teacher and the plugin package it comes from (named in the hint when it is not installed)
 DEFAULT_TEACHER, TEACHER_PLUGIN = "mediapipe_selfie", "toonkit-mediapipe"
@@ -29,11 +32,31 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "demo":
         from toonkit.data.demo import make_demo
 
+        _check_demo_args(args)
         paths = make_demo(args.dir, n=args.n, size=args.size, seed=args.seed)
         for name, path in paths.items():
             print(f"{name}: {path}")
         return 0
     return _masks(args)
+
+
+def _check_demo_args(args: argparse.Namespace) -> None:
+    """Bounded counts and sizes (the recipe's upper bounds on demo data), and a folder to write into.
+
+    Raises:
+        CLIError: a count or size out of range (``--size 100000`` would ask for tens of GB per image), or
+            a path that is a file.
+    """
+    for flag, low, high in (("n", 1, 100_000), ("size", 16, 4096)):
+        if not low <= getattr(args, flag) <= high:
+            raise CLIError(f"--{flag} must be in {low}..{high}, got {getattr(args, flag)}")
+    root = Path(args.dir)
+    try:
+        existing = next(p for p in (root, *root.parents) if p.exists())
+    except OSError as exc:
+        raise CLIError(f"{root}: cannot look into it ({exc.strerror or exc})") from None
+    if not existing.is_dir():
+        raise CLIError(f"{root}: {existing} is a file, not a folder")
 
 
 def _masks(args: argparse.Namespace) -> int:

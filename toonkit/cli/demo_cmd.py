@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import sys
 
 from toonkit.cli.main import CLIError
@@ -50,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--port must be in 1..65535, got {args.port}")
     if args.max_pixels < 1:
         raise CLIError(f"--max-pixels must be >= 1, got {args.max_pixels}")
+    # Gradio parses this only when serving, and a bad value is a traceback there
+    if not re.fullmatch(r"\s*\d+\s*[kmgt]?b\s*", str(args.max_file_size), re.IGNORECASE):
+        raise CLIError(f"--max-file-size must be a whole number with a unit (b, kb, mb, gb, tb), like 20mb; "
+                       f"got {args.max_file_size!r}")
     from toonkit.demo.app import serve
     from toonkit.demo.core import DemoError, resolve_models
 

@@ -36,12 +36,17 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.recipe, args.overrides)
     import toonkit
-    from toonkit.core.checkpoint import CheckpointError, list_checkpoints
+    from toonkit.core.checkpoint import CheckpointError, CheckpointWriteError, list_checkpoints
 
     if not toonkit.get_registry().get("method", recipe.method).factory.trainable:
         raise CLIError(f"method '{recipe.method}' has no training phase (it optimises each image): use "
                        f"`toonkit translate --method {recipe.method} --style STYLE.jpg PHOTOS -o OUT`")
     out = Path(args.out) if args.out else Path("runs") / recipe.spec.name  # a plain name (schema)
+    try:  # checked before anything is cleared or locked: a file there can never be a run directory
+        if out.exists() and not out.is_dir():
+            raise CLIError(f"--out {out} is a file, not a run directory")
+    except OSError as exc:  # under a folder without search permission
+        raise CLIError(f"--out {out}: cannot look into it ({exc.strerror or exc})") from None
     if args.overwrite:
         _clear(out, demo=recipe.spec.data.demo)
     # only complete checkpoints count: the temporary file of a write killed mid-way is no checkpoint
@@ -73,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     except NonFiniteLossError as exc:
         print(f"toonkit run: {exc}", file=sys.stderr)
         return 1
+    except CheckpointWriteError:  # disk full while saving: a failure (exit 1), not a usage error
+        raise
     except (EmptyFolderError, MissingMasksError, RecipeError, RunLockedError, CheckpointError) as exc:
         # data problems: one line, nothing half-built
         raise CLIError(str(exc)) from None

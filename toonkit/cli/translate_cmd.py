@@ -178,6 +178,26 @@ def _load_model(args: argparse.Namespace, run: str | None):
     return toon
 
 
+def _check_out_dir(out: str) -> Path:
+    """``-o`` as a folder that can be looked into, checked once before any work instead of once per image.
+
+    Raises:
+        CLIError: ``-o ''`` (an unset shell variable: it would write into the current folder), ``-o`` naming
+            a file, or a path that cannot be looked up (under a folder without search permission).
+    """
+    if not out.strip():
+        raise CLIError("-o is empty: name the output folder (-o . for the current one)")
+    out_dir = Path(out)
+    try:
+        # the nearest existing part decides: a file there can never hold the outputs
+        existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), Path("."))
+        if not existing.is_dir():
+            raise CLIError(f"-o {out_dir}: {existing} is a file, not a folder")
+    except OSError as exc:  # PermissionError from stat under an untraversable folder
+        raise CLIError(f"-o {out_dir}: cannot look into it ({exc.strerror or exc})") from None
+    return out_dir
+
+
 def _names(paths: list[Path], limit: int = 5) -> str:
     shown = ", ".join(str(p) for p in paths[:limit])
     return shown + (f" … and {len(paths) - limit} more" if len(paths) > limit else "")
@@ -188,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                                       replaces_input)
 
     run_path, specs, size = _check_args(args)
-    out_dir = Path(args.out)
+    out_dir = _check_out_dir(args.out)
     try:
         items = collect_inputs(specs, exclude=out_dir)
         check_unique_outputs(items, out_dir, args.format)

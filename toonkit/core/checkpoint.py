@@ -38,6 +38,12 @@ class NonFiniteWeightsError(CheckpointError):
     """Weights or buffers hold NaN or infinity: such a checkpoint is never written, and never used."""
 
 
+class CheckpointWriteError(CheckpointError):
+    """A checkpoint could not be written (disk full, a quota or file-size limit): the older ones stay."""
+
+    usage = False
+
+
 def nonfinite_tensors(tensors: dict[str, torch.Tensor]) -> list[str]:
     """Names of the floating-point tensors in ``tensors`` that hold NaN or infinity."""
     return [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
@@ -93,8 +99,17 @@ def save_checkpoint(ckpt_dir: str | Path, step: int, phase: str, nets: dict[str,
                                     + (f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""))
     meta = {"format": FORMAT, "step": str(step), "phase": phase, "recipe": recipe_yaml,
             "nets": ",".join(nets), "ema": ",".join(ema or {})}
-    atomic_write(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p), by_path=True)
-    atomic_write(ckpt_dir / f"{stem}.safetensors", lambda p: save_file(tensors, str(p), metadata=meta), by_path=True)
+    try:
+        atomic_write(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p), by_path=True)
+        atomic_write(ckpt_dir / f"{stem}.safetensors", lambda p: save_file(tensors, str(p), metadata=meta),
+                     by_path=True)
+    except (OSError, RuntimeError) as exc:  # disk full, quota, file-size limit (torch reports it as RuntimeError)
+        # a state file without its weights is no checkpoint: remove it so the folder holds complete ones only
+        (ckpt_dir / f"{stem}.state.pt").unlink(missing_ok=True)
+        # torch's zip writer reports a short write as "unexpected pos …": say what that usually means
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+            "the write was cut short (disk full or a file-size limit?)"
+        raise CheckpointWriteError(f"cannot write checkpoint {ckpt_dir / stem}.safetensors: {reason}") from None
     for old in list_checkpoints(ckpt_dir)[:-keep]:
         old.unlink(missing_ok=True)
         old.with_name(old.name.replace(".safetensors", ".state.pt")).unlink(missing_ok=True)

@@ -152,6 +152,9 @@ def _targets(photos: Path, out: Path) -> dict[Path, Path]:
     except EmptyFolderError as exc:
         raise TeacherError(str(exc)) from None
     out_abs = out.resolve()
+    if photos.is_dir() and out_abs == photos.resolve():
+        raise TeacherError(f"-o {out} is the photos folder itself: masks would sit among the photos they "
+                           "mask (and be read as photos); choose another folder, e.g. a sibling 'masks'")
     files = [f for f in files if not f.resolve().is_relative_to(out_abs)]  # masks written inside photos/
     if not files:
         raise TeacherError(f"no images found in {photos}")

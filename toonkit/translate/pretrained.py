@@ -106,6 +106,21 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     nets = config.get("nets")
     if not isinstance(nets, dict) or not isinstance(nets.get("generator"), dict):
         raise TranslateError(f"{path}: 'nets.generator' is missing")
+    # a config.json is input like a recipe: the same bounds, so a tampered one is one line, not a
+    # traceback or a request for terabytes
+    from toonkit.recipe.limits import value_problem
+    from toonkit.recipe.schema import MAX_SIDE
+
+    size = config.get("size", 256)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIDE:
+        raise TranslateError(f"{path}: size must be an integer in 1..{MAX_SIDE}, got {size!r}")
+    for net, block in nets.items():
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            raise TranslateError(f"{path}: nets.{net} must be a mapping with a 'type' name")
+        for key, value in block.items():
+            why = value_problem(key, value, net)
+            if why:
+                raise TranslateError(f"{path}: nets.{net}.{key} {why}")
     return config
 
 
@@ -137,6 +152,13 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise TranslateError(f"{folder} exists: pass overwrite=True (CLI: --overwrite) to replace it")
+    # overwrite replaces what an earlier save wrote, nothing else: "-o RUN --overwrite" or "-o . --overwrite"
+    # would otherwise delete a run's checkpoints or a whole working folder
+    ours = {CONFIG_FILE, WEIGHTS_FILE, CARD_FILE}
+    if folder.exists() and (folder.is_symlink() or not folder.is_dir()
+                            or not {p.name for p in folder.iterdir()} <= ours):
+        raise TranslateError(f"{folder} exists and holds more than a model folder's {', '.join(sorted(ours))}: "
+                             "refusing to replace it, even with overwrite; choose a new folder")
     nets = {"generator": config["nets"]["generator"]}
     modules: dict[str, torch.nn.Module] = {"generator": toon.generator}
     if masker and toon.masker is not None and config["nets"].get("masker"):
