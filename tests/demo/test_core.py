@@ -41,13 +41,17 @@ def test_read_photo_decodes_like_translate(photo: Path) -> None:
 def test_read_photo_bad_files_say_why_without_the_temp_path(photo: Path, tmp_path: Path, kind: str) -> None:
     bad = tmp_path / "upload" / "x.jpg"
     bad.parent.mkdir()
-    data = {"text": b"hello, not an image", "truncated": photo.read_bytes()[:2000], "empty": b""}[kind]
+    whole = photo.read_bytes()  # cut in half: the header survives (the demo set's photos are a few kB)
+    data = {"text": b"hello, not an image", "truncated": whole[: len(whole) // 2], "empty": b""}[kind]
     bad.write_bytes(data)
     with pytest.raises(DemoError) as err:
         read_photo(bad)
     message = str(err.value)
     assert "\n" not in message and str(bad.parent) not in message
-    assert {"text": "cannot read this file as an image", "truncated": "cannot be decoded", "empty": "empty file"}[kind] in message
+    # a truncated JPEG fails in the decoder, a truncated PNG already when its header is probed
+    expected = {"text": ("cannot read this file as an image",), "truncated": ("cannot be decoded", "truncated"),
+                "empty": ("empty file",)}[kind]
+    assert any(e in message for e in expected), message
 
 
 def test_read_photo_refuses_a_decompression_bomb_before_decoding(tmp_path: Path) -> None:
