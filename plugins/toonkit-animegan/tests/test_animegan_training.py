@@ -38,7 +38,9 @@ def test_recipe_validates_with_the_authors_settings() -> None:
     assert recipe.data["nets"]["generator"]["res_blocks"] == 4
 
 
-def test_recipe_without_the_plugin_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recipe_with_the_plugin_disabled_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recipe's `requires:` names the package; installed but disabled, the hint says so (installing it
+    again would not help)."""
     monkeypatch.setenv("TOONKIT_DISABLE_PLUGINS", "animegan")
     toonkit.plugins.reset()
     try:
@@ -47,7 +49,8 @@ def test_recipe_without_the_plugin_names_the_package(monkeypatch: pytest.MonkeyP
     finally:
         toonkit.plugins.reset()
     (line,) = [p for p in err.value.problems if "method.type" in p]
-    assert "unknown method 'animegan'" in line and "pip install -e plugins/toonkit-animegan" in line
+    assert "unknown method 'animegan'" in line and "toonkit-animegan" in line
+    assert "installed but disabled by TOONKIT_DISABLE_PLUGINS" in line
 
 
 def test_listed_by_toonkit_plugins() -> None:
