@@ -138,9 +138,8 @@ def test_recipe_naming_a_disabled_plugins_component_names_the_disabled_plugin(
     assert required.value.missing_plugins == ["toonkit-mediapipe"]
 
 
-def test_recipe_naming_an_unknown_plugins_component_names_its_requires(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOONKIT_DISABLE_PLUGINS", raising=False)
+def _watercolour_recipe_error() -> RecipeError:
+    """Resolve a recipe that requires the (never installed) toonkit-watercolour, with fresh plugins."""
     toonkit.plugins.reset()
     try:
         with pytest.raises(RecipeError) as err:
@@ -148,10 +147,17 @@ def test_recipe_naming_an_unknown_plugins_component_names_its_requires(
                              "w.yaml")
     finally:
         toonkit.plugins.reset()
-    (line,) = err.value.problems
+    return err.value
+
+
+def test_recipe_naming_an_unknown_plugins_component_names_its_requires(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOONKIT_DISABLE_PLUGINS", raising=False)
+    err = _watercolour_recipe_error()
+    (line,) = err.problems
     assert "unknown method 'watercolour'" in line
     assert line.endswith("; plugin toonkit-watercolour not installed (pip install toonkit-watercolour)")
-    assert err.value.missing_plugins == ["toonkit-watercolour"]
+    assert err.missing_plugins == ["toonkit-watercolour"]
 
 
 def test_install_hint_uses_the_checkouts_plugin_folder(tmp_path: Path,
@@ -169,14 +175,7 @@ def test_install_hint_uses_the_checkouts_plugin_folder(tmp_path: Path,
     assert install_hint("toonkit-inkwash", cwd=checkout) == "pip install toonkit-inkwash"
     assert install_hint("toonkit-watercolour", cwd=tmp_path) == "pip install toonkit-watercolour"
     monkeypatch.chdir(checkout)
-    toonkit.plugins.reset()
-    try:
-        with pytest.raises(RecipeError) as err:
-            recipe_from_dict({"requires": ["toonkit-watercolour"], "method": {"type": "watercolour"}},
-                             "w.yaml")
-    finally:
-        toonkit.plugins.reset()
-    assert err.value.problems[0].endswith(
+    assert _watercolour_recipe_error().problems[0].endswith(
         "; plugin toonkit-watercolour not installed (pip install -e plugins/toonkit-watercolour)")
 
 

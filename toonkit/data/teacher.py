@@ -21,6 +21,7 @@ from toonkit.data.decode import DecodeError, load_rgb_tensor, prefetch
 from toonkit.data.folders import EmptyFolderError, scan_images
 from toonkit.errors import ToonkitError
 from toonkit.imaging import from_uint8, unit_to_uint8
+from toonkit.weights import describe_error
 
 __all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
 
@@ -225,7 +226,7 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         except OSError as exc:
             error = f"cannot read or write: {exc}"
         except Exception as exc:  # noqa: BLE001 - one failing photo is reported, the rest go on
-            error = f"masking failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            error = f"masking failed: {describe_error(exc, limit=None)}"
         if error is not None:
             report.failed.append((path, error))
         if progress is not None:

@@ -28,6 +28,7 @@ from toonkit.plugins import hookspecs
 from toonkit.plugins.hookspecs import PROJECT
 from toonkit.plugins.view import PluginRegistry
 from toonkit.registry import Registry
+from toonkit.weights import describe_error
 
 ENTRY_POINT_GROUP = "toonkit"
 BUILTIN = "builtin"
@@ -150,24 +151,22 @@ def _guarded(name: str, loader: Callable[[], Any], pm: pluggy.PluginManager, reg
             _register_one(pm, registry, name, loader())
     except (Exception, SystemExit, KeyboardInterrupt) as exc:
         registry.restore(before)
-        return describe_error(exc)
+        return describe_error(exc, limit=None)
     finally:
         if printed.getvalue().strip():
             log.debug("plugin %s printed at import: %s", name, printed.getvalue().strip()[:500])
     return None
 
 
-def describe_error(exc: BaseException) -> str:
-    """``Type: first line`` of an exception a plugin raised."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+def _builtin_candidate() -> Candidate:
+    from toonkit.plugins import builtin
+
+    return (BUILTIN, _version(), None, lambda: builtin)
 
 
 def installed_candidates() -> list[Candidate]:
     """The built-in plugin, then every ``toonkit`` entry point, sorted by name (not imported yet)."""
-    from toonkit.plugins import builtin
-
-    candidates: list[Candidate] = [(BUILTIN, _version(), None, lambda: builtin)]
+    candidates = [_builtin_candidate()]
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = getattr(ep, "dist", None)
         candidates.append((ep.name, dist.version if dist else None, dist.name if dist else None, ep.load))
@@ -211,11 +210,7 @@ def load_plugin_objects(plugins: dict[str, Any], registry: Registry | None = Non
         >>> reg.build("loss", "zero"), infos[0].components
         (0.0, {'loss': ['zero']})
     """
-    candidates: list[Candidate] = []
-    if builtin:
-        from toonkit.plugins import builtin as builtin_plugin
-
-        candidates.append((BUILTIN, _version(), None, lambda: builtin_plugin))
+    candidates = [_builtin_candidate()] if builtin else []
     for name, plugin in plugins.items():
         candidates.append((name, getattr(plugin, "__version__", None), None, lambda p=plugin: p))
     loaded = _load(candidates, registry or Registry(), set(), strict)
@@ -291,7 +286,7 @@ def add_plugin_commands(subparsers: Any) -> list[str]:
                 call_one(state.pm, "toonkit_commands", name, subparsers=subparsers)
             added.append(name)
         except (Exception, SystemExit) as exc:  # argparse exits on some errors: not the CLI's exit
-            log.warning("plugin %s: its commands were left out: %s", name, describe_error(exc))
+            log.warning("plugin %s: its commands were left out: %s", name, describe_error(exc, limit=None))
     return added
 
 
