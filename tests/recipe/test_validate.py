@@ -173,3 +173,11 @@ def test_misspelt_key_inside_a_phase_is_suggested(tmp_path: Path) -> None:
     data["train"]["phases"]["init"] = {"epoch": 1}
     path = write(tmp_path, data)
     assert f"{path}: train.phases.init.epoch: unknown key; did you mean 'epochs'?" in problems(path)
+
+
+def test_method_may_be_given_by_name_alone() -> None:
+    from toonkit.recipe import recipe_from_dict
+
+    recipe = recipe_from_dict({"method": "cartoongan", "nets": {"feature": {"weights": "random"}}})
+    assert recipe.method == "cartoongan" and recipe.spec.method["type"] == "cartoongan"
+    assert "w_content" in recipe.spec.method  # the method's defaults are filled in, as for a block

@@ -128,7 +128,8 @@ class RecipeSpec(Strict):
     name: str = "run"  # letters, digits, . _ -: the folder runs/<name>
     description: str = ""
     requires: list[str] = Field(default_factory=list)  # plugin distributions the recipe needs
-    method: dict[str, Any]
+    # `method: cartoongan` is short for `method: {type: cartoongan}`, as for every component block
+    method: Annotated[dict[str, Any], BeforeValidator(lambda v: {"type": v} if isinstance(v, str) else v)]
     data: DataSpec = Field(default_factory=DataSpec)
     nets: dict[str, Any] = Field(default_factory=dict)
     losses: dict[str, Any] = Field(default_factory=dict)
