@@ -221,6 +221,42 @@ def breakdown(step: Step) -> dict[str, float]:
     return out
 
 
+def op_seconds(step: Step) -> dict[str, tuple[int, float]]:
+    """Calls and self seconds of every operator in one profiled call of ``step`` (after a warm-up)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    return {e.key: (e.count, e.self_cpu_time_total / 1e6) for e in prof.key_averages()}
+
+
+def compare(method: str = "pix2pix", dtype: str = "bf16", size: int = 256, rounds: int = 7,
+            top: int = 12) -> str:
+    """The plain loop against toonkit's default step of ``method``: interleaved wall-clock times, and
+    the operators of one profiled step each side by side (is the gap in the work, or outside it?)."""
+    recipe, overrides = METHODS[method]
+    steps = {"plain": PLAIN[method](DTYPES[dtype], size),
+             "default": toonkit_step(method, recipe, DTYPES[dtype], size, overrides)}
+    load = os.getloadavg()[0]
+    timed = interleaved(steps, rounds)
+    ops = {k: op_seconds(v) for k, v in steps.items()}
+    keys = sorted(set(ops["plain"]) | set(ops["default"]),
+                  key=lambda k: -max(ops["plain"].get(k, (0, 0.0))[1], ops["default"].get(k, (0, 0.0))[1]))
+    lines = [f"{method} {dtype}, {size}², batch 1, {rounds} interleaved rounds after a warm-up, "
+             f"{torch.get_num_threads()} threads, 1-minute load {load:.2f} before, {os.getloadavg()[0]:.2f} after.",
+             "", "| | plain | default |", "|---|---|---|"]
+    lines.append("| wall s/step, median (min–max) | " + " | ".join(
+        f"{timed[k]['s']:.3f} ({min(timed[k]['all']):.3f}–{max(timed[k]['all']):.3f})" for k in steps) + " |")
+    lines.append("| profiled self time, s | " + " | ".join(
+        f"{sum(t for _, t in ops[k].values()):.3f}" for k in steps) + " |")
+    lines += ["", "| operator | plain calls | plain s | default calls | default s |", "|---|---|---|---|---|"]
+    for k in keys[:top]:
+        (pc, ps), (dc, ds) = ops["plain"].get(k, (0, 0.0)), ops["default"].get(k, (0, 0.0))
+        lines.append(f"| `{k}` | {pc} | {ps:.3f} | {dc} | {ds:.3f} |")
+    return "\n".join(lines)
+
+
 def unet_inner_levels(size: int) -> dict[str, float]:
     """Share of pix2pix's U-Net weights and forward FLOPs in its levels that work at 4×4 and below
     (levels 6 and 7 at 256²): they hold most of the weights, which every step reads, grads and updates
@@ -383,3 +419,10 @@ def render(r: dict[str, Any]) -> str:
                   "reads those weights, writes their gradients and runs Adam over them: memory traffic, not "
                   "arithmetic."]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python benchmarks/perf_train.py [method] [fp32|bf16]: plain against default
+    import sys
+
+    torch.set_num_threads(int(os.environ.get("TOONKIT_PERF_THREADS", "2")))
+    print(compare(*(sys.argv[1:3] or ["pix2pix", "bf16"])))

@@ -62,7 +62,9 @@ def main() -> int:
     suite = load_suite(args.suite)
     work = (Path(args.out) if args.out else default_out(suite)) / "work"
     with weights_env(suite):
-        materialise(suite, work)  # once, before the runs read it
+        # once, before the runs read it (an unchanged split is left alone: more runs of the suite may be
+        # started while others train)
+        materialise(suite, work)
     names = args.methods.split(",") if args.methods else list(suite.spec.methods)
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_train, args=(args.suite, args.out, n, args.threads), name=n) for n in names]

@@ -96,13 +96,32 @@ def test_interrupted_bench_resumes_only_unfinished_methods(smoke_out: Path,
     assert [r.plan.name for r in result.results if not r.cached] == []  # same checkpoint: cached results
 
 
-def _fake_result(rows: dict[str, dict[str, list[float]]]) -> SimpleNamespace:
+@slow
+def test_methods_option_evaluates_and_reports_only_those(smoke_out: Path) -> None:
+    assert main(["bench", str(SMOKE), "--out", str(smoke_out), "--methods", "cartoongan,nst"]) == 0
+    with open(smoke_out / "results.csv", newline="") as fh:
+        assert [r["method"] for r in csv.DictReader(fh)] == ["cartoongan", "nst"]
+    report = (smoke_out / "report.md").read_text()
+    assert "selfie_gan against cartoongan: not evaluated in this report (selfie_gan left out)." in report
+    assert "--methods cartoongan,nst" in report  # the command that reproduces it
+
+
+def test_methods_option_names_the_suites_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", str(SMOKE), "--methods", "cartoongn"]) == 2
+    err = capsys.readouterr().err
+    assert "--methods: no method 'cartoongn'" in err and "did you mean 'cartoongan'?" in err
+    assert "(methods: selfie_gan, cartoongan," in err
+
+
+def _fake_result(rows: dict[str, dict[str, list[float]]], claims: list[Claim] | None = None,
+                 seeds: dict[str, int] | None = None) -> SimpleNamespace:
     """A bench result whose methods have the given per-photo values (the row holds their means)."""
     metrics = [toonkit.build("metric", "background_leakage"), toonkit.build("metric", "color_drift")]
-    results = [SimpleNamespace(plan=SimpleNamespace(name=n), per_image=per,
+    recipe = lambda n: SimpleNamespace(spec=SimpleNamespace(train=SimpleNamespace(seed=(seeds or {}).get(n, 0))))  # noqa: E731
+    results = [SimpleNamespace(plan=SimpleNamespace(name=n, recipe=recipe(n)), per_image=per,
                                row={c: float(np.nanmean(v)) if v else math.nan for c, v in per.items()})
                for n, per in rows.items()]
-    spec = SimpleNamespace(claims=[Claim(method="selfie_gan", baseline="cartoongan")],
+    spec = SimpleNamespace(claims=claims or [Claim(method="selfie_gan", baseline="cartoongan")],
                            budget=SimpleNamespace(seed=0))
     n = max(len(v) for per in rows.values() for v in per.values())
     return SimpleNamespace(results=results, metrics=metrics, suite=SimpleNamespace(spec=spec), stems=["a"] * n)
@@ -126,6 +145,18 @@ def test_claim_needs_an_interval_that_excludes_zero() -> None:
                                       "cartoongan": {"leakage": [0.05], "dE2000": [1.0]}}))
     assert lines[0].endswith("no difference established on 2 of these 2 measures:")
     assert "fewer than two photos" in lines[1] and "cannot be compared" in lines[2]
+
+
+def test_claims_say_which_seeds_they_compare() -> None:
+    per = {"leakage": [0.1, 0.2, 0.3], "dE2000": [1.0, 2.0, 3.0]}
+    one = claim_lines(_fake_result({"selfie_gan": per, "cartoongan": per}))
+    assert one[-1].endswith("one training run per method (seed 0) under the budget above, and the spread "
+                            "between training seeds is not measured.")
+    claims = [Claim(method="s0", baseline="c0"), Claim(method="s1", baseline="c1"), Claim(method="s2", baseline="c2")]
+    lines = claim_lines(_fake_result({n: per for n in ("s0", "c0", "s1", "c1")}, claims,
+                                     seeds={"s1": 1, "c1": 1}))
+    assert "s2 against c2: not evaluated in this report (s2 and c2 left out)." in lines
+    assert "(seeds: s0 0, c0 0; s1 1, c1 1)" in lines[-1] and "repeated with other seeds" in lines[-1]
 
 
 def test_paired_bootstrap_is_paired_and_reproducible() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
@@ -123,6 +123,11 @@ def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[st
     lines: list[str] = []
     for claim in result.suite.spec.claims:
         a, b = by_name.get(claim.method), by_name.get(claim.baseline)
+        if a is None or b is None:  # left out by --methods, or a plugin that is not installed
+            lines += [f"{claim.method} against {claim.baseline}: not evaluated in this report "
+                      f"({' and '.join(n for n, r in ((claim.method, a), (claim.baseline, b)) if r is None)} "
+                      "left out).", ""]
+            continue
         row_a, row_b = (a.row if a else {}), (b.row if b else {})
         pa, pb = (getattr(a, "per_image", {}) or {}), (getattr(b, "per_image", {}) or {})
         verdicts: list[Optional[bool]] = []
@@ -145,9 +150,26 @@ def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[st
         lines.append(f"Intervals: paired bootstrap of the per-photo differences ({N_RESAMPLES} resamples of the "
                      f"{len(result.stems)} test photos, seed {SEED}, percentile method); a difference is stated "
                      "only when its interval excludes 0. They cover the choice of test photos, not training: "
-                     f"this is one training run per method (seed {result.suite.spec.budget.seed}) under the "
-                     "budget above, and the spread between training seeds is not measured.")
+                     + _seeds_sentence(result, by_name))
     return lines
+
+
+def _seeds_sentence(result: Any, by_name: dict[str, Any]) -> str:
+    """What the claims say about training seeds: one run per method, and whether a comparison is repeated
+    with other seeds (the only way a suite shows the spread between training runs)."""
+    def seed(name: str) -> Any:
+        recipe = getattr(by_name[name].plan, "recipe", None)
+        return recipe.spec.train.seed if recipe is not None else None
+
+    pairs = [(c.method, c.baseline) for c in result.suite.spec.claims
+             if c.method in by_name and c.baseline in by_name]
+    seeds = {(seed(a), seed(b)) for a, b in pairs}
+    if len(seeds) <= 1:
+        return (f"this is one training run per method (seed {result.suite.spec.budget.seed}) under the budget "
+                "above, and the spread between training seeds is not measured.")
+    runs = "; ".join(f"{a} {seed(a)}, {b} {seed(b)}" for a, b in pairs)
+    return (f"each comparison is one training run per method (seeds: {runs}); the comparisons repeated with "
+            "other seeds show how much the training run moves the figures.")
 
 
 __all__ = ["CONFIDENCE", "N_RESAMPLES", "SEED", "Interval", "claim_line", "claim_lines", "paired_bootstrap"]

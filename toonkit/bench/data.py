@@ -62,6 +62,35 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
+def _is_link_to(dst: Path, src: Path) -> bool:
+    """Whether ``dst`` already is what :func:`_link` would make of ``src``."""
+    if dst.is_symlink():
+        return Path(os.readlink(dst)) == src.resolve()
+    if not dst.is_file():
+        return False
+    a, b = dst.stat(), src.stat()  # a copy (no symlinks on this OS): copy2 kept size and mtime
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def _sync(folder: Path, wanted: dict[str, Path]) -> None:
+    """Make ``folder`` hold exactly ``wanted`` (link name -> original), touching only what differs.
+
+    Entries that are already right are left alone, so materialising an unchanged split again (a second
+    bench, or more runs of the same suite started while others train) never pulls files from under a
+    reader.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in list(folder.iterdir()):
+        if entry.name not in wanted:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    for name, src in wanted.items():
+        if not _is_link_to(folder / name, src):
+            _link(src, folder / name)
+
+
 def _fresh(folder: Path) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
@@ -104,9 +133,8 @@ def materialise(suite: Suite, work: Path) -> SuiteData:
                                           "masks": str(suite.resolve(src.masks))}) for src in spec.photos]
         assert spec.cartoons is not None
         cartoons_dir = suite.resolve(spec.cartoons)
-    dirs = {name: _fresh(root / name) for name in
-            ("train_photos", "train_masks", "train_cartoons", "test_photos", "test_masks", "references")}
-    counts = {"train_photos": 0, "test_photos": 0, "train_cartoons": 0, "references": 0}
+    names = ("train_photos", "train_masks", "train_cartoons", "test_photos", "test_masks", "references")
+    plan: dict[str, dict[str, Path]] = {name: {} for name in names}  # folder -> link name -> original
     for index, src in enumerate(sources):
         photos_root, masks_root = Path(src.photos), Path(src.masks)
         photos = scan_images(photos_root)
@@ -123,26 +151,23 @@ def materialise(suite: Suite, work: Path) -> SuiteData:
                 continue
             stem = f"{index}_{photo.stem}"
             mask = pairs[photo]
-            _link(photo, dirs[f"{split}_photos"] / f"{stem}{photo.suffix.lower()}")
-            _link(mask, dirs[f"{split}_masks"] / f"{stem}{mask.suffix.lower()}")
-            counts[f"{split}_photos"] += 1
-    cartoons = scan_images(cartoons_dir)
+            plan[f"{split}_photos"][f"{stem}{photo.suffix.lower()}"] = photo
+            plan[f"{split}_masks"][f"{stem}{mask.suffix.lower()}"] = mask
     every = spec.reference_every
-    train_cartoons: list[Path] = []
-    for i, path in enumerate(cartoons):
-        is_ref = (i + 1) % every == 0
-        dst = dirs["references" if is_ref else "train_cartoons"] / f"{i:05d}_{path.name}"
-        _link(path, dst)
-        if not is_ref:
-            train_cartoons.append(dst)
-        counts["references" if is_ref else "train_cartoons"] += 1
+    for i, path in enumerate(scan_images(cartoons_dir)):
+        plan["references" if (i + 1) % every == 0 else "train_cartoons"][f"{i:05d}_{path.name}"] = path
+    counts = {name: len(plan[name]) for name in ("train_photos", "test_photos", "train_cartoons", "references")}
     problems = [f"{what}: none" for what, n in counts.items() if n == 0 and what != "train_photos"]
     if counts["references"] < 2:
         problems.append(f"references: {counts['references']} (FD/KID need at least 2)")
-    if problems:
+    if problems:  # raised before any file is touched
         raise ValueError(f"suite {suite.path}: the data split leaves too little: {'; '.join(problems)}")
+    dirs = {name: root / name for name in names}
+    for name in names:
+        _sync(dirs[name], plan[name])
+    style = dirs["train_cartoons"] / next(iter(plan["train_cartoons"]))
     return SuiteData(dirs["train_photos"], dirs["train_masks"], dirs["train_cartoons"], dirs["test_photos"],
-                     dirs["test_masks"], dirs["references"], train_cartoons[0], counts)
+                     dirs["test_masks"], dirs["references"], style, counts)
 
 
 def load_test_set(data: SuiteData, size: int) -> tuple[list[str], Tensor, Tensor]:

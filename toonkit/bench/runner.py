@@ -15,7 +15,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -23,9 +23,10 @@ from torch import Tensor
 from toonkit.bench.data import load_references, load_test_set, materialise
 from toonkit.bench.methods import MethodPlan, ensure_trained, load_translator, plan_methods
 from toonkit.bench.result import BenchResult, MethodResult
-from toonkit.bench.suite import Suite, load_suite
+from toonkit.bench.suite import Suite, SuiteError, load_suite
 from toonkit.imaging import from_uint8, to_uint8
 from toonkit.methods.assemble import build_block
+from toonkit.registry import did_you_mean
 from toonkit.weights import WEIGHTS_ENV, weights_dir
 
 log = logging.getLogger("toonkit.bench")
@@ -96,8 +97,18 @@ def _from_json(row: dict[str, Any]) -> dict[str, float]:
     return {k: (math.nan if v is None else v) for k, v in row.items()}
 
 
+def _check_methods(suite: Suite, methods: Sequence[str] | None) -> None:
+    """An unknown name in ``methods`` is a :class:`SuiteError` that lists the suite's methods."""
+    known = list(suite.spec.methods)
+    unknown = [m for m in methods or () if m not in known]
+    if unknown:
+        raise SuiteError([f"--methods: no method {m!r} in suite {suite.spec.name!r}{did_you_mean(m, known)} "
+                          f"(methods: {', '.join(known)})" for m in unknown])
+
+
 def run_suite(suite_path: str | Path, out: str | Path | None = None, command: str = "",
-              device: str | None = None, quiet: bool = True) -> BenchResult:
+              device: str | None = None, quiet: bool = True,
+              methods: Sequence[str] | None = None) -> BenchResult:
     """Run a suite end to end and write its report; see :mod:`toonkit.bench`.
 
     Args:
@@ -106,6 +117,8 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
         command: the command line, quoted in the report.
         device: overrides the suite's ``budget.device`` for training and evaluation.
         quiet: no progress bars while training (periodic log lines instead).
+        methods: only these of the suite's methods are trained, evaluated and reported (default: all);
+            claims about the others are left out of the report.
 
     Returns:
         the :class:`BenchResult` the report was written from.
@@ -116,6 +129,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
 
     start = time.perf_counter()
     suite = load_suite(suite_path)
+    _check_methods(suite, methods)
     if device is not None:
         suite.spec.budget.device = device
     out_dir = Path(out) if out is not None else default_out(suite)
@@ -123,7 +137,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     with weights_env(suite):
         data = materialise(suite, work)
         skipped: list[str] = []
-        plans = plan_methods(suite, data, work, skipped)
+        plans = [p for p in plan_methods(suite, data, work, skipped) if methods is None or p.name in methods]
         dev = pick_device(suite.spec.budget.device)
         trained = [p.name for p in plans if ensure_trained(p, quiet=quiet)]
         ev = suite.spec.eval

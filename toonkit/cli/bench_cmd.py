@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.usage = "toonkit bench SUITE.yaml [-o DIR] [--device DEVICE] [-q]"
+    p.usage = "toonkit bench SUITE.yaml [-o DIR] [--device DEVICE] [--methods A,B] [-q]"
     p.add_argument("suite", metavar="SUITE.yaml", help="the suite: methods, data, training budget, metrics")
     p.add_argument("-o", "--out", metavar="DIR", default=None,
                    help="output folder (default: results/<suite name> beside the suite file, i.e. "
@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "cached results go to DIR/work")
     p.add_argument("--device", default=None,
                    help="auto, cpu, cuda, cuda:1 … (default: the suite's budget.device)")
+    p.add_argument("--methods", metavar="A,B", default=None,
+                   help="only these of the suite's methods (comma-separated): the others are neither trained "
+                        "nor reported, nor the claims about them (default: all)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="periodic log lines instead of progress bars (the default when stderr is not a terminal)")
     p.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # deprecated: bars are the default
@@ -40,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     # like `toonkit run`: bars on a terminal, log lines in files and CI logs
     quiet = args.quiet or not (args.progress or sys.stderr.isatty())
     try:
-        result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=quiet)
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+        result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=quiet,
+                           methods=methods)
     except TrainingInterrupted as exc:
         print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
               file=sys.stderr)
@@ -56,4 +61,6 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--out", args.out]
     if args.device is not None:
         parts += ["--device", args.device]
+    if args.methods is not None:
+        parts += ["--methods", args.methods]
     return " ".join(shlex.quote(p) for p in parts)
