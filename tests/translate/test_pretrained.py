@@ -194,3 +194,9 @@ def test_export_names_its_file_after_the_model(model_folder: Path, tmp_path: Pat
     done = subprocess.run([sys.executable, "-m", "toonkit", "export", str(model_folder)],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "give -o FILE" in done.stderr
+    # -o an existing folder: the file goes inside it, named the same way (as translate's -o out/)
+    (tmp_path / "out").mkdir()
+    done = subprocess.run([sys.executable, "-m", "toonkit", "export", str(model_folder), "--format", "torchscript",
+                           "-o", "out"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "tiny.pt").is_file()

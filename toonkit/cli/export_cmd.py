@@ -24,8 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="what to write (default: from the -o extension: .onnx → onnx, .pt/.pth/.ts → "
                         "torchscript); pretrained: a model folder for toonkit.load or the Hugging Face Hub")
     p.add_argument("-o", "--out", metavar="FILE", default=None,
-                   help="output file (.onnx, .pt) or, for --format pretrained, folder (default: the model's "
-                        "name with the format's extension, in the current folder)")
+                   help="output file (.onnx, .pt), or an existing folder to write it in; for --format "
+                        "pretrained, the model folder (default: the model's name with the format's extension, "
+                        "in the current folder)")
     p.add_argument("--card", metavar="FILE", help="--format pretrained: the model card (Markdown) to include")
     p.add_argument("--input-size", nargs=2, type=int, metavar=("H", "W"), dest="size",
                    help="input height and width (default: the training size, square)")
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         args.size = args.size or args.old_size
     if args.out is None:
         args.out = _default_out(args.run, args.format)
+    elif args.format != "pretrained" and Path(args.out).is_dir():  # -o out/: the file goes inside it
+        args.out = str(Path(args.out) / _default_out(args.run, args.format))
     if args.format == "pretrained":
         return _save_pretrained(args)
     args.format = _format(args.format, Path(args.out))
