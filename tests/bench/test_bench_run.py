@@ -147,6 +147,23 @@ def test_claim_needs_an_interval_that_excludes_zero() -> None:
     assert "fewer than two photos" in lines[1] and "cannot be compared" in lines[2]
 
 
+def test_a_claims_share_of_the_baseline_is_given_only_when_it_means_something() -> None:
+    from toonkit.bench.claims import claim_line
+
+    base = [1.0, 1.2, 0.8, 1.1, 0.9, 1.0]
+    lower = [v - 0.05 for v in base]  # 5 % lower on every photo
+    line, better = claim_line("a", "b", "leakage", False, float(np.mean(lower)), float(np.mean(base)), lower, base)
+    assert better and "5 % of b's value" in line
+    much = [v * 0.1 for v in base]  # 90 % lower: a whole number, never "9e+01"
+    line, _ = claim_line("a", "b", "leakage", False, float(np.mean(much)), float(np.mean(base)), much, base)
+    assert "90 % of b's value" in line and "e+" not in line
+    reds = [v + 0.6 for v in base]  # a signed change: -1 (less red) against +1.6 (redder)
+    bluer = [-v for v in base]
+    line, better = claim_line("a", "b", "face redness", False, float(np.mean(bluer)), float(np.mean(reds)), bluer,
+                              reds)
+    assert better and "% of" not in line
+
+
 def test_claims_say_which_seeds_they_compare() -> None:
     per = {"leakage": [0.1, 0.2, 0.3], "dE2000": [1.0, 2.0, 3.0]}
     one = claim_lines(_fake_result({"selfie_gan": per, "cartoongan": per}))

@@ -105,7 +105,11 @@ def claim_line(method: str, baseline: str, what: str, higher_is_better: bool, va
     lower = iv.mean < 0
     gap, low, high = (-iv.mean, -iv.high, -iv.low) if lower else (iv.mean, iv.low, iv.high)
     better = lower != higher_is_better
-    rel = f", {100 * gap / abs(vb):.2g} % of {baseline}'s value" if vb != 0 else ""
+    # a share of the baseline's value only means something when both values lie on the same side of 0
+    # (a signed change such as face redness Δa* of -1.7 against +1.6 is not "204 %" of anything)
+    pct = 100 * gap / abs(vb) if vb != 0 and va * vb > 0 else None
+    rel = "" if pct is None else f", {pct:.0f} % of {baseline}'s value" if pct >= 10 else \
+        f", {pct:.2g} % of {baseline}'s value"
     return (f"{head}: **{method} is {'lower' if lower else 'higher'} than {baseline} by {fmt(gap)}** "
             f"({_ci(low, high)}, {n}; {values}{rel}), so {method if better else baseline} is better "
             "here."), better
