@@ -3,10 +3,13 @@
     python benchmarks/painted_table.py
 
 Reads ``results/suite_painted_sweep/results.csv`` (short runs, one change each, two seeds of the base
-recipe and of CartoonGAN) and ``results/suite_painted/results.csv`` (the 1,200-step runs, the shipped
-model among them). Both suites share the test photos, the reference cartoons and the metrics, so their
-rows compare. Prints one Markdown table: setting, training minutes, style distance, LPIPS to the photo,
-leakage, colour drift and face redness, and for the seed pairs their mean and half-range.
+recipe and of CartoonGAN), ``results/suite_painted_sweep_rb4_fp32/results.csv`` (three more methods of
+the same suite, trained and scored later with ``--methods``) and ``results/suite_painted/results.csv``
+(the 1,200-step runs, the shipped model among them). The suites share the test photos, the reference
+cartoons and the metrics, so their rows compare; training minutes compare only between rows trained on
+the same CPU, which each row names. Prints one Markdown table: setting, training minutes, style
+distance, LPIPS to the photo, leakage, colour drift and face redness, and for the seed pairs their mean
+and half-range.
 """
 from __future__ import annotations
 
@@ -21,11 +24,12 @@ ROWS = [  # (suite, method, what it is)
     ("suite_painted_sweep", "selfie_s0", "Selfie-GAN, base recipe, seed 0"),
     ("suite_painted_sweep", "selfie_s1", "Selfie-GAN, base recipe, seed 1"),
     ("suite_painted_sweep", "selfie_160", "Selfie-GAN, 160² crops"),
-    ("suite_painted_sweep", "selfie_rb4", "Selfie-GAN, 4 residual blocks"),
-    ("suite_painted_sweep", "selfie_fp32", "Selfie-GAN, fp32 (no bf16 autocast)"),
+    ("suite_painted_sweep_rb4_fp32", "selfie_rb4", "Selfie-GAN, 4 residual blocks"),
+    ("suite_painted_sweep_rb4_fp32", "selfie_rb4_long", "Selfie-GAN, 4 residual blocks, 1,200 adversarial steps"),
+    ("suite_painted_sweep_rb4_fp32", "selfie_fp32", "Selfie-GAN, fp32 (no bf16 autocast)"),
     ("suite_painted_sweep", "cartoongan_s0", "CartoonGAN, seed 0"),
     ("suite_painted_sweep", "cartoongan_s1", "CartoonGAN, seed 1"),
-    ("suite_painted", "selfie_gan", "Selfie-GAN, 1,200 adversarial steps, seed 0 (shipped `handpainted`)"),
+    ("suite_painted", "selfie_gan", "Selfie-GAN, 1,200 adversarial steps, seed 0, shipped as `handpainted`"),
     ("suite_painted", "cartoongan", "CartoonGAN, 1,200 adversarial steps, seed 0"),
     ("suite_painted", "quickstart", "the quick start's model"),
     ("suite_painted", "untrained", "untrained generator"),
@@ -47,6 +51,17 @@ def _num(row: dict[str, str], key: str) -> float | None:
     return float(value) if value not in ("", "nan") else None
 
 
+def _machine(suite: str) -> str:
+    """The CPU a report names ("AMD EPYC", "Intel Xeon"): its runs were trained there, so minutes compare
+    only between rows of the same CPU."""
+    path = HERE / "results" / suite / "report.md"
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        if line.startswith("| device |"):
+            name = line.split("|")[2].replace("CPU only:", "").split(",")[0]
+            return " ".join(name.replace("(R)", "").replace("Processor", "").split())
+    return "?"
+
+
 def _minutes(row: dict[str, str]) -> str:
     value = _num(row, "train_min")
     if value is not None:
@@ -56,14 +71,16 @@ def _minutes(row: dict[str, str]) -> str:
 
 def table() -> str:
     reports = {s: _read(s) for s in {s for s, _, _ in ROWS}}
-    head = ["setting", "train min"] + [label for _, label, _ in COLUMNS]
+    head = ["setting", "train min (CPU)"] + [label for _, label, _ in COLUMNS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for suite, method, what in ROWS:
         row = reports[suite].get(method)
         if row is None:
             continue
         cells = [f"{_num(row, k):.{d}f}" if _num(row, k) is not None else "–" for k, _, d in COLUMNS]
-        lines.append(f"| {what} (`{method}`) | {_minutes(row)} | " + " | ".join(cells) + " |")
+        minutes = _minutes(row)
+        minutes += f" ({_machine(suite)})" if minutes not in ("0", "–") else ""
+        lines.append(f"| {what} (`{method}`) | {minutes} | " + " | ".join(cells) + " |")
     sweep = reports["suite_painted_sweep"]
     for a, b, what in PAIRS:
         if a in sweep and b in sweep:

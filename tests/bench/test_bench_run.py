@@ -185,3 +185,20 @@ def test_paired_bootstrap_is_paired_and_reproducible() -> None:
     a, b = [1.0, 3.0, 2.0, 5.0, math.nan], [2.0, 1.0, 2.5, 4.0, 1.0]
     assert paired_bootstrap(a, b) == paired_bootstrap(a, b) and paired_bootstrap(a, b).n == 4
     assert not paired_bootstrap(a, b).excludes_zero
+
+
+def test_report_names_the_methods_that_change_the_budget() -> None:
+    from toonkit.bench.report import _budget_text
+
+    def result(overrides: dict[str, list[str]]) -> SimpleNamespace:
+        budget = SimpleNamespace(size=128, load_size=144, batch_size=4, steps={"init": 200, "adversarial": 500},
+                                 amp="bf16", seed=0)
+        methods = {n: SimpleNamespace(overrides=o) for n, o in overrides.items()}
+        return SimpleNamespace(suite=SimpleNamespace(spec=SimpleNamespace(budget=budget, methods=methods)),
+                               results=[SimpleNamespace(plan=SimpleNamespace(name=n, kind="train")) for n in overrides])
+
+    assert _budget_text(result({"a": [], "b": ["nets.generator.res_blocks=4"]})).endswith(
+        "seed 0, same for every trained method")
+    text = _budget_text(result({"a": [], "b": ["nets.generator.res_blocks=4", "train.phases.adversarial.steps=1200"],
+                                "c": ["train.seed=1"]}))
+    assert text.endswith("override part of it: b (train.phases.adversarial.steps=1200); c (train.seed=1)")

@@ -43,3 +43,33 @@ def test_grid_has_column_headers_and_row_labels(tmp_path: Path) -> None:
     assert (grid[:LABEL_H, left:] < 128).any()  # header text over the columns
     assert (grid[LABEL_H:, :left] < 128).any()  # row labels beside the rows
     assert (grid[LABEL_H:, left + 64] == 0).all()  # the input column: black photos, unlabelled pixels
+
+
+def test_quality_is_plotted_against_training_time_when_speed_was_not_measured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from toonkit.bench.plots import speed_vs_quality
+    from toonkit.bench.report import _tradeoff_axis
+
+    def result(*rows: dict[str, float]) -> SimpleNamespace:
+        return SimpleNamespace(results=[SimpleNamespace(row=r) for r in rows])
+
+    timed = result({"img_per_s_b1": 5.0, "train_min": 30.0}, {"img_per_s_b1": 9.0, "train_min": 20.0})
+    assert _tradeoff_axis(timed)[0] == "img_per_s_b1"
+    sweep = result({"train_min": 30.0, "eval_img_per_s": 6.0}, {"train_min": 40.0, "eval_img_per_s": 7.0})
+    assert _tradeoff_axis(sweep)[0] == "train_min"
+    with_nst = result({"train_min": 30.0, "eval_img_per_s": 6.0}, {"eval_img_per_s": 0.1})
+    assert _tradeoff_axis(with_nst)[0] == "eval_img_per_s"
+
+    # close values (a sweep's minutes) get a linear axis, an architecture range a log one
+    import matplotlib.pyplot as plt
+
+    figures = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figures to look at their axes
+    for xs in ([22.0, 32.0, 40.0], [0.1, 6.0, 120.0]):
+        speed_vs_quality(tmp_path / "sq.png", ["a", "b", "c"], xs, "x", [("FD", [70.0, 72.0, 75.0], False)])
+    assert [f.axes[0].get_xscale() for f in figures] == ["linear", "log"]
+    for f in figures:
+        real_close(f)

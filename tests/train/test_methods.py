@@ -133,3 +133,15 @@ def test_selfie_gan_without_masks_errors_or_uses_a_teacher(demo: Path, tmp_path:
     assert len(trainer.data.photos.generated_masks) == len(trainer.data.photos)
     assert len(list((tmp_path / "b" / "cache" / "teacher_masks").glob("*.png"))) == len(trainer.data.photos)
     trainer.fit()
+
+
+@pytest.mark.parametrize("units, amp, hinted", [(True, "off", True), (True, "bf16", False), (False, "off", False)])
+def test_fp32_training_on_a_cpu_with_bf16_units_names_the_faster_setting(
+        units: bool, amp: str, hinted: bool, demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import toonkit.train.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "cpu_has_bf16_units", lambda: units)
+    with caplog.at_level("INFO", logger="toonkit.train"):
+        Trainer(tiny_recipe("cartoongan", demo, amp=amp), tmp_path / "run")
+    assert ("train.amp=bf16" in caplog.text) is hinted

@@ -169,11 +169,18 @@ def _save_panels(fig, axes, used: int, title: str, path: Path) -> Path:  # type:
 
 
 def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_label: str,
-                     quality: list[tuple[str, list[float], bool]]) -> Optional[Path]:
-    """One panel per quality column: images/s (log x) against the score, each point named."""
+                     quality: list[tuple[str, list[float], bool]],
+                     title: str = "speed against quality") -> Optional[Path]:
+    """One panel per quality column: a cost or speed (x) against the score, each point named.
+
+    The x axis is logarithmic when the values span more than a factor of 4 (throughputs of different
+    architectures), linear otherwise, where a log axis would print overlapping minor-tick labels.
+    """
     usable = [(col, vals, hib) for col, vals, hib in quality if any(math.isfinite(v) for v in vals)]
     if not usable or not any(math.isfinite(s) and s > 0 for s in speed):
         return None
+    xs = [s for s in speed if math.isfinite(s) and s > 0]
+    log_x = max(xs) > 4 * min(xs)
     plt = _plt()
     cols = min(3, len(usable))
     nrows = math.ceil(len(usable) / cols)
@@ -184,12 +191,13 @@ def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_l
                 continue
             ax.scatter([s], [v], s=28)
             ax.annotate(name, (s, v), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        ax.set_xscale("log")
+        if log_x:
+            ax.set_xscale("log")
         ax.set_xlabel(speed_label, fontsize=8)
         ax.set_ylabel(f"{col} ({'↑' if hib else '↓'} better)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
-    return _save_panels(fig, axes, len(usable), "speed against quality", path)
+    return _save_panels(fig, axes, len(usable), title, path)
 
 
 __all__ = ["bar_chart", "loss_curves", "read_losses", "safe_name", "save_grid", "speed_vs_quality"]

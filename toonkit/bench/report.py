@@ -150,11 +150,23 @@ def _csv_value(value: Optional[float]) -> str:
     return f"{value:.6g}"
 
 
+# the recipe keys the budget sets (bench.methods.budget_overrides) that a method's own overrides may change
+BUDGET_KEYS = ("data.size", "data.load_size", "data.batch_size", "train.seed", "train.amp", "train.phases.")
+
+
 def _budget_text(result: BenchResult) -> str:
     b = result.suite.spec.budget
     steps = ", ".join(f"{k} {v}" for k, v in b.steps.items())
+    own = []  # methods that change part of the budget with their own overrides
+    for r in result.results:
+        spec = result.suite.spec.methods.get(r.plan.name)
+        changed = [o for o in (spec.overrides if spec is not None else []) if o.startswith(BUDGET_KEYS)]
+        if changed and r.plan.kind == "train":
+            own.append(f"{r.plan.name} ({', '.join(changed)})")
+    same = ("same for every trained method" if not own else
+            "the same for every trained method except these, which override part of it: " + "; ".join(own))
     return (f"{b.size}² crops (short side resized to {b.load_size or b.size}), batch {b.batch_size}, steps per "
-            f"phase: {steps}; amp {b.amp}, seed {b.seed}, same for every trained method")
+            f"phase: {steps}; amp {b.amp}, seed {b.seed}, {same}")
 
 
 def write_report(result: BenchResult) -> Path:
@@ -193,16 +205,35 @@ def _plots(result: BenchResult, folder: Path, scores: Scores) -> list[Path]:
     curves = plots.loss_curves(folder / "training_losses.png", [(n, p) for n, p in runs if p is not None])
     if curves:
         made.append(curves)
-    # batch-1 throughput when every method has it, else the throughput seen during evaluation
-    speed_col = "img_per_s_b1" if all(math.isfinite(r.row.get("img_per_s_b1", math.nan))
-                                      for r in result.results) else "eval_img_per_s"
-    speed = [r.row.get(speed_col, math.nan) for r in result.results]
+    x_col, x_label = _tradeoff_axis(result)
     quality = [(col, [r.row.get(col, math.nan) for r in result.results], hib) for _, col, hib in scores]
-    sq = plots.speed_vs_quality(folder / "speed_vs_quality.png", names, speed, speed_column(speed_col)[0],  # type: ignore[index]
-                                quality)
+    sq = plots.speed_vs_quality(folder / "speed_vs_quality.png", names,
+                                [r.row.get(x_col, math.nan) for r in result.results], x_label, quality,
+                                title=_tradeoff_title(x_col))
     if sq:
         made.append(sq)
     return made
+
+
+def _tradeoff_title(x_col: str) -> str:
+    return "quality against training time" if x_col == "train_min" else "speed against quality"
+
+
+def _tradeoff_axis(result: BenchResult) -> tuple[str, str]:
+    """The cost the quality scores are plotted against: (column, axis label).
+
+    Batch-1 throughput when every method has it (the suite measured speed); otherwise, when every method
+    was trained, the training minutes (what a settings sweep trades quality for); otherwise the throughput
+    seen during evaluation.
+    """
+    def everyone(col: str) -> bool:
+        return all(math.isfinite(r.row.get(col, math.nan)) for r in result.results)
+
+    if everyone("img_per_s_b1"):
+        return "img_per_s_b1", speed_column("img_per_s_b1")[0]  # type: ignore[index]
+    if everyone("train_min"):
+        return "train_min", "training minutes (seconds/step × steps)"
+    return "eval_img_per_s", speed_column("eval_img_per_s")[0]  # type: ignore[index]
 
 
 def _settings(result: BenchResult, name: str) -> str:
@@ -296,7 +327,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
     for p in plot_paths:
         rel = p.relative_to(result.out).as_posix()
         lines.append(f"- [{p.stem}]({rel})")
-    lines += ["", "![speed against quality](plots/speed_vs_quality.png)" if any(
+    lines += ["", f"![{_tradeoff_title(_tradeoff_axis(result)[0])}](plots/speed_vs_quality.png)" if any(
         p.name == "speed_vs_quality.png" for p in plot_paths) else "", ""]
     notes = [f"- {r.plan.name}: {n}" for r in res for n in r.notes]
     if notes:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
               file=sys.stderr)
         return 130
-    print(f"report: {result.out / 'report.md'} ({len(result.results)} methods, {result.wall_s / 60:.1f} min)")
+    print(f"report: {result.out / 'report.md'} ({len(result.results)} method{'s' if len(result.results) != 1 else ''}, {result.wall_s / 60:.1f} min)")
     return 0
 
 

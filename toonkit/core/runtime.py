@@ -66,6 +66,17 @@ def amp_dtype(mode: str | None, device: torch.device, setting: str = "train.amp"
     return None
 
 
+def cpu_has_bf16_units() -> bool:
+    """Whether this CPU computes bf16 products natively (AVX-512 BF16 or AMX), where bf16 autocast pays.
+
+    Without them torch emulates bf16 and autocast makes a CPU step slower, not faster.
+    """
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes
+        return False
+
+
 def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
     if dtype is None:
         return contextlib.nullcontext()
