@@ -145,3 +145,18 @@ def test_fp32_training_on_a_cpu_with_bf16_units_names_the_faster_setting(
     with caplog.at_level("INFO", logger="toonkit.train"):
         Trainer(tiny_recipe("cartoongan", demo, amp=amp), tmp_path / "run")
     assert ("train.amp=bf16" in caplog.text) is hinted
+
+
+@pytest.mark.slow  # compiling the tiny networks takes about a minute on 2 cores
+def test_compiled_training_writes_checkpoints_that_load_uncompiled(demo: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch._inductor")
+    trainer = Trainer(tiny_recipe("cartoongan", demo, steps=1, compile=True, amp="bf16"), tmp_path / "run")
+    assert trainer.method.net["generator"] is not trainer.raw_nets["generator"]  # the trainer compiled it
+    trainer.fit()
+    saved = ckpt.read_checkpoint(tmp_path / "run").nets["generator"]
+    assert saved and not any("_orig_mod" in k for k in saved)  # the plain module's names
+    gen = trainer.raw_nets["generator"].state_dict()
+    assert all(torch.equal(gen[k], v) for k, v in saved.items())
+    toon = toonkit.load(tmp_path / "run")
+    out = toon.generate(torch.zeros(1, 3, 32, 32))
+    assert out.shape == (1, 3, 32, 32) and torch.isfinite(out).all()
