@@ -76,3 +76,60 @@ def test_instance_norm_scripts_and_warns_like_torch() -> None:
 def test_instance_norm_on_cuda_is_torchs() -> None:
     x = torch.randn(2, 3, 16, 16, device="cuda")
     torch.testing.assert_close(InstanceNorm2d(3).cuda()(x), nn.InstanceNorm2d(3).cuda()(x))
+
+
+def _conv_pair(channels_last: bool) -> tuple[nn.Module, nn.Module, torch.Tensor]:
+    from toonkit.nets.layers import ReflectConv2d
+
+    torch.manual_seed(0)
+    ref = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
+                        nn.Conv2d(8, 8, 7, padding=3, padding_mode="reflect"), nn.ReLU(),
+                        nn.Conv2d(8, 4, 3, stride=2, padding=1, padding_mode="reflect"))
+    ours = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), ReflectConv2d(8, 8, 7, padding=3), nn.ReLU(),
+                         ReflectConv2d(8, 4, 3, stride=2, padding=1))
+    ours.load_state_dict(ref.state_dict())  # the same parameters under the same names
+    x = torch.randn(2, 3, 13, 11)
+    if channels_last:
+        ref, ours, x = (ref.to(memory_format=torch.channels_last), ours.to(memory_format=torch.channels_last),
+                        x.contiguous(memory_format=torch.channels_last))
+    return ref, ours, x
+
+
+@pytest.mark.parametrize("amp", [None, torch.bfloat16])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_reflect_conv_is_torchs_bit_for_bit(amp: torch.dtype | None, channels_last: bool) -> None:
+    ref, ours, x = _conv_pair(channels_last)
+    outs, grads = [], []
+    for net in (ref, ours):
+        xi = x.clone().requires_grad_()
+        with torch.autocast("cpu", dtype=amp or torch.bfloat16, enabled=amp is not None):
+            y = net(xi)
+        y.float().square().sum().backward()
+        outs.append(y)
+        grads.append([xi.grad] + [p.grad for p in net.parameters()])
+    assert outs[0].dtype == outs[1].dtype and torch.equal(outs[0], outs[1])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
+
+
+def test_reflect_conv_under_cpu_autocast_pads_without_an_fp32_round_trip() -> None:
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Casts(TorchDispatchMode):  # dtype conversions of activation-sized tensors
+        def __init__(self) -> None:
+            super().__init__()
+            self.n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+            out = func(*args, **(kwargs or {}))
+            if func is torch.ops.aten._to_copy.default and args[0].dim() == 4 and args[0].shape[0] == 2:
+                self.n += 1
+            return out
+
+    ref, ours, x = _conv_pair(False)
+    counts = []
+    for net in (ref, ours):
+        with Casts() as casts, torch.autocast("cpu", dtype=torch.bfloat16):
+            net(x)
+        counts.append(casts.n)
+    # the input's cast for the first conv, then up and down around each of the two reflection pads
+    assert counts == [5, 1]

@@ -14,6 +14,7 @@ from torch import nn
 from toonkit.nets.layers import (
     NORMS,
     NormName,
+    ReflectConv2d,
     ResidualBlock,
     UpsampleMode,
     check_choice,
@@ -74,21 +75,21 @@ class CartoonGANGenerator(nn.Module):
             return [make_norm(norm, ch), nn.ReLU(inplace=True)]
 
         self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, c, 7, padding=3, padding_mode="reflect", bias=bias), *act(c))
+            ReflectConv2d(in_channels, c, 7, padding=3, bias=bias), *act(c))
         self.down = nn.Sequential(
             nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=bias),
-            nn.Conv2d(2 * c, 2 * c, 3, padding=1, padding_mode="reflect", bias=bias), *act(2 * c),
+            ReflectConv2d(2 * c, 2 * c, 3, padding=1, bias=bias), *act(2 * c),
             nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=bias),
-            nn.Conv2d(4 * c, 4 * c, 3, padding=1, padding_mode="reflect", bias=bias), *act(4 * c),
+            ReflectConv2d(4 * c, 4 * c, 3, padding=1, bias=bias), *act(4 * c),
         )
         self.body = nn.Sequential(*(ResidualBlock(4 * c, norm) for _ in range(res_blocks)))
         self.up = nn.Sequential(
             upsample2x(4 * c, 2 * c, upsample, bias),
-            nn.Conv2d(2 * c, 2 * c, 3, padding=1, padding_mode="reflect", bias=bias), *act(2 * c),
+            ReflectConv2d(2 * c, 2 * c, 3, padding=1, bias=bias), *act(2 * c),
             upsample2x(2 * c, c, upsample, bias),
-            nn.Conv2d(c, c, 3, padding=1, padding_mode="reflect", bias=bias), *act(c),
+            ReflectConv2d(c, c, 3, padding=1, bias=bias), *act(c),
         )
-        self.head = nn.Sequential(nn.Conv2d(c, out_channels, 7, padding=3, padding_mode="reflect"), nn.Tanh())
+        self.head = nn.Sequential(ReflectConv2d(c, out_channels, 7, padding=3), nn.Tanh())
         init_gan_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,7 +141,7 @@ class ResnetGenerator(nn.Module):
             raise ValueError(f"res_blocks must be >= 0, got {res_blocks}")
         c, bias = base_channels, conv_bias(norm)
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, c, 7, padding=3, padding_mode="reflect", bias=bias),
+            ReflectConv2d(in_channels, c, 7, padding=3, bias=bias),
             make_norm(norm, c), nn.ReLU(inplace=True),
         ]
         for mult in (1, 2):
@@ -150,7 +151,7 @@ class ResnetGenerator(nn.Module):
         for mult in (4, 2):
             layers += [upsample2x(c * mult, c * mult // 2, upsample, bias),
                        make_norm(norm, c * mult // 2), nn.ReLU(inplace=True)]
-        layers += [nn.Conv2d(c, out_channels, 7, padding=3, padding_mode="reflect"), nn.Tanh()]
+        layers += [ReflectConv2d(c, out_channels, 7, padding=3), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_gan_weights(self)
 
