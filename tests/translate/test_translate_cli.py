@@ -186,3 +186,15 @@ def test_swapped_run_and_image_say_so_in_one_line(run_dir: Path, photos: Path, t
     assert main(["translate", str(run_dir), str(run_dir), "-o", str(tmp_path / "o"), "-q"]) == 2
     assert "is a run or checkpoint, not an image" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_an_image_file_name_as_out_is_a_usage_error_that_writes_nothing(
+        run_dir: Path, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "toon.png"
+    assert main(["translate", str(run_dir), str(photos / "odd.jpg"), "-o", str(target), "-q"]) == 2
+    assert "-o names the output folder, not a file" in capsys.readouterr().err
+    assert not target.exists()
+    (tmp_path / "shots.png").mkdir()  # an existing folder with such a name is still a folder
+    assert main(["translate", str(run_dir), str(photos / "odd.jpg"), "-o", str(tmp_path / "shots.png"),
+                 "-q"]) == 0
+    assert (tmp_path / "shots.png" / "odd.png").is_file()

@@ -185,9 +185,15 @@ def _check_out_dir(out: str) -> Path:
         CLIError: ``-o ''`` (an unset shell variable: it would write into the current folder), ``-o`` naming
             a file, or a path that cannot be looked up (under a folder without search permission).
     """
+    from toonkit.translate.io import IMAGE_EXTENSIONS
+
     if not out.strip():
         raise CLIError("-o is empty: name the output folder (-o . for the current one)")
     out_dir = Path(out)
+    if out_dir.suffix.lower() in IMAGE_EXTENSIONS and not out_dir.is_dir():
+        # `-o me_toon.png` would otherwise become a folder holding me_toon.png/me.png
+        raise CLIError(f"-o {out_dir}: -o names the output folder, not a file; each output keeps its "
+                       f"input's name (-o {out_dir.parent.as_posix()}/ writes <name>.png there)")
     try:
         # the nearest existing part decides: a file there can never hold the outputs
         existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), Path("."))
