@@ -181,16 +181,22 @@ def _under_optimizer(event: Any) -> bool:
     return False
 
 
+def _profile_one(step: Step, record_shapes: bool = False) -> Any:
+    """``torch.profiler``'s record of one call of ``step``, after an unrecorded warm-up call."""
+    from torch.profiler import ProfilerActivity, profile
+
+    step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=record_shapes) as prof:
+        step()
+    return prof
+
+
 def breakdown(step: Step) -> dict[str, float]:
     """Where one call of ``step`` spends its time: shares of the operators' self time (``torch.profiler``),
     in convolutions (forward, backward), the optimiser (step and zero_grad, everything under them),
     normalisation, padding, dtype casts and copies, and the rest; plus the seconds, and the share of the
     convolutions whose input is 4×4 or smaller (the U-Net's innermost levels)."""
-    from torch.profiler import ProfilerActivity, profile
-
-    step()
-    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-        step()
+    prof = _profile_one(step, record_shapes=True)
     parts = dict.fromkeys(("conv_fwd", "conv_bwd", "optimizer", "norm", "pad", "cast_copy", "other"), 0.0)
     tiny = 0.0
     for e in prof.events():
@@ -223,12 +229,7 @@ def breakdown(step: Step) -> dict[str, float]:
 
 def op_seconds(step: Step) -> dict[str, tuple[int, float]]:
     """Calls and self seconds of every operator in one profiled call of ``step`` (after a warm-up)."""
-    from torch.profiler import ProfilerActivity, profile
-
-    step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        step()
-    return {e.key: (e.count, e.self_cpu_time_total / 1e6) for e in prof.key_averages()}
+    return {e.key: (e.count, e.self_cpu_time_total / 1e6) for e in _profile_one(step).key_averages()}
 
 
 def compare(method: str = "pix2pix", dtype: str = "bf16", size: int = 256, rounds: int = 7,

@@ -132,7 +132,7 @@ def claim_lines(result: BenchResult, scores: Optional[Scores] = None) -> list[st
                       f"({' and '.join(n for n, r in ((claim.method, a), (claim.baseline, b)) if r is None)} "
                       "left out).", ""]
             continue
-        row_a, row_b = (a.row if a else {}), (b.row if b else {})
+        row_a, row_b = a.row, b.row
         pa, pb = (getattr(a, "per_image", {}) or {}), (getattr(b, "per_image", {}) or {})
         verdicts: list[Optional[bool]] = []
         body: list[str] = []

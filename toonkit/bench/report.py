@@ -20,6 +20,7 @@ from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
 from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
 from toonkit.bench.measure import losses_csv
+from toonkit.bench.methods import BUDGET_KEYS
 
 if TYPE_CHECKING:
     from toonkit.bench.result import BenchResult
@@ -150,10 +151,6 @@ def _csv_value(value: Optional[float]) -> str:
     return f"{value:.6g}"
 
 
-# the recipe keys the budget sets (bench.methods.budget_overrides) that a method's own overrides may change
-BUDGET_KEYS = ("data.size", "data.load_size", "data.batch_size", "train.seed", "train.amp", "train.phases.")
-
-
 def _budget_text(result: BenchResult) -> str:
     b = result.suite.spec.budget
     steps = ", ".join(f"{k} {v}" for k, v in b.steps.items())
@@ -205,22 +202,17 @@ def _plots(result: BenchResult, folder: Path, scores: Scores) -> list[Path]:
     curves = plots.loss_curves(folder / "training_losses.png", [(n, p) for n, p in runs if p is not None])
     if curves:
         made.append(curves)
-    x_col, x_label = _tradeoff_axis(result)
+    x_col, x_label, title = _tradeoff_axis(result)
     quality = [(col, [r.row.get(col, math.nan) for r in result.results], hib) for _, col, hib in scores]
     sq = plots.speed_vs_quality(folder / "speed_vs_quality.png", names,
-                                [r.row.get(x_col, math.nan) for r in result.results], x_label, quality,
-                                title=_tradeoff_title(x_col))
+                                [r.row.get(x_col, math.nan) for r in result.results], x_label, quality, title=title)
     if sq:
         made.append(sq)
     return made
 
 
-def _tradeoff_title(x_col: str) -> str:
-    return "quality against training time" if x_col == "train_min" else "speed against quality"
-
-
-def _tradeoff_axis(result: BenchResult) -> tuple[str, str]:
-    """The cost the quality scores are plotted against: (column, axis label).
+def _tradeoff_axis(result: BenchResult) -> tuple[str, str, str]:
+    """What the quality scores are plotted against: (column, axis label, plot title).
 
     Batch-1 throughput when every method has it (the suite measured speed); otherwise, when every method
     was trained, the training minutes (what a settings sweep trades quality for); otherwise the throughput
@@ -229,11 +221,10 @@ def _tradeoff_axis(result: BenchResult) -> tuple[str, str]:
     def everyone(col: str) -> bool:
         return all(math.isfinite(r.row.get(col, math.nan)) for r in result.results)
 
-    if everyone("img_per_s_b1"):
-        return "img_per_s_b1", speed_column("img_per_s_b1")[0]  # type: ignore[index]
-    if everyone("train_min"):
-        return "train_min", "training minutes (seconds/step × steps)"
-    return "eval_img_per_s", speed_column("eval_img_per_s")[0]  # type: ignore[index]
+    col = next((c for c in ("img_per_s_b1", "train_min") if everyone(c)), "eval_img_per_s")
+    if col == "train_min":
+        return col, "training minutes (seconds/step × steps)", "quality against training time"
+    return col, speed_column(col)[0], "speed against quality"  # type: ignore[index]
 
 
 def _settings(result: BenchResult, name: str) -> str:
@@ -327,7 +318,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
     for p in plot_paths:
         rel = p.relative_to(result.out).as_posix()
         lines.append(f"- [{p.stem}]({rel})")
-    lines += ["", f"![{_tradeoff_title(_tradeoff_axis(result)[0])}](plots/speed_vs_quality.png)" if any(
+    lines += ["", f"![{_tradeoff_axis(result)[2]}](plots/speed_vs_quality.png)" if any(
         p.name == "speed_vs_quality.png" for p in plot_paths) else "", ""]
     notes = [f"- {r.plan.name}: {n}" for r in res for n in r.notes]
     if notes:
