@@ -1,4 +1,5 @@
-"""Pixel-range conversions: the one place that knows how toonkit's image conventions map onto each other.
+"""Pixel-range conversions: the one place that knows how toonkit's image conventions map onto each other;
+and the image budget: the largest working size of an image, bounded in both dimensions.
 
 toonkit's networks see RGB images as float tensors in [-1, 1] ("signed"); files, PIL and metrics
 backbones such as Inception use uint8 in [0, 255]; masks, alpha channels and kornia's colour functions
@@ -10,10 +11,54 @@ can use it.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
-__all__ = ["from_uint8", "from_unit", "to_levels", "to_uint8", "to_unit", "unit_from_uint8", "unit_to_uint8"]
+__all__ = ["fit_pixels", "from_uint8", "from_unit", "max_side", "to_levels", "to_uint8", "to_unit",
+           "unit_from_uint8", "unit_to_uint8"]
+
+#: the longest side allowed, as a multiple of the side of the budget's square: a panorama 4:1 fits
+#: whole, a 89 000 000 × 1 strip does not (it would cost as much as its pixel count times the padding
+#: networks add to a 1-pixel side)
+SIDE_FACTOR = 4
+
+
+def max_side(max_pixels: int) -> int:
+    """The longest side an image within ``max_pixels`` may have: :data:`SIDE_FACTOR` times the side of
+    the square of that many pixels.
+
+    Example:
+        >>> max_side(4096 * 4096)
+        16384
+    """
+    return max(1, SIDE_FACTOR * math.isqrt(max(1, int(max_pixels))))
+
+
+def fit_pixels(height: int, width: int, max_pixels: int) -> tuple[int, int]:
+    """``(height, width)`` scaled down, aspect kept, to the image budget ``max_pixels``: at most that many
+    pixels, and neither side above :func:`max_side` (a side is never below 1).
+
+    This is the one place the budget is computed: the decoder reduces an image to it before converting it
+    to floats, and translation never works on (or returns) anything larger.
+
+    Example:
+        >>> fit_pixels(3000, 4000, 4096 * 4096)  # within the budget: unchanged
+        (3000, 4000)
+        >>> fit_pixels(1, 89_000_000, 4096 * 4096)  # both dimensions are bounded, not just the product
+        (1, 16384)
+        >>> fit_pixels(9000, 9000, 4096 * 4096)
+        (4096, 4096)
+    """
+    budget, side = max(1, int(max_pixels)), max_side(max_pixels)
+    if height * width <= budget and max(height, width) <= side:
+        return height, width
+    scale = min(math.sqrt(budget / (height * width)), side / max(height, width))
+    h, w = max(1, math.floor(height * scale)), max(1, math.floor(width * scale))
+    # a side clamped to 1 must not let the other carry the whole budget: cap it by what is left
+    h, w = min(h, side, max(1, budget // w)), min(w, side, max(1, budget // h))
+    return h, w
 
 
 def from_uint8(x: Tensor) -> Tensor:

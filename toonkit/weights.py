@@ -13,10 +13,10 @@ Example:
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
+from toonkit.core.settings import setting_folder
 from toonkit.errors import ToonkitError
 
 WEIGHTS_ENV = "TOONKIT_WEIGHTS_DIR"
@@ -29,9 +29,13 @@ class WeightsUnavailableError(ToonkitError, RuntimeError):
 
 
 def weights_dir() -> Path | None:
-    """The directory named by ``TOONKIT_WEIGHTS_DIR``, or None when the variable is unset or empty."""
-    raw = os.environ.get(WEIGHTS_ENV, "").strip()
-    return Path(raw).expanduser() if raw else None
+    """The directory named by ``TOONKIT_WEIGHTS_DIR``, or None when the variable is unset or empty.
+
+    Raises:
+        toonkit.core.settings.SettingError: the variable names no folder (a typo would otherwise send
+            toonkit to the network for weights it was told to find on disk).
+    """
+    return setting_folder(WEIGHTS_ENV)
 
 
 def find_weights_file(filename: str) -> Path | None:

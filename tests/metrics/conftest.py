@@ -23,6 +23,7 @@ def imagenet_weights(monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def no_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An empty weights folder, an empty torch hub cache, and downloads that fail like an offline machine."""
+    (tmp_path / "weights").mkdir()  # a TOONKIT_WEIGHTS_DIR naming no folder is a setting error
     monkeypatch.setenv("TOONKIT_WEIGHTS_DIR", str(tmp_path / "weights"))
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
 

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from toonkit.bench.suite import PhotoSource, Suite
 from toonkit.data.folders import match_by_stem, scan_images
+from toonkit.io_utils import atomic_write_text
 
 log = logging.getLogger("toonkit.bench")
 
@@ -109,7 +110,7 @@ def _demo_sources(suite: Suite, root: Path) -> tuple[list[PhotoSource], Path]:
 
         _fresh(root)
         make_demo(root, n=demo.n, size=demo.size, seed=demo.seed, n_test=demo.n_test)
-        marker.write_text(wanted)
+        atomic_write_text(marker, wanted)
     sources = [PhotoSource(photos=str(root / "photos"), masks=str(root / "masks"), test=0),
                PhotoSource(photos=str(root / "test_photos"), masks=str(root / "test_masks"), test="all",
                            train=False)]

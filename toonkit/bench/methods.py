@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import Tensor
 
+from toonkit.io_utils import atomic_write_text
 from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
@@ -200,14 +201,14 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
         shutil.rmtree(run_dir)
     resume = bool(run_dir.exists() and list_checkpoints(run_dir / "checkpoints"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(plan.fingerprint + "\n")
+    atomic_write_text(stamp, plan.fingerprint + "\n")
     total = sum(plan.phase_steps.values())
     log.info("%s: %s %s (%d steps: %s)", plan.name, "resuming" if resume else "training", plan.method_type, total,
              ", ".join(f"{k} {v}" for k, v in plan.phase_steps.items()))
     train(plan.recipe, run_dir, resume=resume, quiet=quiet)
     found = list_checkpoints(run_dir / "checkpoints")
-    (run_dir / DONE_FILE).write_text(json.dumps({"fingerprint": plan.fingerprint,
-                                                 "checkpoint": found[-1].name if found else None}) + "\n")
+    atomic_write_text(run_dir / DONE_FILE, json.dumps({"fingerprint": plan.fingerprint,
+                                                      "checkpoint": found[-1].name if found else None}) + "\n")
     return True
 
 

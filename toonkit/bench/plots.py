@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 from toonkit.imaging import to_uint8
+from toonkit.io_utils import atomic_write
 
 LABEL_H = 22
 
@@ -60,8 +61,7 @@ def save_grid(path: Path, photos: Tensor, columns: Sequence[tuple[str, Tensor]],
     for r, name in enumerate(names):
         draw.text((left // 2, LABEL_H + r * side + side // 2), fit(name, left - 4), fill="black", font=font,
                   anchor="mm")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    grid.save(path)
+    atomic_write(path, lambda fh: grid.save(fh, format="PNG"), fsync=False)
     return path
 
 
@@ -97,8 +97,7 @@ def bar_chart(path: Path, column: str, methods: list[str], values: list[float], 
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     ax.margins(y=0.15)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"), fsync=False)
     plt.close(fig)
     return path
 
@@ -162,8 +161,7 @@ def _save_panels(fig, axes, used: int, title: str, path: Path) -> Path:  # type:
         ax.axis("off")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"), fsync=False)
     _plt().close(fig)
     return path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import inspect
+import io
 import logging
 import math
 import os
@@ -21,6 +22,7 @@ from toonkit.bench.data import spread_indices
 from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
 from toonkit.bench.measure import losses_csv
 from toonkit.bench.methods import BUDGET_KEYS
+from toonkit.io_utils import atomic_write_text
 
 if TYPE_CHECKING:
     from toonkit.bench.result import BenchResult
@@ -137,11 +139,12 @@ def write_csv(result: BenchResult, path: Path, scores: Optional[Scores] = None) 
         columns += [col] + ([f"{col}_std"] if any(f"{col}_std" in r.row for r in result.results) else [])
     for r in result.results:
         columns += [c for c in r.row if c not in columns]
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["method", "method_type", *columns])
-        for r in result.results:
-            writer.writerow([r.plan.name, r.plan.method_type, *[_csv_value(r.row.get(c)) for c in columns]])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["method", "method_type", *columns])
+    for r in result.results:
+        writer.writerow([r.plan.name, r.plan.method_type, *[_csv_value(r.row.get(c)) for c in columns]])
+    atomic_write_text(path, text.getvalue())
     return columns
 
 
@@ -177,7 +180,7 @@ def write_report(result: BenchResult) -> Path:
                     row_labels=result.stems)
     plot_paths = _plots(result, out / "plots", scores)
     text = _markdown(result, plot_paths, scores, len(rows))
-    (out / "report.md").write_text(text)
+    atomic_write_text(out / "report.md", text)
     log.info("report written to %s", out / "report.md")
     return out / "report.md"
 

@@ -25,6 +25,7 @@ from toonkit.bench.methods import MethodPlan, ensure_trained, load_translator, p
 from toonkit.bench.result import BenchResult, MethodResult
 from toonkit.bench.suite import Suite, SuiteError, load_suite
 from toonkit.imaging import from_uint8, to_uint8
+from toonkit.io_utils import atomic_write, atomic_write_text
 from toonkit.methods.assemble import build_block
 from toonkit.registry import did_you_mean
 from toonkit.weights import WEIGHTS_ENV, weights_dir
@@ -164,9 +165,8 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
             tr = load_translator(plan, dev, ev.size)
             row, outputs, notes, per_image = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
                                            ev.speed)
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(to_uint8(outputs), cache.with_suffix(".pt"))
-            cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
+            atomic_write(cache.with_suffix(".pt"), lambda fh, x=to_uint8(outputs): torch.save(x, fh), fsync=False)
+            atomic_write_text(cache, json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
                                          "per_image": {c: [None if math.isnan(v) else v for v in vs]
                                                        for c, vs in per_image.items()}}, indent=1))
             row.update(training_stats(plan))  # from the run's loss log: not cached, always current

@@ -8,6 +8,7 @@ safetensors and model card: what ``toonkit.load`` and the Hugging Face Hub take)
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "tracer), auto (dynamo when onnxscript is installed)")
 
 
+#: the oldest ONNX opset toonkit's exporters write (the legacy exporter's floor)
+MIN_OPSET = 7
 EXTENSIONS = {".onnx": "onnx", ".pt": "torchscript", ".pth": "torchscript", ".ts": "torchscript"}
 DEFAULT_EXTENSION = {"onnx": ".onnx", "torchscript": ".pt", "pretrained": ""}
 
@@ -75,7 +78,58 @@ def _format(given: str | None, out: Path) -> str:
     return given or implied  # type: ignore[return-value]
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Numbers that would otherwise pass into the exporter: a NaN tolerance accepts every export, an
+    opset outside what the installed ONNX knows ended in a traceback from ONNX Runtime."""
+    if not math.isfinite(args.tolerance) or args.tolerance < 0:
+        raise CLIError(f"--tolerance must be a finite number >= 0, got {args.tolerance}")
+    if args.opset is not None:
+        try:
+            from onnx.defs import onnx_opset_version
+
+            newest = onnx_opset_version()
+        except ImportError:
+            newest = None
+        if not MIN_OPSET <= args.opset <= (newest or args.opset):
+            raise CLIError(f"--opset must be in {MIN_OPSET}..{newest or 'the newest ONNX knows'}, got {args.opset}")
+
+
+def _inputs(args: argparse.Namespace) -> dict[Path, str]:
+    """Every file or folder this export reads, by real path: the model, the masker, the card."""
+    from toonkit.io_utils import real_path
+    from toonkit.translate import TranslateError
+    from toonkit.translate.pretrained import resolve_model
+
+    given = [args.run, args.masker, args.card]
+    try:
+        folder = resolve_model(args.run)  # a registered name's folder (`handpainted`)
+    except TranslateError:
+        folder = None
+    paths = [Path(g).expanduser() for g in given if g] + ([folder] if folder is not None else [])
+    return {real_path(p): str(p) for p in paths if p.exists()}
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """``-o`` names a place that can be written: not under a file, not one of this export's inputs.
+
+    Raises:
+        CLIError: ``-o FILE/x.pt``, an output that would replace the model, masker or card it is made from.
+    """
+    from toonkit.io_utils import UnsafeWriteError, check_output_path, replaced_input
+
+    pretrained = args.format == "pretrained"
+    try:
+        out = check_output_path(args.out, "-o", folder=False)
+    except UnsafeWriteError as exc:
+        raise CLIError(str(exc)) from None
+    victim = replaced_input(out, _inputs(args), folder=pretrained)
+    if victim is not None:
+        raise CLIError(f"-o {out} would replace {victim}, an input of this export: choose another -o")
+    args.out = str(out)
+
+
 def run(args: argparse.Namespace) -> int:
+    from toonkit.io_utils import UnsafeWriteError, check_target, remove_stale_temps
     from toonkit.translate import TranslateError, load
     from toonkit.translate.background import NEEDS_MASK
     from toonkit.translate.export import ExportError, build_module, export
@@ -83,23 +137,29 @@ def run(args: argparse.Namespace) -> int:
     if args.old_size is not None:
         print("toonkit export: --size H W is deprecated, use --input-size H W", file=sys.stderr)
         args.size = args.size or args.old_size
+    _check_options(args)
     if args.out is None:
         args.out = _default_out(args.run, args.format)
-    elif args.format != "pretrained" and Path(args.out).is_dir():  # -o out/: the file goes inside it
-        args.out = str(Path(args.out) / _default_out(args.run, args.format))
+    elif args.format != "pretrained" and Path(args.out).expanduser().is_dir():  # -o out/: the file goes inside
+        args.out = str(Path(args.out).expanduser() / _default_out(args.run, args.format))
+    _check_out(args)
     if args.format == "pretrained":
         return _save_pretrained(args)
     args.format = _format(args.format, Path(args.out))
-    if Path(args.out).exists() and not args.overwrite:
+    if (Path(args.out).exists() or Path(args.out).is_symlink()) and not args.overwrite:
         raise CLIError(f"{args.out} already exists: pass --overwrite to replace it")
-    if args.tolerance < 0:
-        raise CLIError(f"--tolerance must be >= 0, got {args.tolerance}")
     if args.background in NEEDS_MASK and not args.with_masker:
         raise CLIError(f"--background {args.background} composites with the masker: add --with-masker")
     if args.masker and not args.with_masker:
         raise CLIError("--masker only matters with --with-masker")
     if args.exporter != "auto" and args.format != "onnx":
         raise CLIError("--exporter applies to --format onnx")
+    try:
+        check_target(args.out)  # a link, FIFO or device as -o: refused before the model is even loaded
+    except UnsafeWriteError as exc:
+        raise CLIError(str(exc)) from None
+    out = Path(args.out)
+    remove_stale_temps(out.parent, target=out.name)  # what a killed export of this file left
     try:
         # contiguous: the exported copy is made contiguous anyway (export.build_module)
         toon = load(args.run, device="cpu", ema=not args.no_ema,
@@ -123,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
                        f"(e.g. {-(-size[0] // m) * m} {-(-size[1] // m) * m})")
     try:
         used, checks = export(module, args.format, args.out, size, args.dynamic, args.opset, args.exporter)
+    except UnsafeWriteError as exc:  # -o was swapped for a link or FIFO while the model loaded
+        raise CLIError(str(exc)) from None
     except ExportError as exc:
         print(f"toonkit export: {exc}", file=sys.stderr)
         return 1
@@ -150,10 +212,16 @@ def _save_pretrained(args: argparse.Namespace) -> int:
 
     if Path(args.out).suffix.lower() in EXTENSIONS:
         raise CLIError(f"--format pretrained writes a folder, not '{Path(args.out).name}'")
-    try:
-        card = Path(args.card).read_text(encoding="utf-8") if args.card else None
-    except OSError as exc:
+    from toonkit.io_utils import BoundedReadError, read_bounded_text
+
+    try:  # a regular UTF-8 file of bounded size: not /dev/zero, a FIFO or a photo given by mistake
+        card = read_bounded_text(Path(args.card).expanduser(), "model card") if args.card else None
+    except BoundedReadError as exc:
         raise CLIError(f"--card: {exc}") from None
+    from toonkit.io_utils import remove_stale_temps
+
+    out = Path(args.out)
+    remove_stale_temps(out.parent, target=out.name)  # what a killed export of this folder left
     try:
         toon = load(args.run, device="cpu", ema=not args.no_ema, channels_last=False)
         out = toon.save_pretrained(args.out, card=card, overwrite=args.overwrite)

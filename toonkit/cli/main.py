@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from toonkit.core.settings import SettingError, check_settings
+
+    try:  # every setting parses, or the command stops here with one line (plugins read theirs below)
+        check_settings()
+    except SettingError as exc:
+        print(f"toonkit: {exc}", file=sys.stderr)
+        return exc.exit_code
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # KEY=VALUE overrides may come after options (`toonkit run R.yaml --out D train.seed=1`)

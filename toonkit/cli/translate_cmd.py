@@ -104,7 +104,11 @@ def _check_order(run: str, inputs: list[str]) -> None:
         raise CLIError(f"{run} is an image, not a model or run; {usage}")
     for spec in inputs:
         path = Path(spec)
-        if path.suffix == ".safetensors" or (path.is_dir() and any((path / "checkpoints").glob("*.safetensors"))):
+        try:
+            is_run = path.suffix == ".safetensors" or (path.is_dir() and any((path / "checkpoints").glob("*.safetensors")))
+        except OSError:  # a folder that cannot be looked into: collecting the inputs says so
+            is_run = False
+        if is_run:
             raise CLIError(f"{spec} is a run or checkpoint, not an image or folder of photos; {usage}")
 
 
@@ -185,22 +189,17 @@ def _check_out_dir(out: str) -> Path:
         CLIError: ``-o ''`` (an unset shell variable: it would write into the current folder), ``-o`` naming
             a file, or a path that cannot be looked up (under a folder without search permission).
     """
+    from toonkit.io_utils import UnsafeWriteError, check_output_path
     from toonkit.translate.io import IMAGE_EXTENSIONS
 
-    if not out.strip():
-        raise CLIError("-o is empty: name the output folder (-o . for the current one)")
-    out_dir = Path(out)
+    try:
+        out_dir = check_output_path(out)  # `~` expanded: a quoted '~/x' is the home folder, not './~'
+    except UnsafeWriteError as exc:
+        raise CLIError(str(exc)) from None
     if out_dir.suffix.lower() in IMAGE_EXTENSIONS and not out_dir.is_dir():
         # `-o me_toon.png` would otherwise become a folder holding me_toon.png/me.png
         raise CLIError(f"-o {out_dir}: -o names the output folder, not a file; each output keeps its "
                        f"input's name (-o {out_dir.parent.as_posix()}/ writes <name>.png there)")
-    try:
-        # the nearest existing part decides: a file there can never hold the outputs
-        existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), Path("."))
-        if not existing.is_dir():
-            raise CLIError(f"-o {out_dir}: {existing} is a file, not a folder")
-    except OSError as exc:  # PermissionError from stat under an untraversable folder
-        raise CLIError(f"-o {out_dir}: cannot look into it ({exc.strerror or exc})") from None
     return out_dir
 
 
@@ -210,26 +209,32 @@ def _names(paths: list[Path], limit: int = 5) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate.io import (InputError, check_unique_outputs, collect_inputs, output_path,
-                                      replaces_input)
+    from toonkit.translate.io import (InputError, check_unique_outputs, collect_inputs, inputs_replaced,
+                                      output_path)
 
     run_path, specs, size = _check_args(args)
     out_dir = _check_out_dir(args.out)
+    unlisted: list[tuple[Path, str]] = []
     try:
-        items = collect_inputs(specs, exclude=out_dir)
+        items = collect_inputs(specs, exclude=out_dir, problems=unlisted)
         check_unique_outputs(items, out_dir, args.format)
     except InputError as exc:
         raise CLIError(str(exc)) from None
     toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
-    # an output never replaces an input, --overwrite or not (-o pointing at the photos' own folder)
-    itself = [it.path for it in items if replaces_input(it, output_path(it, out_dir, args.format))]
-    for path in itself:
-        print(f"toonkit translate: {path}: skipped: its output would replace this input; use another -o",
+    for folder, why in unlisted:
+        print(f"toonkit translate: {folder}: {why}", file=sys.stderr)
+    # an output never replaces an input of the call, --overwrite or not (-o pointing at the photos' own
+    # folder, or one input's output landing on another input)
+    clashes = inputs_replaced(items, out_dir, args.format)
+    for path, victim in clashes.items():
+        what = "this input" if victim == path else f"the input {victim}"
+        print(f"toonkit translate: {path}: skipped: its output would replace {what}; use another -o",
               file=sys.stderr)
+    itself = list(clashes)
     todo = [it for it in items if it.path not in itself
             and (args.overwrite or not output_path(it, out_dir, args.format).exists())]
     kept = len(items) - len(todo) - len(itself)
-    if not todo and not itself:
+    if not todo and not itself and not unlisted:
         print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
         return 0
     if todo:
@@ -237,11 +242,13 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     failed = itself + (_translate_all(toon, todo, args, size, out_dir) if todo else [])
     done = len(todo) - len(failed) + len(itself)
+    failed += [folder for folder, _ in unlisted]
     summary = f"translated {done} image{'s' * (done != 1)} into {out_dir}"
     if kept:
         summary += f" ({kept} existing kept; --overwrite to replace them)"
     if failed:
-        print(f"{summary}; {len(failed)} of {len(items)} failed: {_names(failed)}", file=sys.stderr)
+        print(f"{summary}; {len(failed)} of {len(items) + len(unlisted)} failed: {_names(failed)}",
+              file=sys.stderr)
         return 1
     print(summary)
     return 0
@@ -252,9 +259,15 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
     import torch
     from tqdm import tqdm
 
+    from functools import partial
+
     from toonkit.data.decode import DecodeError, prefetch
+    from toonkit.io_utils import remove_stale_temps
     from toonkit.translate.io import output_path, read_image, save_image
     from toonkit.weights import describe_error
+
+    # what a killed translate left (.NAME.tmp-PID-…), in every folder this one writes into
+    remove_stale_temps({output_path(it, out_dir, args.format).parent for it in todo}, root=out_dir)
 
     failed: list[Path] = []
     by_path = {it.path: it for it in todo}
@@ -280,14 +293,17 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
             return
         for (path, _), out in zip(batch, outs):
             try:
-                save_image(out, output_path(by_path[path], out_dir, args.format), args.format, args.quality)
+                save_image(out, output_path(by_path[path], out_dir, args.format), args.format, args.quality,
+                           root=out_dir)
             except (OSError, ValueError) as exc:
                 fail(path, f"cannot write output: {exc}")
                 continue
             bar.update(1)
 
     batch: list[tuple[Path, torch.Tensor]] = []
-    for path, future in prefetch([it.path for it in todo], read_image, ahead=2 * args.batch):
+    # decoded within the model's image budget: memory follows --max-pixels, not the file
+    read = partial(read_image, max_pixels=toon.max_pixels)
+    for path, future in prefetch([it.path for it in todo], read, ahead=2 * args.batch):
         try:
             decoded = future.result()
         except DecodeError as exc:

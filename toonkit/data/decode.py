@@ -10,9 +10,15 @@ Conventions (the same in every decoding path):
   are scaled to 8 bits (``round(v / 257)``); float images in [0, 1] are scaled by 255.
 * Any failure (unknown format, empty or truncated file, decompression bomb, ...) raises
   :class:`DecodeError` naming the file, which datasets catch to skip the file.
+* Only the documented formats are opened (:data:`ACCEPTED_FORMATS`: JPEG — with MPO, the JPEG phones
+  write —, PNG, WebP, BMP, TIFF, GIF), whatever the file is named; EPS/PostScript (which Pillow renders by
+  running Ghostscript) and PDF are refused by name, and every other format Pillow knows is refused too.
 * An image whose header declares more than ``TOONKIT_MAX_IMAGE_PIXELS`` pixels (default 89 478 485,
   Pillow's own warning threshold: about 9459 × 9459) is refused before any pixel is decoded; a few
   hundred bytes of PNG can declare gigabytes. Set the variable to raise the bound.
+* With ``max_pixels`` (translation's image budget, :func:`toonkit.imaging.fit_pixels`), an image larger
+  than the budget is reduced while still 8-bit (JPEGs by DCT scaling while decoding), so no float copy of
+  more than the budget is ever made: memory follows the budget, not the file.
 
 Speed: :func:`load_rgb_tensor` uses torchvision's libjpeg-turbo decoder for plain 8-bit RGB or gray JPEG
 (measured ~1.5× faster than PIL on 400 px JPEGs), and PIL's DCT scaling ("draft") for JPEGs at least
@@ -36,9 +42,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 from torch import Tensor
+from toonkit.core.settings import setting_int
 from toonkit.errors import ToonkitError
+from toonkit.imaging import fit_pixels, max_side
 
-__all__ = ["DecodeError", "load_mask", "load_rgb", "load_rgb_tensor", "prefetch", "probe", "to_rgb"]
+__all__ = ["ACCEPTED_FORMATS", "DecodeError", "fit_image", "load_mask", "load_rgb", "load_rgb_tensor", "prefetch",
+           "probe", "to_rgb"]
 
 PathLike = str | os.PathLike
 
@@ -69,28 +78,48 @@ class DecodeError(ToonkitError):
 
 MAX_IMAGE_PIXELS = 89_478_485  # Pillow's DecompressionBombWarning threshold
 
+#: the formats an image may be in (Pillow's names), the ones the documentation lists; Pillow's JPEG reader
+#: also opens MPO, the JPEGs with a second picture that many phones write
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+_ACCEPTED = "JPEG, PNG, WebP, BMP, TIFF, GIF"
+#: formats refused by name before Pillow sees them: its EPS reader runs Ghostscript, an external program
+_REFUSED = ((b"%!PS", "an EPS/PostScript file"), (b"\xc5\xd0\xd3\xc6", "an EPS file (DOS binary EPS)"),
+            (b"%PDF", "a PDF file"))
+
 
 def max_image_pixels() -> int:
-    """The decoded-pixel bound: ``TOONKIT_MAX_IMAGE_PIXELS`` or :data:`MAX_IMAGE_PIXELS`."""
-    raw = os.environ.get("TOONKIT_MAX_IMAGE_PIXELS", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else MAX_IMAGE_PIXELS
+    """The decoded-pixel bound: ``TOONKIT_MAX_IMAGE_PIXELS`` or :data:`MAX_IMAGE_PIXELS`.
+
+    Raises:
+        toonkit.core.settings.SettingError: the variable is set to something other than a whole number.
+    """
+    return setting_int("TOONKIT_MAX_IMAGE_PIXELS")
+
+
+def _refused_format(head: bytes) -> str | None:
+    return next((what for magic, what in _REFUSED if head.startswith(magic)), None)
 
 
 def _open(path: PathLike) -> Image.Image:
     p = Path(path)
+    limit = max_image_pixels()  # a bad setting is the command's error, not this file's
     try:
         info = p.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block the reader; a folder is no image
             raise DecodeError(p, "not a regular file")
         if info.st_size == 0:
             raise DecodeError(p, "empty file")
+        with open(p, "rb") as fh:
+            refused = _refused_format(fh.read(8))
     except OSError as e:
         raise DecodeError(p, f"unreadable: {e.strerror or e}") from None
-    limit = max_image_pixels()
+    if refused:
+        raise DecodeError(p, f"{refused}, which is not accepted (Pillow would run Ghostscript or another "
+                             f"program on it); accepted formats: {_ACCEPTED}")
     try:
         # Pillow's own bound follows ours (it errors at twice its value, which we never reach)
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, limit)
-        img = Image.open(p)
+        img = Image.open(p, formats=ACCEPTED_FORMATS)
         w, h = img.size
         if w * h > limit:
             img.close()
@@ -102,20 +131,27 @@ def _open(path: PathLike) -> Image.Image:
     except Image.DecompressionBombError:
         raise DecodeError(p, f"declares more than twice {limit} pixels (TOONKIT_MAX_IMAGE_PIXELS)") from None
     except Image.UnidentifiedImageError:
-        raise DecodeError(p, "not a recognised image format") from None
+        raise DecodeError(p, f"not an image in one of the accepted formats ({_ACCEPTED})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DecodeError(p, f"{type(e).__name__}: {e}") from None
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
-    """Scale high-bit-depth single-channel modes (I;16*, I, F) to 8-bit 'L'."""
+    """Scale high-bit-depth single-channel modes (I;16*, I, F) to 8-bit 'L', a band of rows at a time:
+    the float64 copies of a whole 9459² 16-bit image took 2 GB."""
     a = np.asarray(img)
-    if img.mode.startswith("I;16") or (img.mode == "I" and a.max(initial=0) > 255):
-        a = np.clip(a.astype(np.float64), 0, 65535) / 257.0
-    elif img.mode == "F":
-        a = a.astype(np.float64)
-        a = a * 255.0 if np.nanmax(a, initial=0.0) <= 1.0 else a
-    return Image.fromarray(np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8), "L")
+    out = np.empty(a.shape, dtype=np.uint8)
+    sixteen = img.mode.startswith("I;16") or (img.mode == "I" and a.max(initial=0) > 255)
+    unit = img.mode == "F" and np.nanmax(a, initial=0.0) <= 1.0
+    rows = max(1, (1 << 22) // max(1, a.shape[1] if a.ndim > 1 else 1))  # about 4 M values per band
+    for start in range(0, a.shape[0], rows):
+        band = a[start:start + rows].astype(np.float64)
+        if sixteen:
+            band = np.clip(band, 0, 65535) / 257.0
+        elif unit:
+            band *= 255.0
+        out[start:start + rows] = np.clip(np.nan_to_num(np.rint(band)), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "L")
 
 
 def to_rgb(img: Image.Image, background: tuple[int, int, int] = WHITE) -> Image.Image:
@@ -135,8 +171,26 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int] = WHITE) -> Image.
     return img.convert("RGB")
 
 
-def load_rgb(path: PathLike, draft: int | None = None, background: tuple[int, int, int] = WHITE
-             ) -> Image.Image:
+def fit_image(img: Image.Image, max_pixels: int | None) -> Image.Image:
+    """``img`` reduced (antialiased bilinear, still 8-bit) to the image budget ``max_pixels`` when it is
+    larger (:func:`toonkit.imaging.fit_pixels`); the same image otherwise, or when ``max_pixels`` is None.
+
+    Example:
+        >>> fit_image(Image.new("RGB", (40_000, 1)), 10_000).size
+        (400, 1)
+    """
+    if max_pixels is None:
+        return img
+    h, w = fit_pixels(img.height, img.width, max_pixels)
+    if (w, h) == img.size:
+        return img
+    if img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = to_rgb(img)
+    return img.resize((w, h), Image.Resampling.BILINEAR)
+
+
+def load_rgb(path: PathLike, draft: int | None = None, background: tuple[int, int, int] = WHITE,
+             max_pixels: int | None = None) -> Image.Image:
     """Decode ``path`` fully into an upright 8-bit RGB PIL image.
 
     Args:
@@ -144,6 +198,8 @@ def load_rgb(path: PathLike, draft: int | None = None, background: tuple[int, in
         draft: if given, JPEGs may be decoded at a reduced scale (1/2, 1/4, 1/8) as long as both
             sides stay >= ``draft`` (much faster for large photos that are resized down anyway).
         background: colour that transparent pixels are composited on.
+        max_pixels: the image budget: a larger image comes back reduced to it (:func:`fit_image`), a
+            JPEG already while decoding.
 
     Raises:
         DecodeError: the file is empty, not an image, truncated or otherwise undecodable.
@@ -154,23 +210,36 @@ def load_rgb(path: PathLike, draft: int | None = None, background: tuple[int, in
         'RGB'
     """
     img = _open(path)
+    stored = img.size
     try:
         with img:
             if draft is not None and img.format == "JPEG":
                 img.draft("RGB", (draft, draft))
+            elif max_pixels is not None and img.format == "JPEG":
+                h, w = fit_pixels(img.height, img.width, max_pixels)
+                if (h, w) != (img.height, img.width):
+                    img.draft("RGB", (w, h))  # DCT scaling: decoded at the smallest scale still >= (w, h)
             img.load()  # full decode: truncated data raises here
-            out = ImageOps.exif_transpose(img)
-            if out is None:  # older Pillow returns None when transposing in place
-                out = img
-            return to_rgb(out, background)
+            # in place: without a rotation, exif_transpose returns a full copy (268 MB for a 9459² RGB)
+            ImageOps.exif_transpose(img, in_place=True)
+            out = img
+            # to RGB first (transparency composited on ``background``), then reduced while still 8-bit
+            fitted = fit_image(to_rgb(out, background), max_pixels)
+            if max_pixels is not None and fitted.width * fitted.height < stored[0] * stored[1]:
+                logger.info("%s: %d×%d is above max_pixels=%d (or %d a side): processed at %d×%d (raise "
+                            "max_pixels, CLI --max-pixels, for more)", path, *stored, max_pixels,
+                            max_side(max_pixels), *fitted.size)
+            return fitted
     except DecodeError:
         raise
     except Exception as e:  # noqa: BLE001 - PIL raises many types (OSError, SyntaxError, struct.error...)
         raise DecodeError(path, f"{type(e).__name__}: {e}") from None
 
 
-def _fast_path(img: Image.Image, draft: int | None) -> str | None:
+def _fast_path(img: Image.Image, draft: int | None, max_pixels: int | None = None) -> str | None:
     """Which torchvision decoder can reproduce :func:`load_rgb` for this file, if any."""
+    if max_pixels is not None and fit_pixels(img.height, img.width, max_pixels) != (img.height, img.width):
+        return None  # to be reduced: PIL decodes it smaller (DCT scaling) and reduces it while 8-bit
     if img.format == "JPEG" and img.mode in ("RGB", "L"):
         if draft is not None and min(img.size) >= 2 * draft:
             return None  # PIL's DCT scaling is faster than any full-size decode
@@ -190,13 +259,14 @@ def _torchvision_decoder() -> Callable[[PathLike], Tensor]:
 
 
 def load_rgb_tensor(path: PathLike, draft: int | None = None,
-                    background: tuple[int, int, int] = WHITE) -> Tensor:
+                    background: tuple[int, int, int] = WHITE, max_pixels: int | None = None) -> Tensor:
     """Decode ``path`` into an upright uint8 RGB tensor (same conventions as :func:`load_rgb`).
 
     Args:
         path: image file.
         draft: allow reduced-scale JPEG decoding while both sides stay >= ``draft``.
         background: colour that transparent pixels are composited on.
+        max_pixels: the image budget (see :func:`load_rgb`).
 
     Shape:
         - output: (3, H, W), dtype uint8
@@ -206,7 +276,7 @@ def load_rgb_tensor(path: PathLike, draft: int | None = None,
     """
     img = _open(path)
     with img:
-        fast = _fast_path(img, draft)
+        fast = _fast_path(img, draft, max_pixels)
     if fast is not None:
         try:
             out = _torchvision_decoder()(path)
@@ -214,7 +284,7 @@ def load_rgb_tensor(path: PathLike, draft: int | None = None,
                 return out
         except Exception as e:  # noqa: BLE001 - torchvision is stricter on some files: PIL decides
             logger.debug("torchvision could not decode %s (%s); using PIL", path, e)
-    rgb = load_rgb(path, draft, background)
+    rgb = load_rgb(path, draft, background, max_pixels)
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
 
 

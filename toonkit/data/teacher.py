@@ -21,6 +21,7 @@ from toonkit.data.decode import DecodeError, load_rgb_tensor, prefetch
 from toonkit.data.folders import EmptyFolderError, scan_images
 from toonkit.errors import ToonkitError
 from toonkit.imaging import from_uint8, unit_to_uint8
+from toonkit.io_utils import real_path, remove_stale_temps, replaced_input
 from toonkit.weights import describe_error
 
 __all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
@@ -69,13 +70,14 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
     return prob[0, 0].clamp(0, 1).cpu()
 
 
-def _save_png(mask: np.ndarray, path: Path) -> None:
-    """Write an 8-bit grayscale PNG through a temporary file, so an interrupted run leaves no half mask."""
+def _save_png(mask: np.ndarray, path: Path, root: Path | None = None) -> None:
+    """Write an 8-bit grayscale PNG through a temporary file, so an interrupted run leaves no half mask;
+    never through a symbolic link (inside ``root``, the mask folder, none on the way either)."""
     from PIL import Image
 
     from toonkit.io_utils import atomic_write
 
-    atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False)
+    atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False, root=root)
 
 
 class TeacherError(ToonkitError):
@@ -207,19 +209,27 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         raise TeacherError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
     if isinstance(teacher, str):
         _check_teacher_name(teacher, requires)
-    out_dir = Path(out)
-    targets = _targets(Path(photos), out_dir)
-    todo = [f for f in targets if overwrite or not targets[f].exists()]
-    report = MaskReport(out_dir, len(targets), kept=len(targets) - len(todo))
+    out_dir = Path(out).expanduser()
+    targets = _targets(Path(photos).expanduser(), out_dir)
+    # a mask never replaces a photo (a single photo masked into its own folder, a link in the way)
+    inputs = {real_path(f): f for f in targets}
+    clashes = {f: victim for f in targets if (victim := replaced_input(targets[f], inputs)) is not None}
+    todo = [f for f in targets if f not in clashes and (overwrite or not targets[f].exists())]
+    report = MaskReport(out_dir, len(targets), kept=len(targets) - len(todo) - len(clashes))
+    for f, victim in clashes.items():
+        report.failed.append((f, f"skipped: its mask would replace the input {victim}; use another -o"))
+        if progress is not None:
+            progress(f, report.failed[-1][1])
     if not todo:
         return report
+    remove_stale_temps({targets[f].parent for f in todo}, root=out_dir)  # what a killed run left
     model = build_teacher(teacher, device, requires)
     for path, future in prefetch(todo, load_rgb_tensor, ahead=4):
         error = None
         try:
             prob = predict_mask(model, future.result(), max_side)
             values = (prob > threshold).float() if threshold is not None else prob
-            _save_png(unit_to_uint8(values).numpy(), targets[path])
+            _save_png(unit_to_uint8(values).numpy(), targets[path], out_dir)
             report.written += 1
         except DecodeError as exc:
             error = f"cannot decode: {exc.reason}"

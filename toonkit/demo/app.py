@@ -89,7 +89,8 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
         try:
             start = time.perf_counter()
             toon = pool.get(model)
-            result = cartoonise(toon, read_photo(path), background, parse_size(size), with_mask=show_mask)
+            result = cartoonise(toon, read_photo(path, budget=toon.max_pixels), background, parse_size(size),
+                                with_mask=show_mask)
             png = _write_png(result.tensor, out_dir, Path(path).stem)
         except DemoError as exc:
             return None, None, no_mask, f"**Error:** {exc}"
@@ -105,7 +106,8 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
             return None, None, "Upload a photo first."
         try:
             toon = pool.get(model)
-            photo, result = other_background(toon, read_photo(path), parse_colour(colour), background,
+            photo, result = other_background(toon, read_photo(path, budget=toon.max_pixels), parse_colour(colour),
+                                             background,
                                              parse_size(size))
         except DemoError as exc:
             return None, None, f"**Error:** {exc}"

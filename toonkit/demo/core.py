@@ -68,12 +68,14 @@ def _reason(exc: Exception, path: Path) -> str:
     return reason.replace(str(path), path.name)
 
 
-def read_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> torch.Tensor:
+def read_photo(path: str | Path, max_pixels: int = MAX_PIXELS, budget: int | None = None) -> torch.Tensor:
     """Decode an uploaded file exactly as ``toonkit translate`` does, refusing oversized images first.
 
     Args:
         path: the uploaded file.
         max_pixels: the most pixels (width × height, read from the header) accepted.
+        budget: the model's image budget (its ``max_pixels``): a larger photo is reduced to it while
+            still 8-bit, as ``toonkit translate`` does, so one upload's memory follows the budget.
 
     Returns:
         the photo as ``(1, 3, H, W)`` in [-1, 1], EXIF rotation applied.
@@ -93,7 +95,7 @@ def read_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> torch.Tensor:
         raise DemoError(f"the image is {width}×{height} pixels ({width * height / 1e6:.0f} MP); the demo "
                         f"accepts up to {max_pixels / 1e6:.0f} MP")
     try:
-        return read_image(path)
+        return read_image(path, max_pixels=budget)
     except DecodeError as exc:
         raise DemoError(f"this image cannot be decoded ({_reason(exc, path)})") from None
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import nn
 
+from toonkit.core.netcost import check_activations, check_network, no_init
 from toonkit.methods.base import SECTIONS, Method
 from toonkit.recipe import Recipe, recipe_from_dict
 from toonkit.recipe.schema import split_block
@@ -32,16 +33,48 @@ def _registry(registry: Registry | None) -> Registry:
     return get_registry()
 
 
+#: kinds whose blocks are networks: their size is checked on the meta device before they are built
+NETWORK_KINDS = ("generator", "discriminator", "masker")
+
+
 def build_block(kind: str, block: dict[str, Any], registry: Registry | None = None) -> Any:
     """Build the registered ``kind`` that ``block`` names, with its parameters.
+
+    A network (:data:`NETWORK_KINDS`) is first counted on the meta device and refused when its weights
+    exceed the bound, then traced on a tiny input and refused when its activations would
+    (:mod:`toonkit.core.netcost`): a block that describes terabytes is one line instead of an allocation
+    that never ends.
 
     Args:
         kind: registry kind (``generator``, ``masker``, ``loss`` ...).
         block: ``{"type": name, **params}``, as a resolved recipe holds it.
         registry: where to look the name up (default: the process-wide registry).
+
+    Raises:
+        toonkit.core.netcost.NetworkTooLargeError: a network above the bounds.
     """
     name, params = split_block(block)
-    return _registry(registry).get(kind, name).build(**params)
+    entry = _registry(registry).get(kind, name)
+    if kind not in NETWORK_KINDS:
+        return entry.build(**params)
+    check_network(lambda: entry.build(**params), f"{kind} '{name}'")
+    net = entry.build(**params)
+    if isinstance(net, nn.Module):
+        check_activations(net, f"{kind} '{name}'")
+    return net
+
+
+def network_state(kind: str, block: dict[str, Any], registry: Registry | None = None) -> dict[str, Any]:
+    """The state dict ``block``'s network would have, as meta tensors (names, shapes, dtypes; no memory):
+    what a weights file must hold for it, checked before anything is read (see :func:`build_block`)."""
+    import torch
+
+    name, params = split_block(block)
+    entry = _registry(registry).get(kind, name)
+    if kind in NETWORK_KINDS:
+        check_network(lambda: entry.build(**params), f"{kind} '{name}'")
+    with torch.device("meta"), no_init():
+        return dict(entry.build(**params).state_dict())
 
 
 def method_class(name: str, registry: Registry | None = None) -> type[Method]:

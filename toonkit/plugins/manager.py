@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import threading
 import types
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Callable
 
 import pluggy
 
+from toonkit.core.settings import setting_flag, setting_names
 from toonkit.errors import ToonkitError
 from toonkit.plugins import hookspecs
 from toonkit.plugins.hookspecs import PROJECT
@@ -72,12 +72,11 @@ Candidate = tuple[str, "str | None", "str | None", Callable[[], Any]]  # name, v
 
 
 def _disabled() -> set[str]:
-    raw = os.environ.get("TOONKIT_DISABLE_PLUGINS", "")
-    return {p.strip() for p in raw.split(",") if p.strip()}
+    return setting_names("TOONKIT_DISABLE_PLUGINS")
 
 
 def _strict() -> bool:
-    return os.environ.get("TOONKIT_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+    return setting_flag("TOONKIT_STRICT_PLUGINS")
 
 
 def _version() -> str:
@@ -235,6 +234,10 @@ def _load(candidates: list[Candidate], registry: Registry, disabled: set[str], s
         loaded.infos.append(info)
     for info in loaded.infos:  # once all are in: an entry a later plugin overrode is no longer listed
         info.components = registry.by_plugin(info.name)
+    known = {name for name, *_ in candidates} | {dist for _, _, dist, _ in candidates if dist}
+    for name in sorted(disabled - known):  # a typo would otherwise disable nothing, silently
+        log.warning("TOONKIT_DISABLE_PLUGINS names '%s', which is no installed plugin (installed: %s)", name,
+                    ", ".join(sorted(n for n, *_ in candidates)))
     return loaded
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toonkit.io_utils import BoundedReadError, read_bounded_text
 from toonkit.registry import Entry, Registry
 
 CONFIG_FILE = "config.json"
@@ -47,19 +48,28 @@ class PretrainedModel:
 
     @property
     def card(self) -> str:
-        """The model card (Markdown), or an empty string when the folder has none."""
+        """The model card (Markdown), or an empty string when the folder has none.
+
+        Raises:
+            toonkit.io_utils.BoundedReadError: not a regular UTF-8 file of at most
+                ``TOONKIT_MAX_RECIPE_BYTES`` (1 MiB).
+        """
         path = self.folder / CARD_FILE
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        return read_bounded_text(path, "model card") if path.exists() else ""
 
     @property
     def config(self) -> dict[str, Any]:
-        return json.loads((self.folder / CONFIG_FILE).read_text(encoding="utf-8"))
+        return json.loads(read_bounded_text(self.folder / CONFIG_FILE, "model config"))
 
     @property
     def summary(self) -> str:
         """The card's first paragraph of prose (headings and front matter skipped), as one line."""
+        try:
+            card = self.card
+        except BoundedReadError as exc:  # listed all the same, with why its card is not shown
+            return f"(model card not shown: {exc})"
         lines: list[str] = []
-        for raw in _without_front_matter(self.card).splitlines():
+        for raw in _without_front_matter(card).splitlines():
             line = raw.strip()
             if line.startswith("#") or line.startswith("!["):
                 if lines:

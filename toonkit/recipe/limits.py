@@ -11,13 +11,14 @@ Settings (environment):
 from __future__ import annotations
 
 import math
-import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from toonkit.core.settings import setting_int
+from toonkit.io_utils import BoundedReadError, read_bounded_text
 
 MAX_RECIPE_BYTES = 1 << 20
 MAX_NODES = 100_000  # values in the recipe once aliases are expanded
@@ -37,9 +38,8 @@ def _error(problem: str) -> Exception:
 
 
 def max_recipe_bytes() -> int:
-    """The recipe size limit: ``TOONKIT_MAX_RECIPE_BYTES`` or 1 MiB."""
-    raw = os.environ.get("TOONKIT_MAX_RECIPE_BYTES", "")
-    return int(raw) if raw.strip().isdigit() else MAX_RECIPE_BYTES
+    """The recipe size limit: ``TOONKIT_MAX_RECIPE_BYTES`` or 1 MiB (a bad value is a ``SettingError``)."""
+    return setting_int("TOONKIT_MAX_RECIPE_BYTES")
 
 
 def read_text(path: str | Path, what: str = "recipe") -> str:
@@ -49,23 +49,10 @@ def read_text(path: str | Path, what: str = "recipe") -> str:
         RecipeError: missing, not a regular file (a FIFO or ``/dev/zero`` would block or never end),
             too large, or not UTF-8.
     """
-    src = str(path)
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise _error(f"{src}: cannot read {what}: not a regular file")
-        limit = max_recipe_bytes()
-        if info.st_size > limit:
-            raise _error(f"{src}: {what} is {info.st_size} bytes, above the limit of {limit} "
-                         "(TOONKIT_MAX_RECIPE_BYTES)")
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise _error(f"{src}: cannot read {what}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _error(f"{src}: {what} is not UTF-8 text (byte {exc.start})") from None
+        return read_bounded_text(path, what, max_recipe_bytes())
+    except BoundedReadError as exc:
+        raise _error(str(exc)) from None
 
 
 def load_yaml(text: str, src: str) -> Any:
@@ -77,7 +64,7 @@ def load_yaml(text: str, src: str) -> Any:
     """
     # PyYAML nests recursively, and deep flow nesting ("[[[[...") costs it quadratic time before its
     # RecursionError: a tight recursion limit for the load turns 1000 levels into an instant error
-    if _nesting_hint(text) > 2 * MAX_DEPTH:
+    if nesting_hint(text) > 2 * MAX_DEPTH:
         raise _error(f"{src}: invalid YAML: nested too deeply (limit {MAX_DEPTH} levels)")
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(min(previous, _stack_depth() + 40 + 8 * MAX_DEPTH))
@@ -96,7 +83,7 @@ def load_yaml(text: str, src: str) -> Any:
     return data
 
 
-def _nesting_hint(text: str) -> int:
+def nesting_hint(text: str) -> int:
     """An upper estimate of the nesting in ``text`` read in one linear pass, before PyYAML, whose scanner
     takes quadratic time on deep flow nesting: the deepest run of unquoted brackets, or the deepest
     indentation (in characters)."""
@@ -148,15 +135,19 @@ def _check_size(data: Any, src: str) -> None:
 
 
 def base_path(recipe: str | Path, base: str) -> Path:
-    """Where ``base:`` points: a ``.yaml``/``.yml`` file, relative to the recipe's folder.
+    """Where ``base:`` points: a ``.yaml``/``.yml`` recipe file beside the recipe, in its own folder.
 
     Raises:
-        RecipeError: ``base`` has another suffix (``/dev/zero``, a photo, the run's checkpoint ...).
+        RecipeError: ``base`` has another suffix (``/dev/zero``, a photo, the run's checkpoint ...), or is
+            not a plain file name in the recipe's folder (an absolute path, ``../``, a subfolder): a recipe
+            from elsewhere must not make toonkit read files outside its folder.
     """
-    path = Path(recipe).parent / base
-    if path.suffix.lower() not in (".yaml", ".yml"):
+    if Path(base).suffix.lower() not in (".yaml", ".yml"):
         raise _error(f"{recipe}: base: expected a .yaml recipe file, got {base!r}")
-    return path
+    if Path(base).name != base or base in (".", ".."):
+        raise _error(f"{recipe}: base: must name a recipe beside this one (a file name in its folder), "
+                     f"got {base!r}")
+    return Path(recipe).parent / base
 
 
 def value_problem(name: str, value: Any, kind: str) -> str | None:

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toonkit.io_utils import atomic_write_text
+
 FINISHED_FILE = "finished.json"
 
 
@@ -21,8 +23,8 @@ def recipe_hash(recipe_yaml: str) -> str:
 
 def mark_finished(run_dir: str | Path, step: int, recipe_yaml: str) -> None:
     """Record that ``run_dir`` trained every phase of the recipe ``recipe_yaml``, ending at ``step``."""
-    (Path(run_dir) / FINISHED_FILE).write_text(
-        json.dumps({"step": int(step), "recipe_sha1": recipe_hash(recipe_yaml)}) + "\n")
+    atomic_write_text(Path(run_dir) / FINISHED_FILE,
+                      json.dumps({"step": int(step), "recipe_sha1": recipe_hash(recipe_yaml)}) + "\n")
 
 
 def finished_step(run_dir: str | Path, recipe_yaml: str) -> int | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from toonkit.io_utils import pid_alive
+from toonkit.io_utils import UnsafeWriteError, pid_alive
 from toonkit.errors import ToonkitError
 
 try:
@@ -25,6 +25,18 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".toonkit.lock"
+
+
+def _open_lock(path: Path, flags: int) -> int:
+    """Open the lock file without following a link: its owner is written into it, which through a link
+    planted at its name would overwrite another file."""
+    try:
+        return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        if path.is_symlink():
+            raise UnsafeWriteError(f"{path} is a symbolic link: toonkit does not write through links "
+                                   "(remove it)") from None
+        raise
 
 
 class RunLockedError(ToonkitError, RuntimeError):
@@ -83,7 +95,7 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is not None:
             for attempt in range(2):
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = _open_lock(self.path, os.O_RDWR | os.O_CREAT)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
@@ -101,7 +113,7 @@ class RunLock:
                 return
         for _ in range(2):  # pragma: no cover - no flock: O_EXCL plus a liveness check of the PID
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = _open_lock(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
             except FileExistsError:
                 info = _read(self.path)
                 if info.get("host") == socket.gethostname() and not pid_alive(int(info.get("pid", 0))):

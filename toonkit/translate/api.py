@@ -136,7 +136,9 @@ class Cartoonizer:
             ckpt = read_checkpoint(path)
         except CheckpointError as exc:
             raise TranslateError(str(exc)) from None
-        recipe = ckpt.recipe or {}
+        from toonkit.translate.saved import checkpoint_recipe
+
+        recipe = checkpoint_recipe(ckpt)  # bounded and validated like a recipe file
         method = (recipe.get("method") or {}).get("type")
         if not method:
             raise TranslateError(f"{ckpt.path}: the checkpoint's recipe names no method")
@@ -183,14 +185,17 @@ class Cartoonizer:
         return x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
 
     def _cap(self, hw: tuple[int, int]) -> tuple[int, int]:
-        """``hw`` scaled down (aspect kept) to at most :attr:`max_pixels` pixels."""
+        """``hw`` scaled down (aspect kept) to the image budget: at most :attr:`max_pixels` pixels, and
+        neither side above :func:`toonkit.imaging.max_side` of it (a 89 000 000 × 1 strip is bounded too)."""
+        from toonkit.imaging import fit_pixels, max_side
+
         h, w = hw
-        if h * w <= self.max_pixels:
+        capped = fit_pixels(h, w, self.max_pixels)
+        if capped == (h, w):
             return hw
-        scale = (self.max_pixels / (h * w)) ** 0.5
-        capped = max(1, int(h * scale)), max(1, int(w * scale))
-        log.info("a %d×%d input is above max_pixels=%d: processed and returned at %d×%d (raise max_pixels, "
-                 "CLI --max-pixels, for more)", w, h, self.max_pixels, capped[1], capped[0])
+        log.info("a %d×%d input is above max_pixels=%d (or %d a side): processed and returned at %d×%d (raise "
+                 "max_pixels, CLI --max-pixels, for more)", w, h, self.max_pixels, max_side(self.max_pixels),
+                 capped[1], capped[0])
         return capped
 
     def _check_size(self, size: Size) -> None:
@@ -291,7 +296,7 @@ class Cartoonizer:
         check_background(background)
         single = not isinstance(images, (list, tuple))
         items = [images] if single else list(images)
-        converted = [io.to_tensor(item) for item in items]
+        converted = [io.to_tensor(item, self.max_pixels) for item in items]  # reduced to the budget while 8-bit
         # every image on its own, so equal sizes batch together whatever the inputs' grouping
         flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image], background,
                                            size, batch_size))

@@ -26,6 +26,7 @@ from toonkit.translate.background import NEEDS_MASK, blur_sigma, check_backgroun
 from toonkit.translate.geometry import size_multiple
 from toonkit.weights import describe_error
 from toonkit.errors import ToonkitError
+from toonkit.io_utils import atomic_write
 
 if TYPE_CHECKING:
     from toonkit.translate.api import Cartoonizer
@@ -191,7 +192,11 @@ def _runner(fmt: str, path: Path) -> Callable[[torch.Tensor], list[torch.Tensor]
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - an opset or operator ONNX Runtime lacks: the check failed
+            raise ExportError(f"ONNX Runtime cannot load the exported file: {describe_error(exc, limit=None)} "
+                              "(another --opset may help)") from None
         name = session.get_inputs()[0].name
         return lambda x: [torch.from_numpy(o) for o in session.run(None, {name: x.numpy()})]
     loaded = torch.jit.load(str(path), map_location="cpu").eval()
@@ -238,9 +243,13 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
            opset: int | None = None, exporter: str = "auto") -> tuple[str, list[Check]]:
     """Export ``module`` as ``fmt`` to ``path`` and verify it; returns (exporter used, checks).
 
+    The file is written under a temporary name beside ``path``, run from there, and only then renamed
+    to ``path``.
+
     Raises:
         ExportError: the size is not a multiple of the networks' ``size_multiple``, export failed, or
             the file could not be run.
+        toonkit.io_utils.UnsafeWriteError: ``path`` is a symbolic link, a FIFO or another non-file.
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (options: {', '.join(EXPORT_FORMATS)})")
@@ -248,17 +257,23 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
     if size[0] % m or size[1] % m:
         raise ExportError(f"--size {size[0]} {size[1]}: height and width must be multiples of {m} "
                           f"(e.g. {-(-size[0] // m) * m} {-(-size[1] // m) * m})")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if fmt == "onnx":
-            used = export_onnx(module, path, size, dynamic, opset, exporter)
-        else:
-            used = export_torchscript(module, path, size)
-    except ExportError:
-        raise
-    except Exception as exc:
-        lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-        raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {lines[0] if lines else ''}") from exc
-    checks = verify_export(module, fmt, path, check_shapes(size, m, dynamic))
-    return used, checks
+    result: dict[str, object] = {}
+
+    def write_and_check(tmp: Path) -> None:
+        """Export to the temporary file and run it there: only a file that was written whole and ran
+        replaces ``path`` (a kill or a failure leaves the old file, never half of one)."""
+        try:
+            if fmt == "onnx":
+                result["used"] = export_onnx(module, tmp, size, dynamic, opset, exporter)
+            else:
+                result["used"] = export_torchscript(module, tmp, size)
+        except ExportError:
+            raise
+        except Exception as exc:
+            lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+            raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {lines[0] if lines else ''}") from exc
+        result["checks"] = verify_export(module, fmt, tmp, check_shapes(size, m, dynamic))
+
+    # never through a link, a FIFO or a device (toonkit.io_utils.check_target): UnsafeWriteError
+    atomic_write(path, write_and_check, by_path=True, fsync=False)
+    return str(result["used"]), list(result["checks"])  # type: ignore[call-overload]

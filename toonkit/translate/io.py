@@ -6,6 +6,7 @@ input's path relative to the folder or glob root it was found under, and its ste
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,16 @@ import torch
 from PIL import Image
 
 from toonkit.errors import ToonkitError
-from toonkit.imaging import from_uint8, from_unit, to_uint8, unit_from_uint8, unit_to_uint8
+from toonkit.io_utils import real_path, replaced_input
+from toonkit.imaging import from_uint8, from_unit, max_side, to_uint8, unit_from_uint8, unit_to_uint8
 
 #: extensions a folder or glob search picks up (an explicitly named file is always tried)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
 _GLOB_CHARS = frozenset("*?[")
+
+
+log = logging.getLogger("toonkit.translate")
 
 
 class InputError(ToonkitError, ValueError):
@@ -51,24 +56,21 @@ def _inside(path: Path, folder: Path | None) -> bool:
         return False
 
 
-def _real(path: Path) -> Path:
-    """``path`` resolved; a symlink loop resolves to itself (it then fails to read, as one file)."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
-
-
-def _walk(root: Path, exclude: Path | None) -> list[Path]:
+def _walk(root: Path, exclude: Path | None, problems: list[tuple[Path, str]] | None = None) -> list[Path]:
     found = []
-    seen = {_real(root)}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    seen = {real_path(root)}
+
+    def unlistable(exc: OSError) -> None:  # said, never skipped silently
+        if problems is not None and exc.filename is not None:
+            problems.append((Path(exc.filename), f"cannot list this folder ({exc.strerror or exc}): skipped"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable, followlinks=True):
         here = Path(dirpath)
         # hidden folders, the output folder (when it lies inside an input folder) and folders already
         # walked (a symlink back to an ancestor would loop) are not inputs
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _inside(here / d, exclude)
-                             and _real(here / d) not in seen)
-        seen.update(_real(here / d) for d in dirnames)
+                             and real_path(here / d) not in seen)
+        seen.update(real_path(here / d) for d in dirnames)
         found += [here / f for f in sorted(filenames) if _is_image(here / f)]
     return found
 
@@ -84,15 +86,19 @@ def _glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
-def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[InputFile]:
+def collect_inputs(specs: list[str], exclude: str | Path | None = None,
+                   problems: list[tuple[Path, str]] | None = None) -> list[InputFile]:
     """Expand files, folders (recursively) and globs into input files, in a stable order.
 
     Args:
         specs: the command line's inputs.
         exclude: a folder whose contents are never inputs (the output folder).
+        problems: if given, receives ``(folder, why)`` for every subfolder that could not be listed
+            (no permission): the caller reports them; they are skipped, never silently.
 
     Raises:
-        InputError: a spec matches nothing, or two inputs would write the same output name.
+        InputError: a spec matches nothing, an input folder cannot be listed, or two inputs would write
+            the same output name.
 
     Example:
         >>> collect_inputs(["photos/", "extra/*.jpg", "me.png"])  # doctest: +SKIP
@@ -103,17 +109,23 @@ def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[
     seen: set[Path] = set()
 
     def add(path: Path, rel: Path) -> None:
-        key = _real(path)
+        key = real_path(path)
         if key not in seen:
             seen.add(key)
             out.append(InputFile(path, rel))
 
     for spec in specs:
         path = Path(spec).expanduser()
-        if path.is_file():
+        try:
+            is_file, is_dir = path.is_file(), path.is_dir()
+            if is_dir:
+                os.scandir(path).close()  # an input folder that cannot be listed is the command's error
+        except OSError as exc:
+            raise InputError(f"{spec}: cannot look into it ({exc.strerror or exc})") from None
+        if is_file:
             add(path, Path(path.name))
-        elif path.is_dir():
-            files = _walk(path, skip)
+        elif is_dir:
+            files = _walk(path, skip, problems)
             if not files:
                 raise InputError(f"{spec}: no images in this folder (looked for "
                                  f"{', '.join(sorted(IMAGE_EXTENSIONS))})")
@@ -125,7 +137,7 @@ def collect_inputs(specs: list[str], exclude: str | Path | None = None) -> list[
             files = []
             for m in matches:
                 if m.is_dir():
-                    files += _walk(m, skip)
+                    files += _walk(m, skip, problems)
                 elif m.is_file() and _is_image(m) and not _inside(m, skip):
                     files.append(m)
             if not files:
@@ -145,8 +157,21 @@ def output_path(item: InputFile, out_dir: str | Path, fmt: str) -> Path:
 
 def replaces_input(item: InputFile, target: str | Path) -> bool:
     """Whether writing ``target`` would replace the input file itself (same real path)."""
-    target = Path(target)
-    return _real(target.parent) / target.name == _real(item.path)
+    return replaced_input(target, {real_path(item.path): item.path}) is not None
+
+
+def inputs_replaced(items: list[InputFile], out_dir: str | Path, fmt: str) -> dict[Path, Path]:
+    """Input → the input its output would replace, for every input whose output is one of the call's
+    inputs (its own, or another one's: ``out/sub/a.png`` given as an input while ``photos/sub/a.jpg``
+    writes ``out/sub/a.png``). Such outputs are never written, ``--overwrite`` or not.
+    """
+    inputs = {real_path(it.path): it.path for it in items}
+    clashes = {}
+    for item in items:
+        victim = replaced_input(output_path(item, out_dir, fmt), inputs)
+        if victim is not None:
+            clashes[item.path] = victim
+    return clashes
 
 
 def check_unique_outputs(items: list[InputFile], out_dir: str | Path, fmt: str) -> None:
@@ -177,22 +202,25 @@ def _uint8_to_batch(rgb: torch.Tensor) -> torch.Tensor:
     return from_uint8(rgb.unsqueeze(0)).contiguous()
 
 
-def read_image(path: str | Path) -> torch.Tensor:
+def read_image(path: str | Path, max_pixels: int | None = None) -> torch.Tensor:
     """Decode an image file into ``(1, 3, H, W)`` in [-1, 1] with toonkit's decoder.
 
     EXIF orientation is applied; grayscale, palette, CMYK and 16-bit images become RGB; transparency is
-    composited on white (see :mod:`toonkit.data.decode`). Always a full-size decode (no JPEG draft
-    scaling), so the output size is a function of the input's size alone.
+    composited on white (see :mod:`toonkit.data.decode`). A full-size decode unless the image is larger
+    than ``max_pixels``, so the output size is a function of the input's size (and the budget) alone.
 
     Args:
         path: the file.
+        max_pixels: the image budget (a :class:`~toonkit.translate.api.Cartoonizer`'s ``max_pixels``): a
+            larger image is reduced to it while still 8-bit (:func:`toonkit.imaging.fit_pixels`, both
+            sides bounded), so memory follows the budget, not the file. None: full size.
 
     Raises:
         toonkit.data.decode.DecodeError: the file cannot be decoded.
     """
     from toonkit.data.decode import load_rgb_tensor
 
-    return _uint8_to_batch(load_rgb_tensor(path))
+    return _uint8_to_batch(load_rgb_tensor(path, max_pixels=max_pixels))
 
 
 def _from_array(array: np.ndarray) -> torch.Tensor:
@@ -224,17 +252,34 @@ def _from_array(array: np.ndarray) -> torch.Tensor:
     return from_unit(x).contiguous()
 
 
-def to_tensor(image: Any) -> Converted:
+def _fits_pil(array: np.ndarray) -> bool:
+    """An H×W or H×W×C (C in 1, 3, 4) array that PIL takes as L, RGB or RGBA."""
+    return array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))
+
+
+def to_tensor(image: Any, max_pixels: int | None = None) -> Converted:
     """Convert one API input (PIL image, NumPy array or tensor) to a :class:`Converted` batch.
 
     PIL images of any mode go through the decoder's :func:`~toonkit.data.decode.to_rgb` (no EXIF
-    rotation: the pixels are taken as given, so the output has the input's layout).
+    rotation: the pixels are taken as given, so the output has the input's layout). PIL images and
+    8-bit arrays larger than ``max_pixels`` are reduced to that budget while still 8-bit (as files
+    are), before any float copy; tensors are taken as given.
     """
-    if isinstance(image, Image.Image):
-        from toonkit.data.decode import to_rgb
+    if isinstance(image, Image.Image) or (isinstance(image, np.ndarray) and image.dtype == np.uint8
+                                          and max_pixels is not None and _fits_pil(image)
+                                          and image.shape[0] * image.shape[1] > max_pixels):
+        from toonkit.data.decode import fit_image, to_rgb
 
-        rgb = np.array(to_rgb(image), dtype=np.uint8)
-        return Converted(_uint8_to_batch(torch.from_numpy(rgb).permute(2, 0, 1)), "pil")
+        kind = "pil" if isinstance(image, Image.Image) else "numpy"
+        if kind == "numpy":
+            image = Image.fromarray(image if image.ndim == 2 or image.shape[2] != 1 else image[..., 0])
+        fitted = fit_image(to_rgb(image), max_pixels)
+        if fitted.size != image.size:
+            log.info("a %d×%d input is above max_pixels=%d (or %d a side): processed and returned at %d×%d (raise "
+                     "max_pixels, CLI --max-pixels, for more)", *image.size, max_pixels, max_side(max_pixels),
+                     *fitted.size)
+        rgb = np.array(fitted, dtype=np.uint8)
+        return Converted(_uint8_to_batch(torch.from_numpy(rgb).permute(2, 0, 1)), kind)
     if isinstance(image, np.ndarray):
         return Converted(_from_array(image), "numpy")
     if isinstance(image, torch.Tensor):
@@ -276,11 +321,14 @@ def from_tensor(out: torch.Tensor, like: Converted) -> Any:
 
 
 # -- writing ------------------------------------------------------------------------------------------
-def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 95) -> None:
+def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 95,
+               root: str | Path | None = None) -> None:
     """Write ``(1, C, H, W)`` as ``fmt`` (png, jpg, webp); 4 channels write RGBA (png, webp).
 
     Written to a temporary name and renamed, so an interrupted run never leaves a truncated file that a
-    rerun would keep as done.
+    rerun would keep as done. Never through a symbolic link: ``path`` must not be one, nor (with
+    ``root``, the output folder) any folder between ``root`` and it
+    (:class:`toonkit.io_utils.UnsafeWriteError`, an ``OSError``).
     """
     path = Path(path)
     array = to_uint8_array(image)
@@ -292,4 +340,4 @@ def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 9
     from toonkit.io_utils import atomic_write
 
     atomic_write(path, lambda fh: pil.save(fh, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt],
-                                           **options), fsync=False)
+                                           **options), fsync=False, root=root)

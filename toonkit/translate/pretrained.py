@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -35,6 +36,8 @@ from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedM
 if TYPE_CHECKING:
     from toonkit.translate.api import Cartoonizer  # noqa: F401 (type only)
 
+log = logging.getLogger("toonkit.translate")
+
 FORMAT = "toonkit-model-1"
 HUB_PREFIX = "hf://"
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
@@ -49,7 +52,8 @@ def is_model_folder(path: str | Path) -> bool:
 def resolve_model(source: str | Path) -> Path | None:
     """The model folder ``source`` names, or None when it names no model (a run or checkpoint, say).
 
-    An existing path wins over a registered name of the same spelling.
+    A bare registered name (``handpainted``) is the registered model even when a file or folder of that
+    name is in the current folder (a log line says so; ``./handpainted`` names the folder).
 
     Raises:
         TranslateError: ``hf://`` without ``huggingface_hub`` installed, or a Hub model that cannot be
@@ -59,8 +63,22 @@ def resolve_model(source: str | Path) -> Path | None:
     if text.startswith(HUB_PREFIX):
         return _from_hub(text[len(HUB_PREFIX):])
     path = Path(text).expanduser()
+    registered = _registered_folder(text)
+    if registered is not None:
+        if path.exists() or path.is_symlink():  # a bare name is the registered model: said, not silent
+            log.info("%s is a registered model, and ./%s exists too: using the registered model (write ./%s "
+                     "for the folder)", text, text, text)
+        return registered
     if path.exists():
         return path if is_model_folder(path) else None
+    return None
+
+
+def _registered_folder(text: str) -> Path | None:
+    """The folder of the registered model named ``text``; None for anything written as a path
+    (``./handpainted``, ``models/handpainted``) or not registered."""
+    if text != Path(text).name or text in (".", ".."):
+        return None
     from toonkit.plugins import get_registry
 
     registry = get_registry()
@@ -93,13 +111,16 @@ def _from_hub(spec: str) -> Path:
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
-    """A model folder's ``config.json``, checked for the fields loading needs."""
+    """A model folder's ``config.json``, read within the recipe's bounds and validated as the recipe it
+    stands for (:mod:`toonkit.recipe.stored`); its network blocks come back complete."""
+    from toonkit.recipe.errors import RecipeError
+    from toonkit.recipe.stored import config_recipe, read_json
 
     path = Path(folder) / CONFIG_FILE
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TranslateError(f"{path}: not a readable model config ({exc})") from None
+        config = read_json(path, "model config")  # bounded: size, nesting (100 000 '[' was a traceback)
+    except RecipeError as exc:
+        raise TranslateError(exc.problems[0]) from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise TranslateError(f"{path}: not a toonkit model config (format {config.get('format')!r}, "
                              f"expected {FORMAT!r})" if isinstance(config, dict) else f"{path}: not a JSON object")
@@ -108,7 +129,6 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         raise TranslateError(f"{path}: 'nets.generator' is missing")
     # a config.json is input like a recipe: the same bounds, so a tampered one is one line, not a
     # traceback or a request for terabytes
-    from toonkit.recipe.limits import value_problem
     from toonkit.recipe.schema import MAX_SIDE
 
     size = config.get("size", 256)
@@ -117,11 +137,13 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     for net, block in nets.items():
         if not isinstance(block, dict) or not isinstance(block.get("type"), str):
             raise TranslateError(f"{path}: nets.{net} must be a mapping with a 'type' name")
-        for key, value in block.items():
-            why = value_problem(key, value, net)
-            if why:
-                raise TranslateError(f"{path}: nets.{net}.{key} {why}")
-    return config
+    try:  # the recipe's own validation: types, bounds, unknown keys with suggestions
+        resolved = config_recipe(config, str(path)).spec.nets
+    except RecipeError as exc:
+        from toonkit.translate.saved import one_line
+
+        raise one_line(exc) from None
+    return {**config, "nets": {net: resolved[net] for net in nets if resolved.get(net) is not None}}
 
 
 def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = None, name: str | None = None,
@@ -150,6 +172,8 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
         raise TranslateError("this model was built from networks, not loaded: its network blocks are "
                              "unknown (load it from a run, checkpoint or model folder first)")
     folder = Path(folder)
+    if folder.is_symlink():  # even a dangling one: the model folder is never written through a link
+        raise TranslateError(f"{folder} is a symbolic link: toonkit does not write through links; choose a new folder")
     if folder.exists() and not overwrite:
         raise TranslateError(f"{folder} exists: pass overwrite=True (CLI: --overwrite) to replace it")
     # overwrite replaces what an earlier save wrote, nothing else: "-o RUN --overwrite" or "-o . --overwrite"

@@ -11,6 +11,7 @@ from torch import nn
 
 from toonkit.methods.assemble import build_block, method_class
 from toonkit.plugins import get_registry
+from toonkit.errors import ToonkitError
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
 from toonkit.weights import describe_error
 
@@ -25,9 +26,14 @@ def saved_method_class(name: str) -> Any:
 
 
 def build_net(kind: str, block: dict[str, Any], state: dict[str, torch.Tensor], what: str) -> nn.Module:
+    from toonkit.core.state_file import check_dtypes
+
     try:
         net = build_block(kind, block)
+        check_dtypes(state, net.state_dict(), what)  # int16 weights are refused, not cast
         net.load_state_dict(state, strict=True)
+    except ToonkitError as exc:  # above the network bounds, integer weights: already one line
+        raise TranslateError(str(exc)) from None
     except (KeyError, RuntimeError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TranslateError(f"{what}: cannot rebuild {kind} '{block.get('type')}': {first}") from None
@@ -68,7 +74,9 @@ def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None
     except CheckpointError:
         ckpt = None
     if ckpt is not None:
-        block = (ckpt.recipe.get("nets") or {}).get("masker")
+        from toonkit.translate.saved import checkpoint_recipe
+
+        block = (checkpoint_recipe(ckpt).get("nets") or {}).get("masker")
         if not block:
             raise TranslateError(f"masker {source}: checkpoint {ckpt.path.name} has no masker network")
         return build_net("masker", block, ckpt.weights("masker"), f"masker {source}")
