@@ -62,6 +62,15 @@ def test_a_thin_image_is_bounded_in_both_dimensions(run_dir: Path) -> None:
     assert max(width, height) <= 4 * 100  # four times the side of the budget's square
 
 
+def test_the_generator_works_within_four_times_its_working_square(run_dir: Path) -> None:
+    """A 256 × 16384 panorama ran the generator on 4 M pixels at defaults (3.9 GB with the shipped model)."""
+    toon = toonkit.load(run_dir, device="cpu")  # trained at 32: works at short side 64
+    h, w = toon.working_size(1024, 65536)
+    assert h * w <= 4 * 64 * 64 and max(h, w) <= 4 * 2 * 64
+    assert toon.working_size(300, 400) == (64, 85)  # an ordinary photo: the short side at 64, as before
+    assert toon.working_size(300, 400, size="original") == (300, 400)
+
+
 def test_the_decoder_never_holds_more_than_the_budget(tmp_path: Path) -> None:
     from toonkit.translate.io import read_image
 

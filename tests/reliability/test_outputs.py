@@ -113,7 +113,7 @@ def test_pretrained_overwrite_replaces_only_a_model_folder(run_dir: Path, tmp_pa
     shutil.copytree(run_dir, victim)
     (victim / "notes.txt").write_text("mine")
     before = snapshot(victim)
-    args = ["export", str(victim), "--format", "pretrained", "--overwrite", "-o"]
+    args = ["export", str(run_dir), "--format", "pretrained", "--overwrite", "-o"]  # a run named as -o by mistake
     assert main([*args, str(victim)]) == 2
     assert "refusing to replace it" in _one_line(capsys.readouterr().err, "export")
     assert snapshot(victim) == before

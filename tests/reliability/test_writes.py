@@ -184,13 +184,11 @@ def test_export_pretrained_never_replaces_its_own_input(model_folder: Path, tmp_
 
 
 def test_export_never_replaces_its_masker_file(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from safetensors.torch import save_file
-
     import toonkit
 
-    masker = toonkit.build("masker", "unet", base_channels=4, depth=2)
+    masker = toonkit.build("masker", "unet")  # what a bare weights file is built as
     weights = tmp_path / "masker.pt"
-    save_file(masker.state_dict(), str(weights))
+    torch.save(masker.state_dict(), weights)
     before = digest(weights)
     rc = main(["export", str(run_dir), "--with-masker", "--masker", str(weights), "-o", str(weights),
                "--format", "torchscript", "--overwrite"])

@@ -212,10 +212,19 @@ class Cartoonizer:
         return self._cap(short_side_size(height, width, size))
 
     def working_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
-        """The ``(H, W)`` the generator runs at for an input of this size and ``size``."""
+        """The ``(H, W)`` the generator runs at for an input of this size and ``size``.
+
+        By default (``size`` None) the short side is :attr:`work_size`, and the whole working image stays
+        within an image budget of ``4 × work_size²`` pixels (:func:`toonkit.imaging.fit_pixels`, both sides
+        bounded): a 256 × 16384 panorama would otherwise run the generator on 4 M pixels, 4 GB.
+        """
+        from toonkit.imaging import SIDE_FACTOR, fit_pixels
+
         out = self.target_size(height, width, size)
-        if size is None and min(out) > self.work_size:
-            return short_side_size(*out, self.work_size)
+        if size is None:
+            if min(out) > self.work_size:
+                out = short_side_size(*out, self.work_size)
+            return fit_pixels(*out, SIDE_FACTOR * self.work_size ** 2)
         return out
 
     @torch.no_grad()
