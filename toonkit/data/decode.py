@@ -131,7 +131,7 @@ def _open(path: PathLike) -> Image.Image:
     except Image.DecompressionBombError:
         raise DecodeError(p, f"declares more than twice {limit} pixels (TOONKIT_MAX_IMAGE_PIXELS)") from None
     except Image.UnidentifiedImageError:
-        raise DecodeError(p, f"not an image in one of the accepted formats ({_ACCEPTED})") from None
+        raise DecodeError(p, f"not a recognised image format (accepted: {_ACCEPTED})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DecodeError(p, f"{type(e).__name__}: {e}") from None
 
