@@ -177,6 +177,7 @@ def check_target(path: str | os.PathLike, root: str | os.PathLike | None = None)
             raise UnsafeWriteError(f"{path} lies outside the output {root}") from None
         if ".." in rel.parts:
             raise UnsafeWriteError(f"{path} lies outside the output {root}")
+        root.mkdir(parents=True, exist_ok=True)  # the output itself, as named (it may be a link)
         here = root
         for part in rel.parts:
             here = here / part

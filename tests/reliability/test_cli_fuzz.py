@@ -205,10 +205,11 @@ def _command(data: st.DataObject, c: dict[str, Any]) -> list[str]:
             *_options(data, [("--methods", one(st.sampled_from(["a", "", ","]))), ("-o", one(c["outs"]))])]
 
 
-SETTINGS = st.dictionaries(st.sampled_from(["TOONKIT_MAX_IMAGE_PIXELS", "TOONKIT_MAX_RECIPE_BYTES",
-                                            "TOONKIT_STRICT_PLUGINS", "TOONKIT_MAX_PARAMETERS"]),
-                           st.sampled_from(["", "0", "1", "100", "²", "-1", "yes", "maybe", "10000000000"]),
-                           max_size=1)
+# odd settings in one case of four: most cases test the commands under the defaults
+SETTINGS = st.one_of(st.just({}), st.just({}), st.just({}), st.dictionaries(
+    st.sampled_from(["TOONKIT_MAX_IMAGE_PIXELS", "TOONKIT_MAX_RECIPE_BYTES", "TOONKIT_STRICT_PLUGINS",
+                     "TOONKIT_MAX_PARAMETERS"]),
+    st.sampled_from(["", "0", "1", "100", "²", "-1", "yes", "maybe", "10000000000"]), min_size=1, max_size=1))
 
 
 class _Hang(Exception):

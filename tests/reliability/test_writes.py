@@ -95,6 +95,14 @@ def test_stale_temporaries_of_a_killed_translate_are_removed(run_dir: Path, tmp_
     assert live.exists()
 
 
+def test_nested_outputs_into_a_new_output_folder(run_dir: Path, tmp_path: Path) -> None:
+    """The folders below -o are made one by one (never through a link), -o itself first."""
+    _photo(tmp_path / "photos" / "a" / "b" / "c.png")
+    out = tmp_path / "new" / "out"
+    assert main(["translate", str(run_dir), str(tmp_path / "photos"), "-o", str(out), "-q"]) == 0
+    assert (out / "a" / "b" / "c.png").is_file()
+
+
 def test_long_input_names_get_short_temporaries(run_dir: Path, tmp_path: Path) -> None:
     photo = _photo(tmp_path / ("x" * 240 + ".jpg"))
     out = tmp_path / "out"

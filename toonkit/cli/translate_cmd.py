@@ -256,10 +256,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:
     """Translate ``todo`` in batches of equal-size images; returns the inputs that failed."""
+    from functools import partial
+
     import torch
     from tqdm import tqdm
-
-    from functools import partial
 
     from toonkit.data.decode import DecodeError, prefetch
     from toonkit.io_utils import remove_stale_temps

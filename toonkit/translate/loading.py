@@ -66,12 +66,12 @@ def from_pretrained(folder: str | Path, device: str | torch.device = "auto", mas
     nets = config["nets"]
     # only the tensors the networks in use have, each checked before it is read: memory follows the
     # networks, not the file (a 3 GB tensor beside a 9 MB generator is never touched)
+    generator_kind = method_cls.nets[method_cls.generator_slot].kind
     own_masker = nets.get("masker") is not None and masker in (None, True)
+    wanted = {"generator": generator_kind, **({"masker": "masker"} if own_masker else {})}
     weights = {net: read_net_weights(folder / WEIGHTS_FILE, net, kind, nets[net], str(folder))
-               for net, kind in (("generator", method_cls.nets[method_cls.generator_slot].kind), ("masker", "masker"))
-               if net == "generator" or own_masker}
-    generator = build_net(method_cls.nets[method_cls.generator_slot].kind, nets["generator"],
-                           weights["generator"], str(folder))
+               for net, kind in wanted.items()}
+    generator = build_net(generator_kind, nets["generator"], weights["generator"], str(folder))
     mask_net = choose_masker(masker, nets.get("masker"), weights.get("masker"), f"{folder}: the model")
     toon = Cartoonizer(generator, mask_net, prepare_input=method_cls.prepare_input,
                        size=int(config.get("size", 256)), device=device, amp=amp, channels_last=channels_last,
