@@ -46,8 +46,10 @@ class Cartoonizer:
             e.g. pix2pix's outline); identity by default.
         size: the training size (short side) of the generator; a loaded run sets it from its recipe.
         work_size: the short side the generator runs at by default (``None``: ``WORK_SCALE`` × ``size``).
-        max_pixels: the most pixels an output may have (default :data:`MAX_PIXELS`, 16.8 MP); a larger
-            input comes back downscaled to this many pixels, aspect kept, and a log line says so.
+        max_pixels: the image budget: the most pixels an output may have (default :data:`MAX_PIXELS`,
+            16.8 MP), and at most four times the side of that square on either side (16384); a larger
+            input comes back downscaled to it, aspect kept, and a log line says so. PIL images and 8-bit
+            arrays are reduced to it before any float copy is made.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:1`` …
         amp: ``off``, ``bf16`` or ``fp16`` autocast for the networks. On the CPU, ``bf16`` also stores
             the generator's weights in bf16 and runs it without autocast: autocast would re-cast every
