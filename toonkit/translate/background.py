@@ -95,11 +95,12 @@ def composite(cartoon: torch.Tensor, photo: torch.Tensor, mask: torch.Tensor | N
     mask = mask.to(cartoon.dtype)
     if mode == "transparent":
         return torch.cat([cartoon, mask], dim=1)
+    # one output tensor per blend, no full-size temporaries: at the 16.8 M-pixel budget each is 200 MB
     if mode == "white":
-        background = torch.ones_like(cartoon)
-    elif mode == "original":
+        return (cartoon - 1).mul_(mask).add_(1)  # mask · cartoon + (1 − mask) · 1
+    if mode == "original":
         background = photo.to(cartoon.dtype)
     else:
         s = sigma if sigma is not None else blur_sigma(*photo.shape[-2:])
         background = gaussian_blur(photo.to(cartoon.dtype), s)
-    return mask * cartoon + (1 - mask) * background
+    return torch.lerp(background, cartoon, mask)  # mask · cartoon + (1 − mask) · background
