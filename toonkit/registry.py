@@ -27,6 +27,7 @@ KINDS: tuple[str, ...] = (
     "augmenter",
     "method",
     "metric",
+    "filter",  # non-learned image filters: the bench's zero points (toonkit.filters)
     "model",  # pretrained models: folders that toonkit.load() reads (toonkit.pretrained)
 )
 

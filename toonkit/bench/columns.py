@@ -26,6 +26,12 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table as lines."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     if not finite:

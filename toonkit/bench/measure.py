@@ -160,7 +160,10 @@ def size_and_speed(tr: Translator, spec: SpeedSpec, device: torch.device) -> dic
     from toonkit.metrics.perf import count_flops, measure_throughput
 
     out: dict[str, float] = {"params_M": tr.params / 1e6}
-    if tr.optimisation:
+    if tr.filter:  # a fixed filter: nothing to count in FLOPs (it may not even be torch), just timed
+        out["gflops"] = math.nan
+        batches, warmup, repeats = spec.batch_sizes, spec.warmup, spec.repeats
+    elif tr.optimisation:
         out["gflops"] = _optimisation_gflops(tr, spec.size, device)
         batches, warmup, repeats = spec.optimisation_batch_sizes, 0, 1
     else:
@@ -232,12 +235,13 @@ def training_stats(plan: MethodPlan) -> dict[str, float]:
 
 def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Tensor, masks: Tensor,
              references: Tensor, device: torch.device, batch_size: int, speed: Optional[SpeedSpec]
-             ) -> tuple[dict[str, float], Tensor, list[str], dict[str, list[float]]]:
+             ) -> tuple[dict[str, float], Tensor, list[str], dict[str, list[float]], dict[str, Tensor]]:
     """Translate the test set, score it, and measure size and speed (``eval_min``: the time all took).
 
     Returns:
         (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes, per-photo values of the columns
-        that are means over the photos, ``{column: [N values, NaN where undefined]}``)
+        that are means over the photos, ``{column: [N values, NaN where undefined]}``, and the per-photo
+        embeddings of set-level metrics, ``{name: (N, D) tensor}`` (see ``EvalContext.embeddings``))
     """
     timed = TimedTranslate(tr.translate, device)
     start = time.perf_counter()
@@ -255,4 +259,4 @@ def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Te
             notes.append(f"size/speed: failed, {_first_line(exc)}")
     row["eval_min"] = (time.perf_counter() - start) / 60
     per_image = {col: [float(v) for v in values] for col, values in ctx.per_image.items()}
-    return row, outputs, notes, per_image
+    return row, outputs, notes, per_image, dict(ctx.embeddings)

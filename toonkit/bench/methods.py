@@ -30,8 +30,9 @@ class MethodPlan:
 
     Attributes:
         name: the suite's name for it.
-        kind: ``train`` (a recipe trained under the budget), ``run`` (an existing run or checkpoint) or
-            ``optimise`` (a method without training, e.g. NST, run per image).
+        kind: ``train`` (a recipe trained under the budget), ``run`` (an existing run or checkpoint),
+            ``optimise`` (a method without training, e.g. NST, run per image) or ``filter`` (a registered
+            non-learned filter, e.g. ``photo``, the zero point).
         recipe: the resolved recipe (``train`` and ``optimise``).
         run_dir: where it is (or will be) trained, or the given run / checkpoint.
         fingerprint: hash of what determines the trained weights (data paths excluded).
@@ -47,6 +48,7 @@ class MethodPlan:
     phase_steps: dict[str, int] = field(default_factory=dict)
     style: Optional[Path] = None
     ema: bool = True
+    filter: Optional[dict[str, Any]] = None  # the resolved filter block of a ``filter`` method
 
 
 def _value(value: Any) -> str:
@@ -95,6 +97,14 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
     registry = get_registry()
     for name, m in suite.spec.methods.items():
         where = f"{suite.path}: methods.{name}"
+        if m.filter is not None:
+            from toonkit.recipe.validate import check_block
+
+            block, _ = check_block(registry, "filter", m.filter, f"methods.{name}.filter")  # checked on load
+            assert block is not None
+            plans.append(MethodPlan(name, "filter", None, None, json.dumps(block, sort_keys=True), block["type"],
+                                    filter=block))
+            continue
         if m.run is not None:
             plans.append(_plan_run(name, suite.resolve(m.run), where, problems))
             plans[-1].ema = m.ema
@@ -150,7 +160,13 @@ def _file_hash(path: Path) -> str:
 
 def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
     from toonkit.core.checkpoint import CheckpointError, read_checkpoint
+    from toonkit.translate.pretrained import WEIGHTS_FILE, read_config
 
+    if (path / WEIGHTS_FILE).is_file():  # a model folder (save_pretrained / export)
+        config = read_config(path)
+        steps = (config.get("trained") or {}).get("steps") or {}
+        return MethodPlan(name, "run", None, path, f"{path.name}:{_file_hash(path / WEIGHTS_FILE)}",
+                          str(config.get("method", "?")), {k: int(v) for k, v in steps.items()})
     try:
         ckpt = read_checkpoint(path)
     except CheckpointError as exc:
@@ -230,18 +246,26 @@ class Translator:
     params: int
     source: str
     nst_method: Any = None
+    filter: bool = False
 
     @property
     def optimisation(self) -> bool:
         """Whether the method optimises each image (no generator whose FLOPs are counted)."""
-        return self.flops_fn is None
+        return self.flops_fn is None and not self.filter
 
 
 def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
     """Load ``plan``'s trained generator (EMA weights when present) or build its optimisation method."""
     from toonkit.metrics.perf import count_parameters
-    from toonkit.translate.api import Cartoonizer
 
+    if plan.kind == "filter":
+        from toonkit.methods.assemble import build_block
+
+        assert plan.filter is not None
+        module = build_block("filter", plan.filter)
+        params = ", ".join(f"{k}={v}" for k, v in plan.filter.items() if k != "type")
+        return Translator(module, None, 0, f"filter {plan.filter['type']}" + (f" ({params})" if params else ""),
+                          filter=True)
     if plan.kind == "optimise":
         from toonkit.translate.nst import StyleTransfer
 
@@ -252,7 +276,9 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
-    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False, ema=plan.ema)
+    from toonkit.translate.loading import load
+
+    toon = load(plan.run_dir, device=device, masker=False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))

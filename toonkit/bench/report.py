@@ -18,9 +18,10 @@ import torch
 from toonkit.bench import plots
 from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
-from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
+from toonkit.bench.columns import Scores, best_of, fmt, markdown_table, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
 from toonkit.bench.measure import losses_csv
 from toonkit.bench.methods import BUDGET_KEYS
+from toonkit.bench.zero_point import skin_group_lines, zero_point_lines
 
 if TYPE_CHECKING:
     from toonkit.bench.result import BenchResult
@@ -239,9 +240,7 @@ def _relative(text: str, result: BenchResult) -> str:
     return text
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+_table = markdown_table
 
 
 def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_rows: int) -> str:
@@ -284,6 +283,8 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
     claims = claim_lines(result, scores)
     if claims:
         lines += ["## The paper's claim", ""] + claims + [""]
+    lines += zero_point_lines(result)
+    lines += skin_group_lines(result)
     lines += ["## Methods", ""]
     method_rows = []
     for r in res:

@@ -32,8 +32,8 @@ from toonkit.weights import WEIGHTS_ENV, weights_dir
 log = logging.getLogger("toonkit.bench")
 
 # Bump when cached results would no longer match what is computed (v2: per-photo values for the claims'
-# bootstrap intervals, and leakage_rel).
-RESULT_VERSION = "bench-result-v2"
+# bootstrap intervals, and leakage_rel; v3: embeddings for the zero point's KID ratio).
+RESULT_VERSION = "bench-result-v3"
 
 
 @contextlib.contextmanager
@@ -87,6 +87,20 @@ def _load_cached(path: Path, key: str) -> Optional[dict[str, Any]]:
     except (OSError, ValueError):
         return None
     return cached if cached.get("key") == key else None
+
+
+def _embeddings_path(cache: Path) -> Path:
+    return cache.with_name(cache.stem + ".embeddings.pt")
+
+
+def _load_embeddings(cache: Path) -> dict[str, Tensor]:
+    """The cached embeddings of a result (empty when the file is missing or unreadable)."""
+    path = _embeddings_path(cache)
+    try:
+        loaded = torch.load(path, weights_only=True) if path.is_file() else {}
+    except (OSError, RuntimeError, ValueError):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(v, Tensor)} if isinstance(loaded, dict) else {}
 
 
 def _to_json(row: dict[str, float]) -> dict[str, Any]:
@@ -157,20 +171,23 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
                 row = {**_from_json(cached["row"]), **training_stats(plan)}
                 per_image = {c: [math.nan if v is None else v for v in vs]
                              for c, vs in cached.get("per_image", {}).items()}
+                embeddings = _load_embeddings(cache)
                 results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True,
-                                            per_image=per_image))
+                                            per_image=per_image, embeddings=embeddings))
                 continue
             log.info("%s: evaluating", plan.name)
             tr = load_translator(plan, dev, ev.size)
-            row, outputs, notes, per_image = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
-                                           ev.speed)
+            row, outputs, notes, per_image, embeddings = evaluate(plan, tr, metrics, photos, masks, references,
+                                                                  dev, ev.batch_size, ev.speed)
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(to_uint8(outputs), cache.with_suffix(".pt"))
+            torch.save(embeddings, _embeddings_path(cache))
             cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
                                          "per_image": {c: [None if math.isnan(v) else v for v in vs]
                                                        for c, vs in per_image.items()}}, indent=1))
             row.update(training_stats(plan))  # from the run's loss log: not cached, always current
-            results.append(MethodResult(plan, row, outputs, notes, tr.source, per_image=per_image))
+            results.append(MethodResult(plan, row, outputs, notes, tr.source, per_image=per_image,
+                                        embeddings=embeddings))
             del tr
     result = BenchResult(suite, out_dir, data, stems, photos, masks, metrics, results, dev, command,
                          time.perf_counter() - start, trained, skipped)

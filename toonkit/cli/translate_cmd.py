@@ -18,6 +18,7 @@ BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from toonkit.translate.background import BACKGROUNDS
+    from toonkit.translate.colors import COLORS, DEFAULT_COLORS
 
     p.usage = ("toonkit translate MODEL_OR_RUN INPUT... -o OUTDIR [options]\n"
                "       toonkit translate --method nst --style IMAGE INPUT... -o OUTDIR [options]")
@@ -37,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="largest output in pixels (default 16777216 = 4096²); larger inputs are processed "
                         "downscaled to this, with a log line")
     p.add_argument("--background", default="keep", choices=BACKGROUNDS, help=BACKGROUND_HELP)
+    p.add_argument("--colors", default=DEFAULT_COLORS, choices=COLORS,
+                   help=f"keep: the person keeps the photo's colours (skin tone among them) under the model's "
+                        f"paint; style: the model's own colours ({DEFAULT_COLORS})")
     p.add_argument("--masker", metavar="FILE",
                    help="person masker: a run directory or checkpoint with a masker, a masker weights file, "
                         "or a registered pretrained masker such as mediapipe_selfie (default: the run's own)")
@@ -128,9 +132,9 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
             raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
         run, inputs = args.inputs[0], list(args.inputs[1:])
         _check_order(run, inputs)
-    if args.masker and args.background not in NEEDS_MASK:
-        raise CLIError(f"--masker is used by --background {'|'.join(m for m in BACKGROUNDS if m in NEEDS_MASK)}, "
-                       f"not {args.background}")
+    if args.masker and args.background not in NEEDS_MASK and args.colors != "keep":
+        raise CLIError(f"--masker is used by --background {'|'.join(m for m in BACKGROUNDS if m in NEEDS_MASK)} "
+                       f"and --colors keep, not by --background {args.background} with --colors {args.colors}")
     if args.background == "transparent" and args.format == "jpg":
         raise CLIError("--background transparent writes an alpha channel, which jpg cannot hold: "
                        "use --format png or webp")
@@ -148,8 +152,8 @@ def _load_model(args: argparse.Namespace, run: str | None):
 
     try:
         if run is not None:
-            # keep needs no masker: do not load (or warn about) one
-            masker = False if args.background == "keep" else args.masker
+            # background keep with the model's colours needs no masker: do not load (or warn about) one
+            masker = False if args.background == "keep" and args.colors == "style" else args.masker
             toon = load(run, device=args.device, masker=masker, ema=not args.no_ema,
                         amp=args.amp, channels_last=args.channels_last, max_pixels=args.max_pixels)
         else:
@@ -270,7 +274,8 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
         if not batch:
             return
         try:
-            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch)
+            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch,
+                                          args.colors)
         except Exception as exc:  # noqa: BLE001 - a failing batch is reported per file, the rest go on
             if len(batch) > 1:  # retry one by one so one bad image does not take the batch down
                 for one in batch:

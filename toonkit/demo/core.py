@@ -26,6 +26,7 @@ import torch
 from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
+from toonkit.translate.colors import DEFAULT_COLORS
 from toonkit.translate.geometry import resize
 from toonkit.errors import ToonkitError
 
@@ -136,7 +137,8 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
-def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None) -> torch.Tensor:
+def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
+               colors: str = DEFAULT_COLORS) -> torch.Tensor:
     from toonkit.translate.api import TranslateError
 
     check_background(background)
@@ -144,7 +146,7 @@ def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str 
         raise DemoError(f"background '{background}' needs a person masker, and this model has none: "
                         "use 'keep'")
     try:
-        return toon.translate_tensors([photo], background, size)[0]
+        return toon.translate_tensors([photo], background, size, colors=colors)[0]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
@@ -166,7 +168,7 @@ def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
-               with_mask: bool = False) -> Cartoon:
+               with_mask: bool = False, colors: str = DEFAULT_COLORS) -> Cartoon:
     """Translate one photo the way ``toonkit translate`` does, optionally with its person mask.
 
     Args:
@@ -175,6 +177,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
         size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
+        colors: ``keep`` (the photo's colours on the person) or ``style`` (the model's own).
 
     Shape:
         - photo: :math:`(1, 3, H, W)`
@@ -185,7 +188,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     """
     from toonkit.translate.io import to_uint8_array
 
-    out = _translate(toon, photo, background, size)
+    out = _translate(toon, photo, background, size, colors)
     mask = None
     if with_mask and toon.has_masker:
         mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
@@ -193,7 +196,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",
-                     size: int | str | None = None) -> tuple[np.ndarray, Cartoon]:
+                     size: int | str | None = None, colors: str = DEFAULT_COLORS) -> tuple[np.ndarray, Cartoon]:
     """The same person on another background: ``m·photo + (1−m)·colour``, and its cartoon.
 
     The masker's mask (:func:`person_mask`) puts the person over a flat ``colour`` at the output size;
@@ -205,7 +208,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
         toon: a :class:`toonkit.translate.Cartoonizer` with a masker.
         photo: ``(1, 3, H, W)`` in [-1, 1].
         colour: the new background as 8-bit RGB.
-        background, size: as for :func:`cartoonise`.
+        background, size, colors: as for :func:`cartoonise`.
 
     Returns:
         the re-composited photo ``(H', W', 3)`` uint8 and its :class:`Cartoon`.
@@ -222,7 +225,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
     fill = from_uint8(torch.tensor(colour)).view(1, 3, 1, 1)
     recomposed = to_uint8_array(mask * x + (1 - mask) * fill)
     x2 = from_uint8(torch.from_numpy(recomposed).permute(2, 0, 1)[None])
-    out = _translate(toon, x2, background, size)
+    out = _translate(toon, x2, background, size, colors)
     return recomposed, Cartoon(to_uint8_array(out), out)
 
 

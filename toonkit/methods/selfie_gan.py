@@ -18,6 +18,8 @@ class SelfieGAN(CartoonGAN):
             mean-reduced L1; the default is CartoonGAN's 10, which keeps identity (see
             ``benchmarks/results/gpu_selfie_gan_h100``).
         w_seg: ``w2``, weight of the masker's BCE loss (paper: 10).
+        w_color, w_style, w_flat: weights of the colour-consistency, Gram style and flat-surface
+            losses (see :class:`CartoonGAN`); not in the paper.
         fill: the constant in [-1, 1] that replaces the background D would have seen.
         masker_weights: a trained masker's weights (safetensors or state dict); the ``masker`` phase is
             then skipped.
@@ -40,8 +42,9 @@ class SelfieGAN(CartoonGAN):
     needs_masks = True
 
     def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
-                 masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True) -> None:
-        super().__init__(w_content=w_content)
+                 masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True,
+                 w_color: float = 0.0, w_style: float = 0.0, w_flat: float = 0.0) -> None:
+        super().__init__(w_content=w_content, w_color=w_color, w_style=w_style, w_flat=w_flat)
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
         self.reuse_cartoon_mask = reuse_cartoon_mask
 

@@ -16,6 +16,7 @@ COMPONENT_MODULES = (
     "toonkit.augment",
     "toonkit.methods",
     "toonkit.metrics",
+    "toonkit.filters",
     "toonkit.pretrained",
 )
 

@@ -130,6 +130,8 @@ class RecipeSpec(Strict):
     requires: list[str] = Field(default_factory=list)  # plugin distributions the recipe needs
     # `method: cartoongan` is short for `method: {type: cartoongan}`, as for every component block
     method: Annotated[dict[str, Any], BeforeValidator(lambda v: {"type": v} if isinstance(v, str) else v)]
+    # start from a saved model's weights: a registered model, a model folder, a run or a checkpoint
+    init: Optional[str] = Field(None, min_length=1, max_length=4096)
     data: DataSpec = Field(default_factory=DataSpec)
     nets: dict[str, Any] = Field(default_factory=dict)
     losses: dict[str, Any] = Field(default_factory=dict)

@@ -300,8 +300,9 @@ def resolve(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
                         "" if hint else f" (method '{resolved['method']['type']}' uses: "
                         f"{', '.join(slots) or 'nothing'})"))
             for key, slot in slots.items():
-                if key in given and given[key] is None and slot.optional:
-                    out[key] = None
+                if slot.optional and (given.get(key, "absent") is None
+                                      or (key not in given and slot.default is None)):
+                    out[key] = None  # left out: set to null, or an optional slot with no default
                     continue
                 block, probs = check_block(registry, slot.kind, given.get(key), f"{section}.{key}",
                                            slot.default, slot.params, requires)

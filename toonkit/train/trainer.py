@@ -34,6 +34,10 @@ from toonkit.train.samples import save_sample_grid
 log = logging.getLogger("toonkit.train")
 
 
+def _has_checkpoints(run_dir: Path) -> bool:
+    return bool(ckpt.list_checkpoints(run_dir / "checkpoints")) if (run_dir / "checkpoints").is_dir() else False
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C: a checkpoint was saved; the CLI exits 130."""
 
@@ -66,6 +70,11 @@ class Trainer:
         # checkpoints hold what training changes; frozen nets (VGG) come from their own weights
         self.raw_nets: dict[str, nn.Module] = {n: m for n, m in self.method.net.items()
                                                if method_cls.nets[n].trainable}
+        self.initialised: list[str] = []
+        if recipe.spec.init and not _has_checkpoints(self.out):  # a resumed run has weights of its own
+            from toonkit.train.init import apply_init
+
+            self.initialised = apply_init(self.raw_nets, recipe.spec.init, recipe.source)
         self.ema: AveragedModel | None = None
         gen = method_cls.generator_slot
         if self.spec.ema is not None:

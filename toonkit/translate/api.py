@@ -18,6 +18,7 @@ from torch import nn
 
 from toonkit.translate import io
 from toonkit.translate.background import NEEDS_MASK, check_background, composite
+from toonkit.translate.colors import DEFAULT_COLORS, check_colors, keep_colors
 from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
 
@@ -243,14 +244,18 @@ class Cartoonizer:
         return torch.sigmoid(logits.float())
 
     @torch.no_grad()
-    def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None) -> torch.Tensor:
-        """Translate a batch of same-size photos: resize for ``size``, translate, composite.
+    def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None,
+                        colors: str = DEFAULT_COLORS) -> torch.Tensor:
+        """Translate a batch of same-size photos: resize for ``size``, translate, recolour, composite.
 
         Args:
             photo: photos in [-1, 1].
             background: one of :data:`toonkit.translate.background.BACKGROUNDS`.
             size: ``None`` (the input's size, translated at :attr:`work_size`), a short side, or
                 ``"original"``; see :class:`Cartoonizer`.
+            colors: ``keep`` puts the photo's colour statistics back on the person (the masker's mask;
+                the whole image without a masker), ``style`` keeps the model's colours; see
+                :mod:`toonkit.translate.colors`.
 
         Shape:
             - photo: :math:`(N, 3, H, W)`
@@ -258,18 +263,24 @@ class Cartoonizer:
               :math:`(H', W')` = :meth:`target_size`.
         """
         check_background(background)
+        check_colors(colors)
         if background in NEEDS_MASK and self.masker is None:
             raise MaskerRequiredError(f"background '{background}' needs a person masker, and this run has "
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
         hw = self.target_size(*photo.shape[-2:], size)
         x = resize(self._prepare(photo), hw)
         work = resize(x, self.working_size(*photo.shape[-2:], size))
-        cartoon = resize(self.generate(work), hw)
-        mask = resize(self.mask(work), hw).clamp(0, 1) if background in NEEDS_MASK else None
+        need_mask = background in NEEDS_MASK or (colors == "keep" and self.masker is not None)
+        work_mask = self.mask(work) if need_mask else None
+        generated = self.generate(work)
+        if colors == "keep":
+            generated = keep_colors(work, generated, work_mask)
+        cartoon = resize(generated, hw)
+        mask = resize(work_mask, hw).clamp(0, 1) if background in NEEDS_MASK and work_mask is not None else None
         return composite(cartoon, x, mask, background).to(photo.device)
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
-                  batch_size: int = 8) -> Any:
+                  batch_size: int = 8, colors: str = DEFAULT_COLORS) -> Any:
         """Cartoonise a PIL image, a NumPy HWC uint8 array, a tensor, or a list of them.
 
         Args:
@@ -281,6 +292,7 @@ class Cartoonizer:
                 translated at the working short side :attr:`work_size` and upsampled; an int: translate
                 and return at that short side; ``"original"``: translate at each input's own size.
             batch_size: images per forward pass (same-size images are batched together).
+            colors: ``keep`` (the photo's colours on the person) or ``style`` (the model's own).
 
         Returns:
             The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
@@ -289,23 +301,24 @@ class Cartoonizer:
             unless ``size`` is an int or the input has more than ``max_pixels`` pixels.
         """
         check_background(background)
+        check_colors(colors)
         single = not isinstance(images, (list, tuple))
         items = [images] if single else list(images)
         converted = [io.to_tensor(item) for item in items]
         # every image on its own, so equal sizes batch together whatever the inputs' grouping
         flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image], background,
-                                           size, batch_size))
+                                           size, batch_size, colors))
         results = [io.from_tensor(torch.cat([next(flat) for _ in range(c.image.shape[0])]), c)
                    for c in converted]
         return results[0] if single else results
 
     def translate_tensors(self, images: Sequence[torch.Tensor], background: str = "keep", size: Size = None,
-                          batch_size: int = 8) -> list[torch.Tensor]:
+                          batch_size: int = 8, colors: str = DEFAULT_COLORS) -> list[torch.Tensor]:
         """Translate single images, batching those of equal size; results in input order.
 
         Args:
             images: ``(1, 3, H, W)`` tensors in [-1, 1] (sizes may differ).
-            background, size: see :meth:`translate`.
+            background, size, colors: see :meth:`translate`.
             batch_size: the most images per forward pass.
 
         Returns:
@@ -313,7 +326,7 @@ class Cartoonizer:
         """
         results: list[torch.Tensor] = [torch.empty(0)] * len(images)
         for group in _groups(images, batch_size):
-            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size)
+            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size, colors)
             for j, i in enumerate(group):
                 results[i] = out[j:j + 1]
         return results
