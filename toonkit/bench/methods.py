@@ -49,6 +49,7 @@ class MethodPlan:
     style: Optional[Path] = None
     ema: bool = True
     filter: Optional[dict[str, Any]] = None  # the resolved filter block of a ``filter`` method
+    colors: str = "style"  # translate's --colors for trained models (keep: the photo's colours, by the masker)
 
 
 def _value(value: Any) -> str:
@@ -107,7 +108,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
             continue
         if m.run is not None:
             plans.append(_plan_run(name, suite.resolve(m.run), where, problems))
-            plans[-1].ema = m.ema
+            plans[-1].ema, plans[-1].colors = m.ema, m.colors
             continue
         assert m.recipe is not None
         path = suite.resolve(m.recipe)
@@ -141,7 +142,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
             continue
         steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
-                                steps, ema=m.ema))
+                                steps, ema=m.ema, colors=m.colors))
     if problems:
         raise SuiteError(problems)
     return plans
@@ -278,9 +279,18 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
     assert plan.run_dir is not None
     from toonkit.translate.loading import load
 
-    toon = load(plan.run_dir, device=device, masker=False, ema=plan.ema)
+    keep = plan.colors == "keep"
+    toon = load(plan.run_dir, device=device, masker=None if keep else False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))
 
-    return Translator(toon.generate, flops_fn, count_parameters(toon.generator), toon.source)
+    translate = toon.generate
+    if keep:
+        from toonkit.translate.colors import keep_colors
+
+        def translate(x: Tensor) -> Tensor:
+            return keep_colors(x, toon.generate(x), toon.mask(x) if toon.has_masker else None)
+
+    source = toon.source + (", --colors keep" if keep else "")
+    return Translator(translate, flops_fn, count_parameters(toon.generator), source)

@@ -74,6 +74,7 @@ def _result_key(plan: MethodPlan, suite: Suite, metrics: list[dict[str, Any]], s
         assert plan.run_dir is not None
         trained = (plan.run_dir / DONE_FILE).read_text()
     parts = {"version": RESULT_VERSION, "fingerprint": plan.fingerprint, "trained": trained, "ema": plan.ema,
+             "colors": plan.colors,
              "eval": suite.spec.eval.model_dump(mode="json"), "metrics": metrics, "test": stems,
              "references": [references.shape[0], float(references.double().sum())], "device": str(device)}
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()

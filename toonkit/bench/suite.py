@@ -157,6 +157,9 @@ class MethodSpec(_Strict):
     overrides: list[str] = Field(default_factory=list)  # recipe overrides, KEY.PATH=VALUE
     style: Optional[str] = None  # style image for optimisation methods (default: first training cartoon)
     ema: bool = True  # translate with the generator's EMA weights when the checkpoint has them
+    # the translate option --colors: keep puts the photo's colours back on the person (the model's masker);
+    # style (the default here) scores the generator's own output
+    colors: Literal["keep", "style"] = "style"
 
     @model_validator(mode="after")
     def _one_source(self) -> "MethodSpec":
@@ -164,6 +167,8 @@ class MethodSpec(_Strict):
             raise ValueError("give exactly one of 'recipe', 'run' or 'filter'")
         if self.run is not None and self.overrides:
             raise ValueError("'overrides' apply to recipes, not to a trained 'run'")
+        if self.filter is not None and self.colors != "style":
+            raise ValueError("'colors' applies to trained models, not to a 'filter'")
         return self
 
 
