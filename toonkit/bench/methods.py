@@ -2,6 +2,7 @@
 and loaded back as translate functions."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -98,6 +99,8 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
     registry = get_registry()
     for name, m in suite.spec.methods.items():
         where = f"{suite.path}: methods.{name}"
+        if m.of is not None:
+            continue  # planned below, as a copy of the method it names
         if m.filter is not None:
             from toonkit.recipe.validate import check_block
 
@@ -145,7 +148,12 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
                                 steps, ema=m.ema, colors=m.colors))
     if problems:
         raise SuiteError(problems)
-    return plans
+    by_name = {p.name: p for p in plans}
+    for name, m in suite.spec.methods.items():
+        if m.of is not None and m.of in by_name:  # (a skipped plugin method leaves its copies out too)
+            plans.append(dataclasses.replace(by_name[m.of], name=name, colors=m.colors, ema=m.ema))
+    order = list(suite.spec.methods)
+    return sorted(plans, key=lambda p: order.index(p.name))
 
 
 def _skip_reason(name: str, dists: list[str]) -> str:

@@ -154,6 +154,9 @@ class MethodSpec(_Strict):
     recipe: Optional[str] = None
     run: Optional[str] = None
     filter: Optional[Union[str, dict[str, Any]]] = None
+    # another method of the suite, scored again with other translate options (``colors``, ``ema``)
+    # without training it twice
+    of: Optional[str] = None
     overrides: list[str] = Field(default_factory=list)  # recipe overrides, KEY.PATH=VALUE
     style: Optional[str] = None  # style image for optimisation methods (default: first training cartoon)
     ema: bool = True  # translate with the generator's EMA weights when the checkpoint has them
@@ -163,8 +166,10 @@ class MethodSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> "MethodSpec":
-        if sum(v is not None for v in (self.recipe, self.run, self.filter)) != 1:
-            raise ValueError("give exactly one of 'recipe', 'run' or 'filter'")
+        if sum(v is not None for v in (self.recipe, self.run, self.filter, self.of)) != 1:
+            raise ValueError("give exactly one of 'recipe', 'run', 'filter' or 'of'")
+        if self.of is not None and self.overrides:
+            raise ValueError("'overrides' change training: give them to the method named by 'of'")
         if self.run is not None and self.overrides:
             raise ValueError("'overrides' apply to recipes, not to a trained 'run'")
         if self.filter is not None and self.colors != "style":
@@ -261,6 +266,12 @@ def _check_claims(spec: SuiteSpec) -> list[str]:
     names = list(spec.methods)
     named = [(f"claims.{i}.{key}", getattr(claim, key)) for i, claim in enumerate(spec.claims)
              for key in ("method", "baseline")]
+    named += [(f"methods.{name}.of", m.of) for name, m in spec.methods.items() if m.of is not None]
+    for name, m in spec.methods.items():
+        target = spec.methods.get(m.of) if m.of is not None else None
+        if target is not None and (target.of is not None or target.filter is not None):
+            problems.append(f"methods.{name}.of: '{m.of}' must be a trained method or a run, "
+                            "not a filter or another 'of'")
     if spec.zero_point is not None:
         named.append(("zero_point.method", spec.zero_point.method))
     for where, value in named:
