@@ -57,6 +57,9 @@ class DataSpec(Strict):
     cache_smooth: bool = True  # compute edge-smoothed cartoons once per image and cache them
     max_images: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # cap per domain (quick experiments)
     mask_teacher: Optional[dict[str, Any]] = None  # masker block that makes masks for photos lacking one
+    # refuse, before training, a style folder that cannot teach a style (too few, too small, copies of one
+    # image, photos): toonkit.data.checks
+    check_style: bool = True
 
     @model_validator(mode="after")
     def _crop_fits(self) -> "DataSpec":

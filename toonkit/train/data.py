@@ -61,6 +61,13 @@ class TrainData:
         if spec.max_images:
             for ds in (self.photos, self.cartoons):
                 ds.files = ds.files[: spec.max_images]
+        if spec.check_style:
+            from toonkit.data.checks import StyleFolderError, style_folder_problems
+
+            problems = style_folder_problems(self.cartoons.files, self.photos.files, spec.size)
+            if problems:
+                raise StyleFolderError("\n".join(f"{recipe.source}: data.cartoons ({cartoons}): {p}"
+                                                  for p in problems))
         if self.photos.missing_masks:  # build the teacher (a net, maybe a download) only when it has work
             require_masks(self.photos, teacher=_teacher(spec.mask_teacher),
                           cache_dir=teacher_dir if spec.mask_teacher else None)
