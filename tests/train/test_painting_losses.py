@@ -91,3 +91,11 @@ def test_init_from_the_shipped_model_loads_its_generator_and_masker(demo: Path, 
     recipe.spec.init = "handpainted"
     trainer = Trainer(recipe, tmp_path / "run")
     assert set(trainer.initialised) == {"generator", "masker"}  # a model folder keeps no discriminator
+
+
+def test_a_finished_run_carries_a_model_card(trained: Path) -> None:
+    card = (trained / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: toonkit\nlicense: other  # fill in")
+    for text in ("## How it was trained", "| data | 6 photos, 6 style images |", "| steps | init 2, masker 2, "
+                 "adversarial 2", "Last logged losses: ", "style ", "## Data and licence", "Not measured yet"):
+        assert text in card, text

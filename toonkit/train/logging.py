@@ -105,9 +105,13 @@ class RunLogger:
             self.bar = None
 
     def close(self) -> None:
+        """Flush and close the logs (a second call does nothing)."""
         self.end_phase()
         if self._writer is not None:
             self._writer.flush()
             self._writer.close()
+            self._writer = None
         if self._csv_file:
             self._csv_file.close()
+            self._csv_file = None
+            self._csv = None

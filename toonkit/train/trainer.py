@@ -34,6 +34,23 @@ from toonkit.train.samples import save_sample_grid
 log = logging.getLogger("toonkit.train")
 
 
+def _device_words(device: torch.device) -> str:
+    """The device as a card names it: the GPU's name, or the CPU's model and thread count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name} (CPU, {torch.get_num_threads()} threads)"
+
+
 def _has_checkpoints(run_dir: Path) -> bool:
     return bool(ckpt.list_checkpoints(run_dir / "checkpoints")) if (run_dir / "checkpoints").is_dir() else False
 
@@ -81,7 +98,12 @@ class Trainer:
             self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=ema_avg_fn(self.spec.ema),
                                      use_buffers=True)
         self._wrap_networks()
-        needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
+        masker_phase = self.spec.phases.get("masker")
+        masker_trains = masker_phase is None or masker_phase.steps != 0 and (
+            masker_phase.steps is not None or masker_phase.epochs != 0)
+        # photo masks are read only to train the masker: a fine-tune that starts from a trained masker
+        # (masker steps 0, or masker_weights) needs none
+        needs_masks = method_cls.needs_masks and self.method.phase_active("masker") and masker_trains
         self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks)
         self.logger: RunLogger | None = None
         self.global_step = 0
@@ -201,8 +223,14 @@ class Trainer:
                 self._run_phase(index, phase, resume_state)
                 state = None
             if self.dist.is_main:  # every phase trained: `toonkit run` on this run now says it is finished
+                from toonkit.train.card import write_card
                 from toonkit.train.finished import mark_finished
 
+                self.logger.close()  # the card reads the complete loss log
+                counts = {"photos": len(self.data.photos), "cartoons": len(self.data.cartoons),
+                          "skipped": len(self.data.skipped)}
+                steps = {p.name: self.phase_length(p) for p in self.method.phases if self.method.phase_active(p.name)}
+                write_card(self.out, self.recipe, counts, steps, _device_words(self.device))
                 mark_finished(self.out, self.global_step, self.recipe.to_yaml())
         finally:
             if previous is not None:
