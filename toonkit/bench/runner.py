@@ -121,13 +121,13 @@ def _check_methods(suite: Suite, methods: Sequence[str] | None) -> None:
                           f"(methods: {', '.join(known)})" for m in unknown])
 
 
-def run_suite(suite_path: str | Path, out: str | Path | None = None, command: str = "",
+def run_suite(suite_path: str | Path | Suite, out: str | Path | None = None, command: str = "",
               device: str | None = None, quiet: bool = True,
               methods: Sequence[str] | None = None) -> BenchResult:
     """Run a suite end to end and write its report; see :mod:`toonkit.bench`.
 
     Args:
-        suite_path: the suite YAML.
+        suite_path: the suite YAML, or a validated :class:`Suite` (e.g. from ``suite_from_dict``).
         out: output folder (default :func:`default_out`).
         command: the command line, quoted in the report.
         device: overrides the suite's ``budget.device`` for training and evaluation.
@@ -143,7 +143,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     from toonkit.core.runtime import pick_device
 
     start = time.perf_counter()
-    suite = load_suite(suite_path)
+    suite = suite_path if isinstance(suite_path, Suite) else load_suite(suite_path)
     _check_methods(suite, methods)
     if device is not None:
         suite.spec.budget.device = device

@@ -56,6 +56,7 @@ class DataSpec(Strict):
     flip: bool = True
     cache_smooth: bool = True  # compute edge-smoothed cartoons once per image and cache them
     max_images: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # cap per domain (quick experiments)
+    max_cartoons: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # the first N style images by name only
     mask_teacher: Optional[dict[str, Any]] = None  # masker block that makes masks for photos lacking one
     # refuse, before training, a style folder that cannot teach a style (too few, too small, copies of one
     # image, photos): toonkit.data.checks

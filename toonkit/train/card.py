@@ -71,7 +71,7 @@ def card_text(run_dir: Path, recipe: Any, counts: Mapping[str, int], steps: Mapp
         f"{spec.data.size}² crops) |",
         f"| time | {f'{minutes:.1f} min' if minutes is not None else 'not logged'} on {device}, "
         f"finished {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} |",
-        f"| recipe | `recipe.yaml` in the run folder |", "",
+        "| recipe | `recipe.yaml` in the run folder |", "",
         "## How it does", "",
     ]
     if scores:

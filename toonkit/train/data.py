@@ -61,6 +61,8 @@ class TrainData:
         if spec.max_images:
             for ds in (self.photos, self.cartoons):
                 ds.files = ds.files[: spec.max_images]
+        if spec.max_cartoons:  # how a style's image count is varied (benchmarks/finetune.py)
+            self.cartoons.files = self.cartoons.files[: spec.max_cartoons]
         if spec.check_style:
             from toonkit.data.checks import StyleFolderError, style_folder_problems
 
