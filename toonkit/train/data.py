@@ -56,7 +56,7 @@ class TrainData:
         smooth = recipe.spec.augment.get("edge_smooth")
         cache = run_dir / "cache" / "smooth" if spec.cache_smooth and smooth else None
         self.cartoons = CartoonDataset(cartoons, size=spec.size, load_size=load_size, hflip=spec.flip,
-                                       smooth=cache is not None, cache_dir=cache, warm=dist.is_main,
+                                       smooth=cache is not None, cache_dir=cache, warm=False,
                                        **_smooth_params(smooth))
         if spec.max_images:
             for ds in (self.photos, self.cartoons):
@@ -70,6 +70,10 @@ class TrainData:
             if problems:
                 raise StyleFolderError("\n".join(f"{recipe.source}: data.cartoons ({cartoons}): {p}"
                                                   for p in problems))
+        if dist.is_main and self.cartoons.cache is not None:  # after the checks and cuts: only what trains
+            n = self.cartoons.cache.warm(self.cartoons.files)
+            if n:
+                log.info("cached %d edge-smoothed cartoons in %s", n, self.cartoons.cache.root)
         if self.photos.missing_masks:  # build the teacher (a net, maybe a download) only when it has work
             require_masks(self.photos, teacher=_teacher(spec.mask_teacher),
                           cache_dir=teacher_dir if spec.mask_teacher else None)
