@@ -48,7 +48,8 @@ def _device_words(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"{name} (CPU, {torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"{name} (CPU, {threads} thread{'s' if threads != 1 else ''})"
 
 
 def _has_checkpoints(run_dir: Path) -> bool:
