@@ -33,7 +33,7 @@ def test_every_trainable_builtin_method_has_a_tiny_recipe() -> None:
 @pytest.mark.parametrize("method", sorted(TINY_NETS))
 def test_method_trains_every_phase(method: str, demo: Path, tmp_path: Path) -> None:
     trainer = Trainer(tiny_recipe(method, demo), tmp_path / "run")
-    gen = trainer.raw_nets[trainer.method.generator_slot]
+    gen = trainer.raw_nets[trainer.method.roles.generator]
     before = _params(gen)
     trainer.fit()
     after = _params(gen)

@@ -3,6 +3,7 @@ neither imports the other's writer)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Optional
 
 from toonkit.bench.measure import metric_columns
@@ -24,6 +25,29 @@ def fmt(value: float) -> str:
     if a >= 1:
         return f"{value:.2f}"
     return f"{value:.3g}"
+
+
+def merged_order(sequences: Iterable[Sequence[str]]) -> list[str]:
+    """The names of several sequences in one order that keeps each sequence's own order (a stable
+    topological merge; where sequences disagree, first seen comes first). Reports show the phases of
+    several methods this way: each method's :attr:`~toonkit.methods.base.Method.phases` is its order.
+
+    Example:
+        >>> merged_order([["init", "adversarial"], ["init", "masker", "adversarial"], ["adversarial"]])
+        ['init', 'masker', 'adversarial']
+    """
+    seqs = [list(s) for s in sequences]
+    names = list(dict.fromkeys(n for s in seqs for n in s))
+    before: dict[str, set[str]] = {n: set() for n in names}
+    for s in seqs:
+        for i, n in enumerate(s):
+            before[n].update(s[:i])
+    out: list[str] = []
+    while len(out) < len(names):
+        left = [n for n in names if n not in out]
+        ready = [n for n in left if before[n] <= set(out)]
+        out.append((ready or left)[0])
+    return out
 
 
 def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:

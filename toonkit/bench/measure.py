@@ -20,6 +20,9 @@ from toonkit.metrics.base import translate_in_chunks
 
 log = logging.getLogger("toonkit.bench")
 
+#: the row column of a phase's median training seconds per step is this prefix and the phase's name
+TRAIN_STEP_PREFIX = "train_s_per_step_"
+
 
 class TimedTranslate:
     """Wraps a translate function and counts the images and seconds it spent (fp32 outputs)."""
@@ -216,7 +219,7 @@ def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
         steps = int(b["step"]) - int(a["step"])
         if steps > 0:
             rates.setdefault(a["phase"], []).append((float(b["time"]) - float(a["time"])) / steps)
-    return {f"train_s_per_step_{phase}": statistics.median(v) for phase, v in rates.items()}
+    return {f"{TRAIN_STEP_PREFIX}{phase}": statistics.median(v) for phase, v in rates.items()}
 
 
 def training_stats(plan: MethodPlan) -> dict[str, float]:
@@ -224,7 +227,7 @@ def training_stats(plan: MethodPlan) -> dict[str, float]:
     if plan.kind == "optimise":
         return {}
     out = training_speed(plan.run_dir)
-    per_phase = [out.get(f"train_s_per_step_{p}") for p in plan.phase_steps]
+    per_phase = [out.get(f"{TRAIN_STEP_PREFIX}{p}") for p in plan.phase_steps]
     if plan.phase_steps and all(v is not None for v in per_phase):
         out["train_min"] = sum(v * n for v, n in zip(per_phase, plan.phase_steps.values())) / 60  # type: ignore[operator]
     return out

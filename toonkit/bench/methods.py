@@ -36,6 +36,7 @@ class MethodPlan:
         run_dir: where it is (or will be) trained, or the given run / checkpoint.
         fingerprint: hash of what determines the trained weights (data paths excluded).
         phase_steps: steps per phase it is trained for.
+        phases: its method's phases, in the method's order (reports show phases in it).
     """
 
     name: str
@@ -47,6 +48,7 @@ class MethodPlan:
     phase_steps: dict[str, int] = field(default_factory=dict)
     style: Optional[Path] = None
     ema: bool = True
+    phases: tuple[str, ...] = ()
 
 
 def _value(value: Any) -> str:
@@ -131,7 +133,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
             continue
         steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
-                                steps, ema=m.ema))
+                                steps, ema=m.ema, phases=tuple(phases)))
     if problems:
         raise SuiteError(problems)
     return plans
@@ -159,8 +161,11 @@ def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodP
     method = (ckpt.recipe.get("method") or {}).get("type", "?")
     phases = (ckpt.recipe.get("train") or {}).get("phases") or {}
     steps = {k: v.get("steps") for k, v in phases.items() if isinstance(v, dict) and v.get("steps")}
+    registry = get_registry()
+    order = tuple(p.name for p in registry.get("method", method).factory.phases) if ("method", method) in registry \
+        else tuple(steps)
     return MethodPlan(name, "run", None, path, f"{ckpt.path.name}:{ckpt.step}:{_file_hash(ckpt.path)}", method,
-                      steps)
+                      steps, phases=order)
 
 
 # -- training ---------------------------------------------------------------------------------------

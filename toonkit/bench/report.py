@@ -18,8 +18,8 @@ import torch
 from toonkit.bench import plots
 from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
-from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
-from toonkit.bench.measure import losses_csv
+from toonkit.bench.columns import Scores, best_of, fmt, merged_order, rankable, score_columns
+from toonkit.bench.measure import TRAIN_STEP_PREFIX, losses_csv
 from toonkit.bench.methods import BUDGET_KEYS
 
 if TYPE_CHECKING:
@@ -375,9 +375,10 @@ def _speed_section(result: BenchResult) -> list[str]:
             return text + (f" (batch {batch})" if col == PEAK and batch is not None and batch != usual else "")
 
         lines += _table(header, [[r.plan.name] + [cell(r.row, c) for c in cols] for r in res]) + [""]
-    train_cols = sorted({c for r in res for c in r.row if c.startswith("train_s_per_step_")},
-                        key=lambda c: ["init", "masker", "adversarial"].index(c[17:])
-                        if c[17:] in ("init", "masker", "adversarial") else 9)
+    order = merged_order(r.plan.phases for r in res)  # each method's phases in its own order
+    train_cols = sorted({c for r in res for c in r.row if c.startswith(TRAIN_STEP_PREFIX)},
+                        key=lambda c: order.index(c[len(TRAIN_STEP_PREFIX):])
+                        if c[len(TRAIN_STEP_PREFIX):] in order else len(order))
     if train_cols:
         lines += [f"Training seconds per step (batch {result.suite.spec.budget.batch_size}, "
                   f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase. These are "
@@ -385,7 +386,7 @@ def _speed_section(result: BenchResult) -> list[str]:
                   "slows them, so they compare methods only roughly.", ""]
         bests = {c: best_of([r.row.get(c, math.nan) for r in res], False) for c in train_cols}
         bests["train_min"] = best_of([r.row.get("train_min", math.nan) for r in res], False)
-        lines += _table(["method"] + [c[17:] for c in train_cols] + ["≈ minutes in all"],
+        lines += _table(["method"] + [c[len(TRAIN_STEP_PREFIX):] for c in train_cols] + ["≈ minutes in all"],
                         [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in train_cols + ["train_min"]]
                          for r in res if r.plan.kind != "optimise"]) + [""]
     return lines

@@ -57,7 +57,8 @@ def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:
         registry: the registry the recipe was resolved against (default: the process-wide one).
 
     Returns:
-        the method with its components bound (on the CPU, in training mode).
+        the method with its components bound and the weights its parameters name loaded
+        (:meth:`~toonkit.methods.base.Method.init_weights`), on the CPU, in training mode.
     """
     registry = _registry(registry)
     method = build_block("method", recipe.spec.method, registry)
@@ -67,7 +68,9 @@ def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:
         table = slots.slots(section)
         built[section] = {slot: build_block(table[slot].kind, block, registry)
                           for slot, block in getattr(recipe.spec, section).items() if block is not None}
-    return method.bind(built["nets"], built["losses"], built["augment"])
+    method.bind(built["nets"], built["losses"], built["augment"])
+    method.init_weights()
+    return method
 
 
 def default_recipe(method: str, blocks: dict[str, dict[str, Any]] | None = None,

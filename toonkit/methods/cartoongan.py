@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
+from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
 
 
 class CartoonGAN(Method):
@@ -30,6 +30,7 @@ class CartoonGAN(Method):
         "content": Slot("loss", "content"),
     }
     augment = {"edge_smooth": Slot("augmenter", "edge_smooth")}
+    roles = Roles(smoothing="edge_smooth")
     phases = (
         Phase("init", ("generator",), "photos", epochs=1, summary="G reconstructs photos (content loss)"),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,

@@ -67,13 +67,14 @@ class Trainer:
         self.raw_nets: dict[str, nn.Module] = {n: m for n, m in self.method.net.items()
                                                if method_cls.nets[n].trainable}
         self.ema: AveragedModel | None = None
-        gen = method_cls.generator_slot
+        gen = method_cls.roles.generator
         if self.spec.ema is not None:
             self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=ema_avg_fn(self.spec.ema),
                                      use_buffers=True)
         self._wrap_networks()
-        needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
-        self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks)
+        smoothing = method_cls.roles.smoothing
+        self.data = TrainData(recipe, self.out, self.dist, needs_masks=self.method.needs_masks,
+                              smoothing=recipe.spec.augment.get(smoothing) if smoothing else None)
         self.logger: RunLogger | None = None
         self.global_step = 0
         self._interrupted = False
@@ -111,7 +112,7 @@ class Trainer:
         state = {"global_step": self.global_step, "phase": phase, "phase_index": phase_index,
                  "phase_step": phase_step, "groups": {k: g.state_dict() for k, g in groups.items()},
                  "rng": rng_state(), "ema_n": self.ema.n_averaged.cpu() if self.ema is not None else None}
-        ema = {self.method.generator_slot: self.ema.module} if self.ema is not None else None
+        ema = {self.method.roles.generator: self.ema.module} if self.ema is not None else None
         try:
             path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets,
                                         state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
@@ -161,8 +162,8 @@ class Trainer:
             except RuntimeError as exc:
                 raise ckpt.CheckpointError(f"network '{name}' does not match the recipe's "
                                            f"({_first_line(exc)})") from None
-        if self.ema is not None and self.method.generator_slot in weights.ema:
-            self.ema.module.load_state_dict(weights.ema[self.method.generator_slot])
+        if self.ema is not None and self.method.roles.generator in weights.ema:
+            self.ema.module.load_state_dict(weights.ema[self.method.roles.generator])
         if self.ema is not None and state.get("ema_n") is not None:
             self.ema.n_averaged.copy_(state["ema_n"])
         self.global_step = int(state["global_step"])
@@ -239,8 +240,8 @@ class Trainer:
                                          f"{last[-1] if last else 'none yet'}") from None
             for name in ctx.stepped:
                 groups[name].scheduler.step()
-            if self.ema is not None and self.method.generator_slot in ctx.stepped:
-                self.ema.update_parameters(self.raw_nets[self.method.generator_slot])
+            if self.ema is not None and self.method.roles.generator in ctx.stepped:
+                self.ema.update_parameters(self.raw_nets[self.method.roles.generator])
             self.global_step += 1
             if phase_step % self.spec.log_every == 0 or phase_step == total:
                 lr = next(iter(groups.values())).scheduler.get_last_lr()[0] if groups else None
@@ -272,7 +273,7 @@ class Trainer:
 
     @contextlib.contextmanager
     def _ema_generator(self) -> Iterator[None]:
-        slot = self.method.generator_slot
+        slot = self.method.roles.generator
         if self.ema is None:
             yield
             return

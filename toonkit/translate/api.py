@@ -141,15 +141,16 @@ class Cartoonizer:
         if not method:
             raise TranslateError(f"{ckpt.path}: the checkpoint's recipe names no method")
         method_cls = saved_method_class(method)
-        slot = method_cls.generator_slot
+        slot = method_cls.roles.generator
         nets = recipe.get("nets") or {}
         if not nets.get(slot) or slot not in ckpt.nets:
             raise TranslateError(f"{ckpt.path}: method '{method}' translates with network '{slot}', "
                                  f"which the checkpoint does not hold (it has: {', '.join(ckpt.nets)})")
         generator = build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
                                str(ckpt.path))
-        own = ckpt.weights("masker") if "masker" in ckpt.nets else None
-        mask_net = choose_masker(masker, nets.get("masker"), own, f"{ckpt.path}: the run")
+        mslot = method_cls.roles.masker
+        own = ckpt.weights(mslot) if mslot in ckpt.nets else None
+        mask_net = choose_masker(masker, nets.get(mslot) if mslot else None, own, f"{ckpt.path}: the run")
         if mask_net is not None and masker in (None, True):
             warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
         size = int((recipe.get("data") or {}).get("size", 256))
@@ -158,7 +159,7 @@ class Cartoonizer:
                    **({"max_pixels": max_pixels} if max_pixels is not None else {}))
         toon.source = f"{ckpt.path} (step {ckpt.step}, {method}{', EMA' if ema and slot in ckpt.ema else ''})"
         toon.config = {"method": method, "size": size,
-                       "nets": {"generator": nets[slot], **({"masker": nets["masker"]} if mask_net is not None
+                       "nets": {"generator": nets[slot], **({"masker": nets[mslot]} if mask_net is not None
                                                            and masker in (None, True) else {})}}
         return toon
 

@@ -78,7 +78,7 @@ def from_pretrained(folder: str | Path, device: str | torch.device = "auto", mas
     nets = config["nets"]
     if "generator" not in weights:
         raise TranslateError(f"{folder / WEIGHTS_FILE}: holds no generator weights")
-    generator = build_net(method_cls.nets[method_cls.generator_slot].kind, nets["generator"],
+    generator = build_net(method_cls.nets[method_cls.roles.generator].kind, nets["generator"],
                            weights["generator"], str(folder))
     mask_net = choose_masker(masker, nets.get("masker"), weights.get("masker"), f"{folder}: the model")
     toon = Cartoonizer(generator, mask_net, prepare_input=method_cls.prepare_input,

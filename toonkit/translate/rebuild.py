@@ -106,7 +106,7 @@ def warn_if_untrained(phase: str, method_cls: Any, recipe: dict[str, Any], path:
         return
     method = build_block("method", recipe["method"])  # the caller checked it names a method
     later = [p.name for p in method_cls.phases[names.index(phase) + 1:]
-             if "masker" in p.trains and method.phase_active(p.name)]
+             if method_cls.roles.masker in p.trains and method.phase_active(p.name)]
     if later:
         log.warning("%s was saved in phase '%s', before the masker's phase '%s': its masks are not trained "
                     "yet (use a later checkpoint or --masker)", path, phase, later[0])
