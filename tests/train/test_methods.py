@@ -87,7 +87,7 @@ def test_selfie_gan_freezes_masker_and_shows_d_masked_images(reuse: bool, demo: 
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(demo: Path, tmp_path: Path) -> None:
-    from toonkit.train.optim import NonFiniteLossError
+    from toonkit.methods.context import NonFiniteLossError
 
     recipe = tiny_recipe("cartoongan", demo, steps=3, checkpoint_every=1)
     trainer = Trainer(recipe, tmp_path / "run")

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import Tensor
 
+from toonkit.errors import Interrupted
 from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
@@ -22,6 +23,10 @@ log = logging.getLogger("toonkit.bench")
 
 DONE_FILE = "bench_done.json"
 FINGERPRINT_FILE = "bench_fingerprint.txt"
+
+
+class BenchInterrupted(Interrupted):
+    """Ctrl-C while a method of the suite trained: its checkpoint was saved; rerunning continues (exit 130)."""
 
 
 @dataclass
@@ -151,21 +156,21 @@ def _file_hash(path: Path) -> str:
 
 
 def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
-    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
+    from toonkit.errors import ModelError
+    from toonkit.translate.stored import read_run
 
     try:
-        ckpt = read_checkpoint(path)
-    except CheckpointError as exc:
+        stored = read_run(path)
+    except ModelError as exc:
         problems.append(f"{where}.run: {exc}")
         return MethodPlan(name, "run", None, path, "", "")
-    method = (ckpt.recipe.get("method") or {}).get("type", "?")
-    phases = (ckpt.recipe.get("train") or {}).get("phases") or {}
-    steps = {k: v.get("steps") for k, v in phases.items() if isinstance(v, dict) and v.get("steps")}
-    registry = get_registry()
-    order = tuple(p.name for p in registry.get("method", method).factory.phases) if ("method", method) in registry \
-        else tuple(steps)
-    return MethodPlan(name, "run", None, path, f"{ckpt.path.name}:{ckpt.step}:{_file_hash(ckpt.path)}", method,
-                      steps, phases=order)
+    phases = tuple(p.name for p in stored.spec.method_class().phases)
+    # how long each phase was planned to train (the bench's training-time estimate), from the run's recipe
+    planned = ((stored.recipe or {}).get("train") or {}).get("phases") or {}
+    steps = {p: int(planned[p]["steps"]) for p in phases
+             if isinstance(planned.get(p), dict) and isinstance(planned[p].get("steps"), int)}
+    return MethodPlan(name, "run", None, path, f"{stored.path.name}:{stored.step}:{_file_hash(stored.path)}",
+                      stored.spec.method_name, steps, phases=phases)
 
 
 # -- training ---------------------------------------------------------------------------------------
@@ -194,8 +199,9 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     """
     if is_trained(plan):
         return False
-    from toonkit.train import train
     from toonkit.core.checkpoint import list_checkpoints
+    from toonkit.train import train
+    from toonkit.train.trainer import TrainingInterrupted
 
     assert plan.run_dir is not None and plan.recipe is not None
     run_dir = plan.run_dir
@@ -209,7 +215,11 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     total = sum(plan.phase_steps.values())
     log.info("%s: %s %s (%d steps: %s)", plan.name, "resuming" if resume else "training", plan.method_type, total,
              ", ".join(f"{k} {v}" for k, v in plan.phase_steps.items()))
-    train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    try:
+        train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    except TrainingInterrupted:
+        raise BenchInterrupted(f"{plan.name}: training interrupted, a checkpoint saved; run the same "
+                               "`toonkit bench` command again to continue where it stopped") from None
     found = list_checkpoints(run_dir / "checkpoints")
     (run_dir / DONE_FILE).write_text(json.dumps({"fingerprint": plan.fingerprint,
                                                  "checkpoint": found[-1].name if found else None}) + "\n")
@@ -245,7 +255,7 @@ class Translator:
 def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
     """Load ``plan``'s trained generator (EMA weights when present) or build its optimisation method."""
     from toonkit.metrics.perf import count_parameters
-    from toonkit.translate.api import Cartoonizer
+    from toonkit.translate import load
 
     if plan.kind == "optimise":
         from toonkit.translate.nst import StyleTransfer
@@ -254,10 +264,10 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         # the recipe as resolved, every block of it (an `arch: vgg19` set there reaches the network)
         st = StyleTransfer.from_recipe(plan.recipe, load_style(plan.style, style_size), size=style_size,
                                        device=device)
-        return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
+        return Translator(st.generate, None, count_parameters(st.generator),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
-    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False, ema=plan.ema)
+    toon = load(plan.run_dir, device=device, masker=False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))

@@ -19,9 +19,10 @@ from torch import nn
 
 from toonkit.data.decode import DecodeError, load_rgb_tensor, prefetch
 from toonkit.data.folders import EmptyFolderError, scan_images
-from toonkit.errors import ToonkitError
+from toonkit.core.geometry import run_padded
+from toonkit.errors import ToonkitError, describe_error, first_line
 from toonkit.imaging import from_uint8, unit_to_uint8
-from toonkit.weights import describe_error
+from toonkit.protocols import size_multiple
 
 __all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
 
@@ -37,8 +38,9 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
     """The teacher's person probability for one decoded photo, at the photo's resolution.
 
     Large photos are downscaled (antialiased) so the long side is at most ``max_side`` before the
-    teacher runs, and the probability is resized back; inputs are reflect-padded to the teacher's
-    ``size_multiple`` when it has one (U-Net maskers need sides divisible by ``2 ** depth``).
+    teacher runs, and the probability is resized back; the teacher runs as translation runs a masker
+    (:func:`toonkit.core.geometry.run_padded`: reflect-padded to its ``size_multiple``, which U-Net
+    maskers need, and cropped back).
 
     Args:
         teacher: a masker returning logits (a module, or any callable on CPU tensors).
@@ -58,12 +60,7 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
         size = (max(1, round(h * scale)), max(1, round(w * scale)))
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
     sh, sw = x.shape[-2:]
-    multiple = int(getattr(teacher, "size_multiple", 1) or 1)
-    ph, pw = (-sh) % multiple, (-sw) % multiple
-    if ph or pw:
-        mode = "reflect" if ph < sh and pw < sw else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    prob = torch.sigmoid(teacher(x).float())[..., :sh, :sw]
+    prob = torch.sigmoid(run_padded(teacher, x, size_multiple(teacher)).float())
     if (sh, sw) != (h, w):
         prob = F.interpolate(prob, size=(h, w), mode="bilinear", align_corners=False)
     return prob[0, 0].clamp(0, 1).cpu()
@@ -141,8 +138,7 @@ def build_teacher(teacher: str | nn.Module, device: str = "auto", requires: tupl
     try:
         model = get_registry().build("masker", teacher)
     except Exception as exc:  # noqa: BLE001 - e.g. its model file is missing: a setup problem, as in translate
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TeacherError(f"cannot build masker '{teacher}': {why}") from None
+        raise TeacherError(f"cannot build masker '{teacher}': {first_line(exc)}") from None
     return model.eval().to(dev)
 
 

@@ -26,7 +26,7 @@ import torch
 from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
-from toonkit.translate.geometry import resize
+from toonkit.core.geometry import resize
 from toonkit.errors import ToonkitError
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb

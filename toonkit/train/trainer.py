@@ -17,9 +17,11 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from toonkit.errors import Interrupted, first_line
 from toonkit.io_utils import atomic_write_text, remove_stale_temps
 from toonkit.methods.assemble import assemble
 from toonkit.methods.base import Method, Phase
+from toonkit.methods.spec import ModelSpec
 from toonkit.recipe import Recipe, RecipeError
 from toonkit.recipe.schema import OptimSpec
 from toonkit.core import checkpoint as ckpt
@@ -34,8 +36,8 @@ from toonkit.train.samples import save_sample_grid
 log = logging.getLogger("toonkit.train")
 
 
-class TrainingInterrupted(Exception):
-    """Ctrl-C: a checkpoint was saved; the CLI exits 130."""
+class TrainingInterrupted(Interrupted):
+    """Ctrl-C during training: a checkpoint was saved and the run can be resumed (exit 130)."""
 
 
 class Trainer:
@@ -56,6 +58,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(self.spec.seed + self.dist.rank)
         self.method: Method = assemble(recipe)
+        self.model_spec = ModelSpec.from_recipe(recipe).to_json()  # stored in every checkpoint
         method_cls = type(self.method)
         if not method_cls.trainable:
             raise RecipeError([f"{recipe.source}: method '{recipe.method}' has no training phase; "
@@ -115,7 +118,8 @@ class Trainer:
         ema = {self.method.roles.generator: self.ema.module} if self.ema is not None else None
         try:
             path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets,
-                                        state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
+                                        state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints,
+                                        model=self.model_spec)
         except ckpt.NonFiniteWeightsError as exc:  # diverged without a non-finite loss yet: stop here
             last = ckpt.list_checkpoints(self.out / "checkpoints")
             raise NonFiniteLossError(f"{exc} at step {self.global_step} of phase '{phase}'; stopping, "
@@ -136,7 +140,7 @@ class Trainer:
             try:
                 state = self._load(path)
             except (ckpt.CheckpointError, RuntimeError, KeyError, ValueError) as exc:
-                skipped.append((path, _first_line(exc)))
+                skipped.append((path, first_line(exc)))
                 continue
             for bad, why in skipped:  # renamed, not deleted: never resumed from again, kept for inspection
                 log.warning("checkpoint %s is unusable (%s); set aside as %s.damaged", bad.name, why, bad.name)
@@ -161,7 +165,7 @@ class Trainer:
                 module.load_state_dict(weights.nets[name])
             except RuntimeError as exc:
                 raise ckpt.CheckpointError(f"network '{name}' does not match the recipe's "
-                                           f"({_first_line(exc)})") from None
+                                           f"({first_line(exc)})") from None
         if self.ema is not None and self.method.roles.generator in weights.ema:
             self.ema.module.load_state_dict(weights.ema[self.method.roles.generator])
         if self.ema is not None and state.get("ema_n") is not None:
@@ -255,7 +259,8 @@ class Trainer:
             if self._interrupted:
                 self.save(phase.name, index, phase_step, groups)
                 self.logger.end_phase()
-                raise TrainingInterrupted(f"interrupted at step {self.global_step}")
+                raise TrainingInterrupted(f"interrupted at step {self.global_step}, a checkpoint saved; "
+                                          f"continue with `toonkit run RECIPE --out {self.out} --resume`")
         self.logger.end_phase()
 
     def _due(self, phase_step: int, total: int) -> bool:
@@ -295,11 +300,6 @@ class Trainer:
         grid = save_sample_grid(columns, self.out / "samples" / f"{phase}_{self.global_step:09d}.png")
         assert self.logger is not None
         self.logger.image(f"samples/{phase}", grid, self.global_step)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _main_thread() -> bool:

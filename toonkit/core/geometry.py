@@ -1,8 +1,9 @@
-"""Sizes for translation: resize the short side, pad to a network's size multiple, crop back.
+"""Image sizes for networks: resize the short side, pad to a network's size multiple, crop back.
 
 Generators only accept heights and widths divisible by their ``size_multiple``; translating an image of
 any size means padding it up to the next multiple (reflection, so the network sees plausible content
-instead of a black frame) and cropping the result back to exactly the input's size.
+instead of a black frame) and cropping the result back to exactly the input's size. Translation and
+mask teachers both run networks this way (:func:`run_padded`).
 """
 from __future__ import annotations
 
@@ -78,8 +79,3 @@ def run_padded(net: torch.nn.Module, x: torch.Tensor, multiple: int) -> torch.Te
         return torch.nn.functional.interpolate(y.float(), size=(h, w), mode="area").to(y.dtype)
     padded, hw = pad_to_multiple(x, multiple)
     return crop(net(padded), hw)
-
-
-def size_multiple(net: torch.nn.Module) -> int:
-    """A network's ``size_multiple`` attribute (1 when it declares none)."""
-    return int(getattr(net, "size_multiple", 1) or 1)
