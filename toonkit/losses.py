@@ -10,7 +10,6 @@ Conventions:
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toonkit import _compat
 from toonkit.nets.layers import check_choice
 from toonkit.registry import Registry
 
@@ -160,8 +160,7 @@ class ContentLoss(nn.Module):
     def forward(self, input: FeatureMaps, target: FeatureMaps,
                 features: nn.Module | None = None) -> torch.Tensor:
         if features is not None:
-            warnings.warn("ContentLoss(..., features=net) is deprecated: pass net(input) and net(target)",
-                          DeprecationWarning, stacklevel=2)
+            _compat.warn("ContentLoss(..., features=net)", "ContentLoss()(net(input), net(target))")
             if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
                 raise TypeError("with features=..., pass images (tensors) as input and target")
             with torch.no_grad():

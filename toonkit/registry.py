@@ -291,12 +291,6 @@ class Registry:
         self._entries = {kind: dict(entries) for kind, entries in snapshot.items()}
         self._kind_plugins = {k: p for k, p in self._kind_plugins.items() if k in self._entries}
 
-    def remove_plugin(self, plugin: str) -> None:
-        """Drop every entry a plugin registered (used when its hook fails halfway)."""
-        for entries in self._entries.values():
-            for name in [n for n, e in entries.items() if e.plugin == plugin]:
-                del entries[name]
-
     # -- reading --------------------------------------------------------------------------------
     @property
     def kinds(self) -> tuple[str, ...]:

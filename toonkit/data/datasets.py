@@ -1,5 +1,5 @@
-"""Datasets the trainer composes: photos (+ person masks), cartoons (+ edge-smoothed twins), outline →
-cartoon pairs for pix2pix, and an unpaired zip of photos and cartoons.
+"""Datasets the trainer composes: photos (+ person masks), cartoons (+ edge-smoothed twins), and an
+unpaired zip of photos and cartoons (pix2pix makes its outline → cartoon pairs from cartoon batches).
 
 Every dataset scans its folder recursively, decodes each file once up front and keeps only the good
 ones: each bad file gets one warning on the ``toonkit.data`` logger and is listed in ``skipped`` as
@@ -22,7 +22,6 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from toonkit.augment.edge_smooth import EdgeSmooth
-from toonkit.augment.outline import outline
 from toonkit.data.cache import SmoothCache, smooth_uint8
 from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
@@ -31,7 +30,7 @@ from toonkit.imaging import from_uint8, unit_from_uint8, unit_to_uint8
 from toonkit.io_utils import atomic_write
 from toonkit.errors import ToonkitError
 
-__all__ = ["CartoonDataset", "MissingMasksError", "OutlinePairDataset", "PhotoDataset", "UnpairedDataset",
+__all__ = ["CartoonDataset", "MissingMasksError", "PhotoDataset", "UnpairedDataset",
            "require_masks"]
 
 logger = logging.getLogger("toonkit.data")
@@ -263,50 +262,6 @@ class CartoonDataset(_ImageFolder):
                     twin = smooth_uint8(img, self.smoother)
             sample["smooth"] = from_uint8(win(twin))
         return sample
-
-
-class OutlinePairDataset(_ImageFolder):
-    """Paired pix2pix samples from one folder of cartoons: outline of the cartoon → the cartoon.
-
-    The outline is :func:`~toonkit.augment.outline.outline` (``|dilate − erode|`` of the gray image)
-    computed on the cropped cartoon, the paper's pix2pix baseline input.
-
-    Args:
-        root: folder of cartoons.
-        size: side of the square crop returned.
-        load_size: shorter side the cartoon is resized to before cropping.
-        train: random crop and flip; ``False``: centre crop, no flip.
-        hflip: allow horizontal flips when training.
-        kernel: dilation/erosion kernel of the outline.
-        invert: dark lines on white instead of bright on black.
-        validate: ``"full"`` or ``"header"``.
-
-    Sample:
-        ``{"outline": 3×size×size, "cartoon": 3×size×size}``, both in [-1, 1].
-    """
-
-    def __init__(
-        self,
-        root: PathLike,
-        size: int = 256,
-        load_size: int | None = None,
-        train: bool = True,
-        hflip: bool = True,
-        kernel: int = 3,
-        invert: bool = False,
-        validate: Validate = "full",
-    ) -> None:
-        super().__init__(root, size, load_size, train, hflip, validate, "cartoon")
-        self.kernel = kernel
-        self.invert = invert
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        _, img = self._load(index)
-        win = self._window(img)
-        cartoon = from_uint8(win(img))
-        with torch.no_grad():
-            edges = outline(cartoon.unsqueeze(0), self.kernel, self.invert).squeeze(0)
-        return {"outline": edges, "cartoon": cartoon}
 
 
 class UnpairedDataset(Dataset):

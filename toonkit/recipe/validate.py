@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from toonkit import _compat
 from toonkit.recipe.limits import base_path as base_path_of
 from toonkit.recipe.limits import load_yaml, read_text, value_problem
 from toonkit.recipe.schema import COMPONENT_SECTIONS, RecipeSpec
@@ -43,7 +44,8 @@ class Recipe:
 
     @property
     def data(self) -> dict[str, Any]:
-        """Same as :meth:`to_dict` (kept for code written against toonkit 0.1, where it was a stored copy)."""
+        """Deprecated (:mod:`toonkit._compat`): :meth:`to_dict`."""
+        _compat.warn("Recipe.data", "Recipe.to_dict()")
         return self.to_dict()
 
     def to_yaml(self) -> str:

@@ -1,4 +1,4 @@
-"""Per-network optimisers, schedulers and the step context methods call to update a network."""
+"""Per-network optimisers and schedulers (the step context methods call is :mod:`toonkit.methods.context`)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from toonkit.methods.context import Group, NonFiniteLossError, StepContext  # noqa: F401 (re-exported)
+from toonkit.methods.context import Group
 from toonkit.recipe.schema import OptimSpec
 
 
