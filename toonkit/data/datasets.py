@@ -27,7 +27,6 @@ from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
 from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip
 from toonkit.imaging import from_uint8, unit_from_uint8, unit_to_uint8
-from toonkit.io_utils import atomic_write
 from toonkit.errors import ToonkitError
 
 __all__ = ["CartoonDataset", "MissingMasksError", "PhotoDataset", "UnpairedDataset",
@@ -176,7 +175,7 @@ class PhotoDataset(_ImageFolder):
                 continue
             self.masks[photo] = mask
 
-    def _mask_for(self, photo: Path, hw: tuple[int, int]) -> Tensor:
+    def _mask_for(self, photo: Path, hw: tuple[int, ...]) -> Tensor:
         if photo in self.generated_masks:
             m = unit_from_uint8(self.generated_masks[photo])
         elif photo in self.masks:
@@ -274,15 +273,15 @@ class UnpairedDataset(Dataset):
         the union of both samples' keys, e.g. ``photo``, ``mask``, ``cartoon``, ``smooth``.
     """
 
-    def __init__(self, photos: Dataset, cartoons: Dataset) -> None:
+    def __init__(self, photos: PhotoDataset, cartoons: CartoonDataset) -> None:
         self.photos = photos
         self.cartoons = cartoons
 
     def __len__(self) -> int:
-        return len(self.photos)  # type: ignore[arg-type]
+        return len(self.photos)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        j = int(torch.randint(0, len(self.cartoons), (1,)))  # type: ignore[arg-type]
+        j = int(torch.randint(0, len(self.cartoons), (1,)))
         return {**self.photos[index], **self.cartoons[j]}
 
 
@@ -304,7 +303,7 @@ def require_masks(
     Returns:
         the number of masks the teacher produced.
     """
-    from toonkit.data.teacher import predict_mask
+    from toonkit.data.teacher import predict_mask, save_mask
 
     if not dataset.needs_masks:
         return 0
@@ -323,11 +322,7 @@ def require_masks(
         m8 = unit_to_uint8(predict_mask(teacher, from_uint8(img), max_side=None))[None]
         dataset.generated_masks[photo] = m8
         if out_dir is not None:
-            from PIL import Image
-
             rel = photo.relative_to(dataset.root) if photo.is_relative_to(dataset.root) else Path(photo.name)
-            target = (out_dir / rel).with_suffix(".png")
-            image = Image.fromarray(m8[0].numpy(), "L")
-            atomic_write(target, lambda fh, im=image: im.save(fh, format="PNG"), fsync=False)
+            save_mask(m8[0], (out_dir / rel).with_suffix(".png"))
     logger.info("mask teacher produced %d masks", len(missing))
     return len(missing)

@@ -24,7 +24,7 @@ from toonkit.errors import ToonkitError, describe_error, first_line
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.protocols import size_multiple
 
-__all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
+__all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "save_mask", "write_masks"]
 
 
 def mask_path(photo: Path, photos_root: Path, out: Path) -> Path:
@@ -34,7 +34,8 @@ def mask_path(photo: Path, photos_root: Path, out: Path) -> Path:
 
 
 @torch.no_grad()
-def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None = 1024) -> torch.Tensor:
+def predict_mask(teacher: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor,
+                 max_side: int | None = 1024) -> torch.Tensor:
     """The teacher's person probability for one decoded photo, at the photo's resolution.
 
     Large photos are downscaled (antialiased) so the long side is at most ``max_side`` before the
@@ -66,13 +67,16 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
     return prob[0, 0].clamp(0, 1).cpu()
 
 
-def _save_png(mask: np.ndarray, path: Path) -> None:
-    """Write an 8-bit grayscale PNG through a temporary file, so an interrupted run leaves no half mask."""
+def save_mask(mask: torch.Tensor | np.ndarray, path: Path) -> None:
+    """Write an 8-bit mask (``(H, W)`` uint8) as a grayscale PNG through a temporary file, so an
+    interrupted run leaves no half mask; the folders above it are made. ``toonkit data masks`` and
+    training's mask teacher both write masks this way."""
     from PIL import Image
 
     from toonkit.io_utils import atomic_write
 
-    atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False)
+    array = mask.numpy() if isinstance(mask, torch.Tensor) else mask
+    atomic_write(path, lambda fh: Image.fromarray(array, "L").save(fh, format="PNG"), fsync=False)
 
 
 class TeacherError(ToonkitError):
@@ -215,7 +219,7 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         try:
             prob = predict_mask(model, future.result(), max_side)
             values = (prob > threshold).float() if threshold is not None else prob
-            _save_png(unit_to_uint8(values).numpy(), targets[path])
+            save_mask(unit_to_uint8(values), targets[path])
             report.written += 1
         except DecodeError as exc:
             error = f"cannot decode: {exc.reason}"

@@ -47,23 +47,18 @@ from toonkit.metrics.perceptual import LPIPSDistance, build_lpips
 from toonkit.metrics.style import StyleDistance, VGG16PooledFeatures, frechet_and_kid
 from toonkit.registry import Registry
 
-METRICS: dict[str, type[Metric]] = {
-    StyleDistance.name: StyleDistance,
-    LPIPSDistance.name: LPIPSDistance,
-    BackgroundLeakage.name: BackgroundLeakage,
-    ColorDrift.name: ColorDrift,
-    FaceRedness.name: FaceRedness,
-}
 
 
 def register(registry: Registry) -> None:
-    """Add every metric to ``registry`` under kind ``"metric"``."""
-    for name, cls in METRICS.items():
-        registry.add("metric", name, cls)
+    """Add every metric to ``registry`` under kind ``"metric"`` (each under its ``name``)."""
+    registry.add("metric", "style_distance", StyleDistance)
+    registry.add("metric", "lpips", LPIPSDistance)
+    registry.add("metric", "background_leakage", BackgroundLeakage)
+    registry.add("metric", "color_drift", ColorDrift)
+    registry.add("metric", "face_redness", FaceRedness)
 
 
 __all__ = [
-    "METRICS",
     "BackgroundLeakage",
     "ColorDrift",
     "FaceRedness",

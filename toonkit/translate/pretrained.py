@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from toonkit._version import __version__
+from toonkit.errors import describe_error
 from toonkit.io_utils import temp_sibling
 from toonkit.translate.errors import TranslateError
 from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedModel
@@ -88,8 +89,7 @@ def _from_hub(spec: str) -> Path:
         folder = Path(snapshot_download(repo, revision=revision or None,
                                         allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
     except Exception as exc:  # noqa: BLE001 - offline, unknown repo, auth: one line either way
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise TranslateError(f"hf://{spec}: cannot fetch the model ({type(exc).__name__}: {first})") from None
+        raise TranslateError(f"hf://{spec}: cannot fetch the model ({describe_error(exc, limit=None)})") from None
     if not is_model_folder(folder):
         raise TranslateError(f"hf://{spec}: the repository holds no toonkit model ({CONFIG_FILE} and "
                              f"{WEIGHTS_FILE})")
