@@ -7,6 +7,7 @@ release with :func:`renamed_params`.
 """
 from __future__ import annotations
 
+import builtins
 import difflib
 import fnmatch
 import inspect
@@ -308,7 +309,7 @@ class Registry:
                 f"(registered {kind}s: {', '.join(names) or 'none'})"
             ) from None
 
-    def __contains__(self, key: tuple[str, str]) -> bool:
+    def __contains__(self, key: tuple[str, Any]) -> bool:
         kind, name = key
         return name in self._entries.get(kind, {})
 
@@ -328,8 +329,8 @@ class Registry:
             if fnmatch.fnmatchcase(n, pattern)
         ]
 
-    def by_plugin(self, plugin: str) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
+    def by_plugin(self, plugin: str) -> dict[str, builtins.list[str]]:
+        out: dict[str, builtins.list[str]] = {}
         for e in self:
             if e.plugin == plugin:
                 out.setdefault(e.kind, []).append(e.name)

@@ -200,7 +200,7 @@ def _check_grads(module: nn.Module, what: str) -> int:
     missing = [n for n, p in module.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"{what}: no gradient reached {', '.join(missing[:5])}"
     for p in params:
-        assert torch.isfinite(p.grad).all(), f"{what}: non-finite gradient"
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"{what}: non-finite gradient"
     return len(params)
 
 
@@ -240,11 +240,11 @@ def _check_loss(loss: Callable[..., Any], size: int, batch: int, device: torch.d
     assert isinstance(out, Tensor) and out.numel() == 1, f"a loss must return a scalar tensor, got {out!r}"
     _assert_finite(out, "loss")
     out.backward()
-    reached = [a for a in inputs if a.grad is not None]
-    assert reached, "the loss's gradient reaches none of its inputs"
-    for a in reached:
-        assert torch.isfinite(a.grad).all(), "non-finite gradient"
-    return f"built, forward, backward ({len(reached)} of {len(inputs)} inputs get gradients)"
+    grads = [a.grad for a in inputs if a.grad is not None]
+    assert grads, "the loss's gradient reaches none of its inputs"
+    for grad in grads:
+        assert torch.isfinite(grad).all(), "non-finite gradient"
+    return f"built, forward, backward ({len(grads)} of {len(inputs)} inputs get gradients)"
 
 
 def _to(value: Any, device: torch.device) -> Any:
@@ -295,11 +295,13 @@ def _check_method(method: nn.Module, size: int, batch: int, device: torch.device
     assert isinstance(method, Method), (
         f"a method must subclass toonkit.methods.base.Method, got {type(method)}")
     registry = registry or isolated_registry()
-    name = next(e.name for e in registry.list("method") if e.factory is type(method))
+    cls = type(method)
+    name = next(e.name for e in registry.list("method") if e.factory is cls)
+
     # the slot defaults resolved as a recipe would be, and built the way the trainer builds them
     def has_slot(key: str) -> bool:
         section, _, slot = key.partition(".")
-        return section in SECTIONS and slot in type(method).slots(section)
+        return section in SECTIONS and slot in cls.slots(section)
 
     own = {k: v for k, v in overrides.items() if has_slot(k)}  # a replacement applies where the slot exists
     method = assemble(default_recipe(name, own, registry), registry).to(device)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from toonkit.bench.measure import metric_columns
 
@@ -66,7 +66,7 @@ def rankable(result: BenchResult, col: str) -> list[bool]:
     return [True] * len(rows)
 
 
-Scores = list[tuple[object, str, bool]]
+Scores = list[tuple[Any, str, bool]]  # (metric, column, higher is better)
 
 
 def score_columns(result: BenchResult) -> Scores:

@@ -203,5 +203,6 @@ def load_style(path: Path, size: int) -> Tensor:
     from toonkit.imaging import from_uint8
 
     img = load_resized(path, size)
-    crop = sample_crop_flip(*img.shape[-2:], size, train=False)
+    height, width = img.shape[-2:]
+    crop = sample_crop_flip(height, width, size, train=False)
     return from_uint8(crop(img)).unsqueeze(0)

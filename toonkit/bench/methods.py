@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from toonkit.errors import Interrupted
+from toonkit.methods.assemble import method_class
 from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
@@ -119,7 +120,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
                 continue
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        method_cls = registry.get("method", raw.method).factory
+        method_cls = method_class(raw.method, registry)
         phases = [p.name for p in method_cls.phases]
         if not method_cls.trainable:
             style = suite.resolve(m.style) if m.style else data.style
@@ -136,7 +137,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
         except RecipeError as exc:
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
+        steps = {p: int(recipe.spec.train.phases[p].steps or 0) for p in phases}  # the budget set each one
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
                                 steps, ema=m.ema, phases=tuple(phases)))
     if problems:

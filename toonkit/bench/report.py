@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("toonkit.bench")
 
 
+def _speed_info(col: str) -> tuple[str, bool, int]:
+    """:func:`speed_column` of a column known to be a size/speed one."""
+    info = speed_column(col)
+    if info is None:
+        raise KeyError(f"{col} is not a size/speed column")
+    return info
+
+
 def speed_column(col: str) -> Optional[tuple[str, bool, int]]:
     """(label, higher is better, sort key) of a size/speed column, or None for other columns."""
     if col == "params_M":
@@ -64,7 +72,7 @@ def speed_columns(result: BenchResult) -> list[str]:
     cols = {c for r in result.results for c in r.row if speed_column(c) is not None}
     if any(peak_memory(r.row)[1] is not None for r in result.results):
         cols.add(PEAK)
-    return sorted(cols, key=lambda c: speed_column(c)[2])  # type: ignore[index]
+    return sorted(cols, key=lambda c: _speed_info(c)[2])
 
 
 # -- environment ------------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ def _plots(result: BenchResult, folder: Path, scores: Scores) -> list[Path]:
         made.append(plots.bar_chart(folder / f"metric_{plots.safe_name(col)}.png", col, names, values, hib,
                                     errors=errors))
     for col in speed_columns(result):
-        label, hib, _ = speed_column(col)  # type: ignore[misc]
+        label, hib, _ = _speed_info(col)
         values = [speed_value(r.row, col) for r in result.results]
         if any(math.isfinite(v) for v in values):
             made.append(plots.bar_chart(folder / f"speed_{plots.safe_name(col)}.png", label, names, values, hib))
@@ -224,7 +232,7 @@ def _tradeoff_axis(result: BenchResult) -> tuple[str, str, str]:
     col = next((c for c in ("img_per_s_b1", "train_min") if everyone(c)), "eval_img_per_s")
     if col == "train_min":
         return col, "training minutes (seconds/step × steps)", "quality against training time"
-    return col, speed_column(col)[0], "speed against quality"  # type: ignore[index]
+    return col, _speed_info(col)[0], "speed against quality"
 
 
 def _settings(result: BenchResult, name: str) -> str:
@@ -364,9 +372,9 @@ def _speed_section(result: BenchResult) -> list[str]:
                   f"method after another: other work on the machine lowers them.", ""]
     cols = speed_columns(result)
     if cols:
-        info = {c: speed_column(c) for c in cols}
-        header = ["method"] + [info[c][0] for c in cols]  # type: ignore[index]
-        bests = {c: best_of([speed_value(r.row, c) for r in res], info[c][1]) for c in cols}  # type: ignore[index]
+        info = {c: _speed_info(c) for c in cols}
+        header = ["method"] + [info[c][0] for c in cols]
+        bests = {c: best_of([speed_value(r.row, c) for r in res], info[c][1]) for c in cols}
         usual = max(sp.batch_sizes) if sp is not None and sp.batch_sizes else None
 
         def cell(row: dict[str, float], col: str) -> str:

@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from toonkit.train import train
 
     recipe = load_recipe(args.recipe, args.overrides)
-    import toonkit
     from toonkit.core.checkpoint import list_checkpoints
+    from toonkit.methods.assemble import method_class
 
-    if not toonkit.get_registry().get("method", recipe.method).factory.trainable:
+    if not method_class(recipe.method).trainable:
         raise CLIError(f"method '{recipe.method}' has no training phase (it optimises each image): use "
                        f"`toonkit translate --method {recipe.method} --style STYLE.jpg PHOTOS -o OUT`")
     out = Path(args.out) if args.out else Path("runs") / recipe.spec.name  # a plain name (schema)

@@ -45,8 +45,16 @@ def build_block(kind: str, block: dict[str, Any], registry: Registry | None = No
 
 
 def method_class(name: str, registry: Registry | None = None) -> type[Method]:
-    """The registered method class ``name`` (an unknown name lists the registered ones)."""
-    return _registry(registry).get("method", name).factory
+    """The registered method class ``name`` (an unknown name lists the registered ones).
+
+    Raises:
+        UnknownComponentError: no method of that name.
+        TypeError: what is registered under it is not a :class:`~toonkit.methods.base.Method` subclass.
+    """
+    factory = _registry(registry).get("method", name).factory
+    if not (isinstance(factory, type) and issubclass(factory, Method)):
+        raise TypeError(f"method '{name}' is registered as {factory!r}, not a subclass of toonkit.methods.base.Method")
+    return factory
 
 
 def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:

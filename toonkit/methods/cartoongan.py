@@ -1,7 +1,7 @@
 """CartoonGAN (Chen, Lai, Liu, CVPR 2018): content-loss initialisation, then edge-promoting GAN."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -31,7 +31,7 @@ class CartoonGAN(Method):
     }
     augment = {"edge_smooth": Slot("augmenter", "edge_smooth")}
     roles = Roles(smoothing="edge_smooth")
-    phases = (
+    phases: ClassVar[tuple[Phase, ...]] = (
         Phase("init", ("generator",), "photos", epochs=1, summary="G reconstructs photos (content loss)"),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
               summary="edge-promoting adversarial training"),

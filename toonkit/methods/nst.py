@@ -65,7 +65,7 @@ class NeuralStyleTransfer(Method):
         Example:
             >>> nst = toonkit.build("method", "nst", steps=50)  # doctest: +SKIP
         """
-        feature = self.net["feature"]
+        feature: Any = self.net["feature"]  # a VGGFeatures: layer_names, and a dict of maps per call
         style_layers = [name for name in feature.layer_names if name != CONTENT_LAYER] or feature.layer_names
         content_layer = CONTENT_LAYER if CONTENT_LAYER in feature.layer_names else feature.layer_names[-1]
         with torch.no_grad():

@@ -215,17 +215,20 @@ def load_method(spec: ModelSpec, weights: Mapping[str, Mapping[str, torch.Tensor
     cls = spec.method_class(registry, where)
     if nets is None:
         nets = [s for s in cls.roles.translation if s in spec.nets] if inference else list(spec.nets)
-        if cls.roles.generator not in spec.nets:
-            raise ModelError(f"{where}: holds no '{cls.roles.generator}' network, which method "
-                             f"'{spec.method_name}' translates with (it has: {', '.join(spec.nets) or 'none'})")
+        nets = nets if cls.roles.generator in nets else [cls.roles.generator, *nets]  # refused below
     built: dict[str, nn.Module] = {}
     for slot in nets:
         if slot not in spec.nets:
-            raise ModelError(f"{where}: holds no '{slot}' network (it has: {', '.join(spec.nets) or 'none'})")
+            raise ModelError(f"{where}: holds no '{slot}' network, which method '{spec.method_name}' "
+                             f"{'translates with' if slot == cls.roles.generator else 'needs here'} "
+                             f"(it has: {', '.join(spec.nets) or 'none'})")
+        declared = cls.slots("nets").get(slot)
+        if declared is None:
+            raise ModelError(f"{where}: nets.{slot}: method '{spec.method_name}' has no such slot")
         state = weights.get(slot)
-        if state is None and cls.nets[slot].trainable:
+        if state is None and declared.trainable:
             raise ModelError(f"{where}: no weights stored for network '{slot}'")
-        built[slot] = build_net(cls.nets[slot].kind, spec.nets[slot], state, f"{where}: nets.{slot}", registry)
+        built[slot] = build_net(declared.kind, spec.nets[slot], state, f"{where}: nets.{slot}", registry)
     try:
         method = build_block("method", spec.method, registry)
     except Exception as exc:  # noqa: BLE001 - a parameter the method no longer takes, say

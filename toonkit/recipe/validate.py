@@ -280,7 +280,7 @@ def resolve(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
     requires = [r for r in data.get("requires") or [] if isinstance(r, str)] \
         if isinstance(data.get("requires"), list) else []
     method_block = data.get("method")
-    method_cls = None
+    method_cls: Any = None  # a method class, from the registry
     if isinstance(method_block, (dict, str)):
         block, probs = check_block(registry, "method", method_block, "method", requires=requires)
         problems += probs

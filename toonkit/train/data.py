@@ -79,7 +79,7 @@ class TrainData:
         self.skipped = list(self.photos.skipped) + list(self.cartoons.skipped)
         self._fixed = copy.copy(self.photos)
         self._fixed.train = False  # sample grids: centre crops, no flips
-        self._datasets = {"photos": self.photos, "cartoons": self.cartoons,
+        self._datasets: dict[str, Any] = {"photos": self.photos, "cartoons": self.cartoons,
                           "unpaired": UnpairedDataset(self.photos, self.cartoons)}
 
     def _sampler(self, kind: str, start: int = 0) -> StepSampler:

@@ -19,7 +19,7 @@ ADAM_IMPL: dict[str, dict[str, bool]] = {"auto": {}, "for_loop": {"foreach": Fal
 def make_optimizer(module: nn.Module, spec: OptimSpec) -> torch.optim.Optimizer:
     """Adam over ``module``'s trainable parameters, with the kernel ``spec.impl`` names."""
     params = [p for p in module.parameters() if p.requires_grad]
-    return torch.optim.Adam(params, lr=spec.lr, betas=tuple(spec.betas), weight_decay=spec.weight_decay,
+    return torch.optim.Adam(params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), weight_decay=spec.weight_decay,
                             **ADAM_IMPL[spec.impl])
 
 

@@ -85,7 +85,7 @@ class Trainer:
     # -- setup ----------------------------------------------------------------------------------
     def _wrap_networks(self) -> None:
         for name, module in self.raw_nets.items():  # trainable networks only
-            wrapped: nn.Module = module
+            wrapped: Any = module
             if self.spec.compile:
                 wrapped = torch.compile(wrapped)
             if self.dist.enabled and any(p.requires_grad for p in module.parameters()):
@@ -248,7 +248,7 @@ class Trainer:
                 self.ema.update_parameters(self.raw_nets[self.method.roles.generator])
             self.global_step += 1
             if phase_step % self.spec.log_every == 0 or phase_step == total:
-                lr = next(iter(groups.values())).scheduler.get_last_lr()[0] if groups else None
+                lr = float(next(iter(groups.values())).scheduler.get_last_lr()[0]) if groups else None
                 self.logger.step(self.global_step, phase_step, {k: float(v) for k, v in losses.items()}, lr)
             else:
                 self.logger.step(self.global_step, phase_step, {}, None)

@@ -107,8 +107,8 @@ class Cartoonizer:
         # the generator's own dtype when it runs in low precision without autocast (CPU bf16), else None
         self.generator_dtype = (torch.bfloat16 if self.cast_generator and self.device.type == "cpu"
                                 and self.amp == torch.bfloat16 else None)
-        self.generator = generator.eval().to(self.device, self.generator_dtype, memory_format=self.memory_format)
-        self.masker = (masker.eval().to(self.device, memory_format=self.memory_format)
+        self.generator = generator.eval().to(self.device, self.generator_dtype).to(memory_format=self.memory_format)
+        self.masker = (masker.eval().to(self.device).to(memory_format=self.memory_format)
                        if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
         self.size = int(size)
@@ -221,9 +221,10 @@ class Cartoonizer:
         if opts.needs_mask and self.masker is None:
             raise MaskerRequiredError(f"background '{opts.background}' needs a person masker, and this model has "
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
-        hw = self.target_size(*photo.shape[-2:], opts.size)
+        height, width = photo.shape[-2:]
+        hw = self.target_size(height, width, opts.size)
         x = resize(self._prepare(photo), hw)
-        work = resize(x, self.working_size(*photo.shape[-2:], opts.size))
+        work = resize(x, self.working_size(height, width, opts.size))
         cartoon = resize(self.generate(work), hw)
         mask = resize(self.mask(work), hw).clamp(0, 1) if opts.needs_mask else None
         return composite(cartoon, x, mask, opts.background).to(photo.device)

@@ -91,10 +91,11 @@ def build_module(toon: Cartoonizer, with_masker: bool = False, background: str =
     """The :class:`TranslateModule` of a loaded :class:`~toonkit.translate.Cartoonizer`, on CPU, fp32."""
     if with_masker and toon.masker is None:
         raise ExportError("--with-masker: the run has no masker (pass --masker FILE)")
-    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
-        return copy.deepcopy(net).float().to("cpu", memory_format=torch.contiguous_format).eval()
 
-    masker = cpu(toon.masker) if with_masker else None
+    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
+        return copy.deepcopy(net).float().to("cpu").to(memory_format=torch.contiguous_format).eval()
+
+    masker = cpu(toon.masker) if with_masker and toon.masker is not None else None
     return TranslateModule(cpu(toon.generator), toon.prepare_input, masker, background, blur_sigma(*size)).eval()
 
 
@@ -151,6 +152,8 @@ def export_onnx(module: TranslateModule, path: str | Path, size: tuple[int, int]
             program = torch.onnx.export(module, (example,), dynamo=True, input_names=["photo"],
                                         output_names=names, dynamic_shapes=shapes, opset_version=opset,
                                         verbose=False, optimize=True)
+            if program is None:
+                raise ExportFailed("the dynamo ONNX exporter returned no program")
             program.save(str(path))
         else:
             axes = {n: {0: "batch", 2: "height", 3: "width"} for n in ["photo", *names]} if dynamic else None

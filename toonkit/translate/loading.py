@@ -59,17 +59,19 @@ def load(source: str | Path, device: str | torch.device = "auto", *, masker: str
     stored = read_model(source, ema=ema)
     roles = stored.spec.method_class().roles
     own = masker is None or masker is True
-    wanted = [s for s in roles.translation if s in stored.spec.nets and (own or s != roles.masker)]
+    # the generator always (a spec without it is refused), the model's own masker when it is wanted
+    own_masker = roles.masker if own and roles.masker in stored.spec.nets else None
+    wanted = [roles.generator] + ([own_masker] if own_masker else [])
     method = load_method(stored.spec, stored.weights, nets=wanted, where=str(stored.path))
-    mask_net = method.net[roles.masker] if roles.masker in wanted else None
+    mask_net = method.net[own_masker] if own_masker else None
     if masker is True and mask_net is None:
         raise MaskerRequiredError(f"{stored.label} has no masker")
     if mask_net is not None:
         warn_if_untrained(stored, method)
-    elif not own and masker is not False:
+    elif isinstance(masker, (str, Path)):
         mask_net = load_masker(masker, stored.spec.nets.get(roles.masker) if roles.masker else None)
     return Cartoonizer(method.net[roles.generator], mask_net, prepare_input=method.prepare_input,
-                       size=stored.spec.size, spec=stored.spec.for_translation(masker=roles.masker in wanted),
+                       size=stored.spec.size, spec=stored.spec.for_translation(masker=own_masker is not None),
                        source=stored.label, device=device, amp=amp, channels_last=channels_last,
                        work_size=work_size, max_pixels=MAX_PIXELS if max_pixels is None else max_pixels)
 

@@ -90,7 +90,8 @@ class StyleTransfer(Cartoonizer):
                          source=f"neural style transfer ({method.steps} steps)")
         self.method.to(self.device)
         image = style if isinstance(style, torch.Tensor) and style.dim() == 4 else io.to_tensor(style).image
-        hw = short_side_size(*image.shape[-2:], style_size or size)
+        height, width = image.shape[-2:]
+        hw = short_side_size(height, width, style_size or size)
         self.style = resize(image.float().to(self.device), hw)
 
     @classmethod
