@@ -41,7 +41,7 @@ def test_every_shipped_recipe_validates(path: Path) -> None:
     again = tmp = path.parent / f".{path.stem}.resolved.yaml"
     try:
         tmp.write_text(recipe.to_yaml())
-        assert load_recipe(again).data == recipe.data
+        assert load_recipe(again).to_dict() == recipe.to_dict()
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -71,7 +71,7 @@ def test_damaged_weights_are_refused(model_folder: Path, tmp_path: Path) -> None
         tensors = {k: fh.get_tensor(k) for k in fh.keys()}
     first = next(k for k in tensors if k.startswith("generator/") and tensors[k].is_floating_point())
     tensors[first] = torch.full_like(tensors[first], float("nan"))
-    save_file(tensors, str(bad / WEIGHTS_FILE), metadata={"format": "toonkit-model-1"})
+    save_file(tensors, str(bad / WEIGHTS_FILE), metadata={"format": "toonkit-model-2"})
     with pytest.raises(toonkit.ModelError, match="nets.generator: non-finite weights"):
         toonkit.load(bad, device="cpu")
 
