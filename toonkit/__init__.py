@@ -40,7 +40,7 @@ def load(source: str | Path, device: str = "auto", **options: Any) -> Cartoonize
     """Load a saved model for translation: a registered model (``handpainted``), a model folder,
     ``hf://owner/name``, a run directory or a checkpoint. See :func:`toonkit.translate.load` for the
     options (``masker``, ``ema``, ``amp``, ``channels_last``, ``max_pixels``, ``work_size``)."""
-    from toonkit.translate.loading import load as _load
+    from toonkit.translate.api import load as _load
 
     return _load(source, device, **options)
 

@@ -157,7 +157,7 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
 def _check_model(model: Any, size: int, device: torch.device) -> str:
     """A pretrained model loads from its folder and translates an odd-sized photo to its own size."""
     from toonkit.protocols import model_folder
-    from toonkit.translate.loading import load
+    from toonkit.translate.api import load
 
     folder = model_folder(model)
     assert folder is not None, f"a model component must have a folder, got {type(model).__name__}"

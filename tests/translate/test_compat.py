@@ -23,7 +23,7 @@ def _write_v1_folder(toon: toonkit.translate.Cartoonizer, folder: Path, method: 
     config = {"format": "toonkit-model-1", "name": "old", "nets": nets, "dtype": "float16",
               **({"method": method} if method else {}), **({"size": size} if size else {})}
     (folder / CONFIG_FILE).write_text(json.dumps(config))
-    tensors = {f"{net}/{k}": v.half() if v.is_floating_point() else v
+    tensors = {f"{net}/{k}": (v.half() if v.is_floating_point() else v).contiguous()
                for net, module in (("generator", toon.generator), ("masker", toon.masker))
                for k, v in module.state_dict().items()}
     save_file(tensors, str(folder / WEIGHTS_FILE), metadata={"format": "toonkit-model-1"})
@@ -51,7 +51,7 @@ def test_a_format_1_model_folder_loads_and_saves_in_the_current_format(run_dir: 
 
 def test_format_1_defaults_are_read_as_they_were(run_dir: Path, tmp_path: Path) -> None:
     """Format 1 let method default to cartoongan and size to 256: such a folder loads as it always did."""
-    toon = toonkit.load(run_dir, device="cpu")
+    toon = toonkit.load(run_dir, device="cpu", channels_last=False)
     folder = _write_v1_folder(toon, tmp_path / "bare", method=None, size=None)
     (folder / WEIGHTS_FILE).unlink()  # cartoongan has no masker: keep the generator's weights only
     save_file({f"generator/{k}": v for k, v in toon.generator.state_dict().items()}, str(folder / WEIGHTS_FILE))

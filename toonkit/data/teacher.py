@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from toonkit.data.folders import EmptyFolderError, scan_images
 from toonkit.core.geometry import run_padded
 from toonkit.errors import ToonkitError, describe_error, first_line
 from toonkit.imaging import from_uint8, unit_to_uint8
+from toonkit.io_utils import OutputsReport
 from toonkit.protocols import size_multiple
 
 __all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "save_mask", "write_masks"]
@@ -83,27 +83,18 @@ class TeacherError(ToonkitError):
     """A mask-teacher request that cannot be done (unknown teacher, bad threshold, missing folder)."""
 
 
-@dataclass
-class MaskReport:
+class MaskReport(OutputsReport):
     """What :func:`write_masks` did: photos found, masks written and kept, and the photos that failed."""
-
-    out: Path
-    total: int
-    written: int = 0
-    kept: int = 0
-    failed: list[tuple[Path, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line: ``wrote N of M masks into OUT[; kept K existing][; F failed: …]``."""
-        if self.written == 0 and not self.failed and self.kept == self.total:
+        if self.all_kept:
             return f"all {self.total} masks already exist in {self.out} (--overwrite to replace them)"
         text = f"wrote {self.written} of {self.total} masks into {self.out}"
         if self.kept:
             text += f"; kept {self.kept} existing (--overwrite to replace)"
         if self.failed:
-            shown = ", ".join(str(p) for p, _ in self.failed[:5])
-            shown += f" … and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
-            text += f"; {len(self.failed)} failed: {shown}"
+            text += f"; {len(self.failed)} failed: {self.failed_names()}"
         return text
 
 

@@ -50,12 +50,10 @@ from toonkit.registry import Registry
 
 
 def register(registry: Registry) -> None:
-    """Add every metric to ``registry`` under kind ``"metric"`` (each under its ``name``)."""
-    registry.add("metric", "style_distance", StyleDistance)
-    registry.add("metric", "lpips", LPIPSDistance)
-    registry.add("metric", "background_leakage", BackgroundLeakage)
-    registry.add("metric", "color_drift", ColorDrift)
-    registry.add("metric", "face_redness", FaceRedness)
+    """Add every metric to ``registry`` under kind ``"metric"``, named by its ``name`` (which its score
+    columns and reports use too)."""
+    for metric in (StyleDistance, LPIPSDistance, BackgroundLeakage, ColorDrift, FaceRedness):
+        registry.add("metric", metric.name, metric)
 
 
 __all__ = [

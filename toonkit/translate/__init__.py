@@ -6,10 +6,10 @@ Example:
     >>> toon = toonkit.load("runs/quickstart")  # doctest: +SKIP
     >>> toon.translate(Image.open("me.jpg"), background="white").save("me_toon.png")  # doctest: +SKIP
 """
-from toonkit.translate.api import Cartoonizer
+from toonkit.translate.api import Cartoonizer, load
 from toonkit.translate.background import BACKGROUNDS, NEEDS_MASK, composite, gaussian_blur
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
-from toonkit.translate.loading import load, load_masker
+from toonkit.translate.stored import load_masker
 
 __all__ = ["BACKGROUNDS", "NEEDS_MASK", "Cartoonizer", "MaskerRequiredError", "TranslateError", "composite",
            "gaussian_blur", "load", "load_masker"]

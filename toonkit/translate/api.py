@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from toonkit.methods.spec import ModelSpec
+from toonkit.methods.spec import ModelSpec, load_method
 from toonkit.translate import io
 from toonkit.translate.background import composite
 from toonkit.core.geometry import resize, run_padded, short_side_size
 from toonkit.protocols import size_multiple
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
 from toonkit.translate.options import Size, TranslateOptions
+from toonkit.translate.stored import load_masker, read_model, warn_if_untrained
 
 if TYPE_CHECKING:
     from toonkit.translate.folder import FolderReport
@@ -121,12 +122,58 @@ class Cartoonizer:
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, source: str | Path, device: str | torch.device = "auto", **options: Any) -> Cartoonizer:
-        """The same as :func:`toonkit.load` (a registered model, a model folder, ``hf://``, a run or a
-        checkpoint); the counterpart of :meth:`save_pretrained`."""
-        from toonkit.translate.loading import load
+    def from_pretrained(cls, source: str | Path, device: str | torch.device = "auto", *,
+                        masker: str | Path | bool | None = None, ema: bool = True, amp: str = "off",
+                        channels_last: bool | None = None, max_pixels: int | None = None,
+                        work_size: int | None = None) -> Cartoonizer:
+        """Load a saved model for translation (this is :func:`toonkit.load`): a registered model, a model
+        folder, a Hub model, a run or a checkpoint; the counterpart of :meth:`save_pretrained`.
 
-        return load(source, device, **options)
+        The one way back from a saved model: :func:`~toonkit.translate.stored.read_model` reads its spec and
+        weights, :func:`~toonkit.methods.spec.load_method` rebuilds the method with the constructors training
+        used, and the method's generator and masker become this translator.
+
+        Args:
+            source: a registered model name (``handpainted``; ``toonkit list model`` shows them), a model
+                folder (:meth:`save_pretrained`), ``hf://owner/name[@revision]`` (needs
+                ``huggingface_hub``; ``HF_HUB_OFFLINE=1`` reads only its cache), a run directory, its
+                ``checkpoints/`` directory or a ``step_*.safetensors`` file.
+            device: ``auto`` (CUDA, else MPS, else CPU), ``cpu``, ``cuda`` …
+            masker: None uses the model's own masker when it has one; True requires it; a path (run,
+                checkpoint, model folder, weights file) or registered masker name loads that one instead
+                (:func:`~toonkit.translate.stored.load_masker`); False loads none.
+            ema: for runs and checkpoints, the generator's EMA weights when the checkpoint has them (a model
+                folder holds the weights it was saved with).
+            amp, channels_last, max_pixels, work_size: see :class:`~toonkit.translate.api.Cartoonizer`
+                (None: its defaults).
+
+        Raises:
+            TranslateError: ``source`` names nothing loadable (the message lists close model names), or
+                ``masker=True`` for a model without one.
+            ModelError: a model that cannot be read or rebuilt (one line naming the file).
+
+        Example:
+            >>> toon = toonkit.load("handpainted")  # doctest: +SKIP
+            >>> toon.translate(Image.open("me.jpg"), background="white")  # doctest: +SKIP
+        """
+        stored = read_model(source, ema=ema)
+        roles = stored.spec.method_class().roles
+        own = masker is None or masker is True
+        # the generator always (a spec without it is refused), the model's own masker when it is wanted
+        own_masker = roles.masker if own and roles.masker in stored.spec.nets else None
+        wanted = [roles.generator] + ([own_masker] if own_masker else [])
+        method = load_method(stored.spec, stored.weights, nets=wanted, where=str(stored.path))
+        mask_net = method.net[own_masker] if own_masker else None
+        if masker is True and mask_net is None:
+            raise MaskerRequiredError(f"{stored.label} has no masker")
+        if mask_net is not None:
+            warn_if_untrained(stored, method)
+        elif isinstance(masker, (str, Path)):
+            mask_net = load_masker(masker, stored.spec.nets.get(roles.masker) if roles.masker else None)
+        return cls(method.net[roles.generator], mask_net, prepare_input=method.prepare_input,
+                   size=stored.spec.size, spec=stored.spec.for_translation(masker=own_masker is not None),
+                   source=stored.label, device=device, amp=amp, channels_last=channels_last,
+                   work_size=work_size, max_pixels=MAX_PIXELS if max_pixels is None else max_pixels)
 
     def save_pretrained(self, folder: str | Path, **kwargs: Any) -> Path:
         """Write this model as a folder (config, fp16 safetensors, model card) that :func:`load` reads;
@@ -314,10 +361,10 @@ class Cartoonizer:
         """
         from toonkit.translate.folder import plan_folder, translate_planned
 
+        opts = TranslateOptions.of(**options)  # checked before anything is searched or loaded
         specs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
         plan = plan_folder(specs, out, format=format, overwrite=overwrite)
-        return translate_planned(self, plan, TranslateOptions.of(**options), quality=quality,
-                                 batch_size=batch_size, progress=progress)
+        return translate_planned(self, plan, opts, quality=quality, batch_size=batch_size, progress=progress)
 
     def __repr__(self) -> str:
         masker = type(self.masker).__name__ if self.masker is not None else None
@@ -337,3 +384,7 @@ def _groups(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
             order.append(chunks[-1])
         chunks[-1].append(i)
     return order
+
+
+#: :func:`toonkit.load`: load a saved model for translation (see :meth:`Cartoonizer.from_pretrained`)
+load = Cartoonizer.from_pretrained

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import torch
 
 from toonkit.data.decode import DecodeError, prefetch
 from toonkit.errors import describe_error
+from toonkit.io_utils import OutputsReport
 from toonkit.translate.io import (FORMATS, InputError, InputFile, check_unique_outputs, collect_inputs, output_path,
                                   read_image, replaces_input, save_image)
 from toonkit.translate.options import TranslateOptions
@@ -63,27 +64,18 @@ class FolderPlan:
         return output_path(item, self.out, self.format)
 
 
-@dataclass
-class FolderReport:
-    """What :func:`translate_planned` did."""
+class FolderReport(OutputsReport):
+    """What :func:`translate_planned` did (``written``, ``kept``, ``failed`` with reasons …)."""
 
-    out: Path
-    total: int
-    written: int = 0
-    kept: int = 0
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-
-    def summary(self, limit: int = 5) -> str:
+    def summary(self) -> str:
         """One line: ``translated N images into OUT[ (K existing kept …)][; F of T failed: …]``."""
-        if self.written == 0 and not self.failed and self.kept == self.total:
+        if self.all_kept:
             return f"all {self.total} outputs already exist in {self.out} (--overwrite to replace them)"
         text = f"translated {self.written} image{'s' * (self.written != 1)} into {self.out}"
         if self.kept:
             text += f" ({self.kept} existing kept; --overwrite to replace them)"
         if self.failed:
-            names = [str(p) for p, _ in self.failed]
-            shown = ", ".join(names[:limit]) + (f" … and {len(names) - limit} more" if len(names) > limit else "")
-            text += f"; {len(self.failed)} of {self.total} failed: {shown}"
+            text += f"; {len(self.failed)} of {self.total} failed: {self.failed_names()}"
         return text
 
 

@@ -1,29 +1,38 @@
 """Reading saved models: a model folder or a run's checkpoint → its :class:`~toonkit.methods.spec.ModelSpec`
 and its weights by slot (:class:`StoredModel`), which :func:`~toonkit.methods.spec.load_method` turns
-back into the method.
+back into the method; and :func:`load_masker`, a masker from any of them (or a weights file, or a name).
 
 Both kinds of file go through :func:`~toonkit.methods.spec.read_spec` for their spec; files of older
-formats are upgraded first (:mod:`toonkit._compat`).
+formats are upgraded first (:mod:`toonkit._compat`). :meth:`Cartoonizer.from_pretrained
+<toonkit.translate.api.Cartoonizer.from_pretrained>` (:func:`toonkit.load`) reads models this way.
 """
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from toonkit import _compat
 from toonkit.core.checkpoint import read_checkpoint
-from toonkit.errors import first_line
+from toonkit.errors import describe_error, first_line
 from toonkit.methods.assemble import method_class
-from toonkit.methods.spec import ModelSpec, read_spec
+from toonkit.methods.base import Method
+from toonkit.methods.spec import ModelSpec, build_net, load_method, read_spec
+from toonkit.plugins import get_registry
 from toonkit.pretrained import CONFIG_FILE, WEIGHTS_FILE
 from toonkit.translate.errors import TranslateError
 from toonkit.translate.pretrained import MODEL_FORMAT, resolve_model
 
+log = logging.getLogger("toonkit.translate")
+
 Weights = dict[str, dict[str, torch.Tensor]]
+#: the masker a bare weights file (``--masker FILE.safetensors``) is built as when nothing says otherwise
+DEFAULT_MASKER = {"type": "unet"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,6 @@ def read_model(source: str | Path, ema: bool = True) -> StoredModel:
         return read_folder(folder)
     path = Path(source).expanduser()
     if not path.exists():
-        from toonkit.plugins import get_registry
         from toonkit.registry import did_you_mean
 
         models = [e.name for e in get_registry().list("model")]
@@ -145,3 +153,66 @@ def _read_weights(path: Path, renames: dict[str, str]) -> Weights:
     except Exception as exc:  # noqa: BLE001 - a damaged weights file is one clear error
         raise TranslateError(f"{path}: not a readable safetensors file ({first_line(exc)})") from None
     return weights
+
+
+def load_masker(source: str | Path, fallback_block: dict[str, Any] | None = None) -> nn.Module:
+    """A person masker from a toonkit run, checkpoint or model folder, a weights file, or a registered
+    masker name.
+
+    Args:
+        source: a run directory, checkpoint or model folder holding a masker; a ``.safetensors``/torch
+            state dict (built as ``fallback_block``, default :data:`DEFAULT_MASKER`); or the name of a
+            registered pretrained masker (one whose class sets ``trainable = False``, such as
+            ``mediapipe_selfie`` from the toonkit-mediapipe plugin), built with its defaults.
+        fallback_block: the masker block (``{"type": ..., **params}``) for a bare weights file.
+
+    Returns:
+        the masker in eval mode, mapping images in [-1, 1] to person logits.
+    """
+    from toonkit.core.checkpoint import CheckpointError
+    from toonkit.protocols import is_trainable
+
+    path = Path(source)
+    if not path.exists():
+        registry = get_registry()
+        if ("masker", str(source)) not in registry:
+            raise TranslateError(f"masker {source!r}: no such file, run directory or registered masker")
+        # by name only frozen, pretrained maskers (trainable = False): a trainable one would be random
+        if is_trainable(registry.get("masker", str(source)).factory):
+            raise TranslateError(f"masker {source!r} is trainable, so built by name it would have random "
+                                 "weights: pass a run, checkpoint or weights file holding a trained one")
+        try:
+            return registry.build("masker", str(source)).eval()
+        except Exception as exc:  # noqa: BLE001 - a plugin's missing model file or runtime: one line
+            raise TranslateError(f"masker {source!r}: {describe_error(exc, limit=None)}") from None
+    try:
+        stored: StoredModel | None = read_model(path)
+    except CheckpointError:  # a bare weights file, or a folder without checkpoints
+        stored = None
+    if stored is not None:
+        slot = stored.spec.method_class().roles.masker
+        if slot is None or slot not in stored.spec.nets:
+            raise TranslateError(f"masker {source}: {stored.label} has no masker network")
+        return load_method(stored.spec, stored.weights, nets=[slot], where=f"masker {source}").net[slot]
+    if path.is_dir():
+        raise TranslateError(f"masker {source}: no checkpoint or model in this directory")
+    from toonkit.weights import load_state_file
+
+    try:
+        state = load_state_file(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable weights file is one clear error
+        raise TranslateError(f"masker {source}: not a checkpoint or weights file ({exc})") from None
+    return build_net("masker", fallback_block or DEFAULT_MASKER, state, f"masker {source}")
+
+
+def warn_if_untrained(stored: StoredModel, method: Method) -> None:
+    """Log when a checkpoint was saved before its masker's training phase (its masks are random)."""
+    names = [p.name for p in method.phases]
+    if stored.phase not in names:
+        return
+    masker = method.roles.masker
+    later = [p.name for p in method.phases[names.index(stored.phase) + 1:]
+             if masker in p.trains and method.phase_active(p.name)]
+    if later:
+        log.warning("%s was saved in phase '%s', before the masker's phase '%s': its masks are not trained "
+                    "yet (use a later checkpoint or --masker)", stored.path, stored.phase, later[0])
