@@ -90,7 +90,8 @@ def read_model(source: str | Path, ema: bool = True) -> StoredModel:
 def read_run(path: str | Path, ema: bool = True) -> StoredModel:
     """A run's newest checkpoint (or the checkpoint file ``path``) as a :class:`StoredModel`."""
     ckpt = read_checkpoint(path)
-    stored = ckpt.model if ckpt.model is not None else _compat.checkpoint_spec(ckpt.recipe or {})
+    recipe = ckpt.recipe or {}
+    stored = ckpt.model if ckpt.model is not None else _compat.checkpoint_spec(recipe)
     spec = read_spec(stored, str(ckpt.path))
     generator = spec.method_class().roles.generator
     weights = dict(ckpt.nets)
@@ -98,7 +99,7 @@ def read_run(path: str | Path, ema: bool = True) -> StoredModel:
     if used_ema:
         weights[generator] = ckpt.ema[generator]
     label = f"{ckpt.path} (step {ckpt.step}, {spec.method_name}{', EMA' if used_ema else ''})"
-    return StoredModel(spec, weights, ckpt.path, label, step=ckpt.step, phase=ckpt.phase, recipe=ckpt.recipe)
+    return StoredModel(spec, weights, ckpt.path, label, step=ckpt.step, phase=ckpt.phase, recipe=recipe)
 
 
 def read_folder(folder: str | Path) -> StoredModel:
