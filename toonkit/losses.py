@@ -7,10 +7,12 @@ Conventions:
   knows the targets of each mode; :class:`EdgePromotingLoss` composes it for CartoonGAN's D.
 - :class:`ContentLoss` compares two feature tensors (or dicts of them); methods run the feature
   extractor themselves (``content(vgg(fake), target)``), so a target's features can be computed once.
+- Every loss says what to call it with: ``example_inputs(size, batch)`` returns its positional arguments,
+  the tensors that must receive a gradient marked ``requires_grad`` (the component protocol,
+  :mod:`toonkit.protocols`; the plugin test kit and toonkit's own tests call it).
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -18,10 +20,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toonkit import _compat
 from toonkit.nets.layers import check_choice
 from toonkit.registry import Registry
 
 AdvMode = Literal["bce", "lsgan", "hinge"]
+
+
+def _logits(*shape: int) -> torch.Tensor:
+    """Random logits that take a gradient (example inputs)."""
+    return torch.randn(*shape).requires_grad_(True)
+
+
+def _images(*shape: int, grad: bool = True) -> torch.Tensor:
+    """Random images in [-1, 1] (example inputs), taking a gradient unless ``grad`` is False."""
+    return (torch.rand(*shape) * 2 - 1).requires_grad_(grad)
 ADV_MODES: tuple[str, ...] = ("bce", "lsgan", "hinge")
 FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
 
@@ -73,6 +86,11 @@ class AdversarialLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target_is_real: bool, for_discriminator: bool = True) -> torch.Tensor:
         return self.loss(logits, target_is_real, for_discriminator)
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, bool]:
+        """Patch logits and the target: D's loss on logits that should say "real"."""
+        return _logits(batch, 1, max(1, size // 8), max(1, size // 8)), True
+
     def discriminator_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D's loss: ``loss(real → real) + loss(fake → fake)``."""
         return self.loss(real, True) + self.loss(fake, False)
@@ -115,9 +133,23 @@ class EdgePromotingLoss(nn.Module):
         return (adv.loss(cartoon_logits, True) + adv.loss(smoothed_logits, False)
                 + adv.loss(generated_logits, False))
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """D's logits on cartoons, smoothed cartoons and generated images."""
+        side = max(1, size // 8)
+        return _logits(batch, 1, side, side), _logits(batch, 1, side, side), _logits(batch, 1, side, side)
+
     def generator_loss(self, generated_logits: torch.Tensor) -> torch.Tensor:
         """G's adversarial loss: D should call its output real."""
         return self.adversarial.generator_loss(generated_logits)
+
+
+def _mean(terms: list[torch.Tensor]) -> torch.Tensor:
+    """The mean of per-layer loss terms, summed in order (the same float operations as ``sum()``)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms)
 
 
 def _as_list(x: FeatureMaps) -> list[torch.Tensor]:
@@ -160,15 +192,20 @@ class ContentLoss(nn.Module):
     def forward(self, input: FeatureMaps, target: FeatureMaps,
                 features: nn.Module | None = None) -> torch.Tensor:
         if features is not None:
-            warnings.warn("ContentLoss(..., features=net) is deprecated: pass net(input) and net(target)",
-                          DeprecationWarning, stacklevel=2)
+            _compat.warn("ContentLoss(..., features=net)", "ContentLoss()(net(input), net(target))")
             if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
                 raise TypeError("with features=..., pass images (tensors) as input and target")
             with torch.no_grad():
                 target = features(target.detach())
             input = features(input)
         pairs = _paired(input, target)
-        return sum(F.l1_loss(a.float(), b.float().detach()) for a, b in pairs) / len(pairs)
+        return _mean([F.l1_loss(a.float(), b.float().detach()) for a, b in pairs])
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Feature maps of the output (with a gradient) and of the target."""
+        side = max(1, size // 4)
+        return _logits(batch, 8, side, side), torch.randn(batch, 8, side, side)
 
 
 def gram_matrix(x: torch.Tensor) -> torch.Tensor:
@@ -204,14 +241,21 @@ class GramStyleLoss(nn.Module):
 
     def forward(self, input: FeatureMaps, target: FeatureMaps) -> torch.Tensor:
         pairs = _paired(input, target)
-        total = 0.0
+        terms = []
         for a, b in pairs:
             ga = gram_matrix(a)
             gb = (b.float() if b.dim() == 3 else gram_matrix(b)).detach()
             if gb.shape[0] == 1 and ga.shape[0] > 1:
                 gb = gb.expand_as(ga)
-            total = total + F.mse_loss(ga, gb)
-        return total / len(pairs)
+            terms.append(F.mse_loss(ga, gb))
+        return _mean(terms)
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Two layers' feature maps of the images (with gradients) and of one style image."""
+        side = max(2, size // 4)
+        return ([_logits(batch, 8, side, side), _logits(batch, 16, side // 2, side // 2)],
+                [torch.randn(1, 8, side, side), torch.randn(1, 16, side // 2, side // 2)])
 
 
 class ColorConsistencyLoss(nn.Module):
@@ -319,6 +363,11 @@ class SegmentationLoss(nn.Module):
             raise ValueError(f"logits {tuple(logits.shape)} and mask {tuple(mask.shape)} differ in shape")
         return F.binary_cross_entropy_with_logits(logits.float(), mask.float())
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masker logits and a 0/1 person mask."""
+        return _logits(batch, 1, size, size), torch.rand(batch, 1, size, size).round()
+
 
 class _L1(nn.Module):
     def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
@@ -326,6 +375,11 @@ class _L1(nn.Module):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.l1_loss(input.float(), target.float())
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """A generated image (with a gradient) and its target."""
+        return _images(batch, 3, size, size), _images(batch, 3, size, size, grad=False)
 
 
 class CycleLoss(_L1):

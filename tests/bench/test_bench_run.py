@@ -116,7 +116,7 @@ def test_methods_option_names_the_suites_methods(capsys: pytest.CaptureFixture[s
     assert main(["bench", str(SMOKE), "--methods", "cartoongn"]) == 2
     err = capsys.readouterr().err
     assert "--methods: no method 'cartoongn'" in err and "did you mean 'cartoongan'?" in err
-    assert "(methods: selfie_gan, cartoongan," in err
+    assert "(methods: photo, stylization, selfie_gan, cartoongan," in err
 
 
 def _fake_result(rows: dict[str, dict[str, list[float]]], claims: list[Claim] | None = None,

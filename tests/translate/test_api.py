@@ -165,7 +165,7 @@ def test_bad_inputs_are_named(toon: Cartoonizer, tmp_path: Path) -> None:
         toon.translate(torch.zeros(5, 8, 8))
     with pytest.raises(ValueError, match="background"):
         toon.translate(torch.zeros(3, 8, 8), background="red")
-    with pytest.raises(TranslateError, match="no checkpoint"):
+    with pytest.raises(toonkit.ModelError, match="no checkpoint"):
         toonkit.load(tmp_path, device="cpu")
 
 

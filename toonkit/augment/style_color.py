@@ -64,7 +64,7 @@ class StyleColorJitter(nn.Module):
         return {"gamma": torch.where(on, gamma, one), "saturation": torch.where(on, sat, one),
                 "hue": torch.where(on, hue, zero)}
 
-    def apply(self, x: Tensor, factors: dict[str, Tensor]) -> Tensor:
+    def recolour(self, x: Tensor, factors: dict[str, Tensor]) -> Tensor:
         from kornia.enhance import adjust_gamma, adjust_hue, adjust_saturation
 
         unit = to_unit(x.float(), clamp=True)
@@ -77,7 +77,7 @@ class StyleColorJitter(nn.Module):
         if not images or any(t.ndim != 4 or t.shape[0] != images[0].shape[0] for t in images):
             raise ValueError("StyleColorJitter takes N×3×H×W tensors with the same N")
         factors = self.draw(images[0].shape[0], images[0].device)
-        out = tuple(self.apply(t, factors) for t in images)
+        out = tuple(self.recolour(t, factors) for t in images)
         return out[0] if len(out) == 1 else out
 
     def extra_repr(self) -> str:

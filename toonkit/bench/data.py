@@ -150,7 +150,7 @@ def skin_groups(photos: list[Path], masks: dict[Path, Path], size: int) -> dict[
         except (DecodeError, OSError, ValueError):
             out[photo] = None
             continue
-        window = sample_crop_flip(*img.shape[-2:], size, train=False)
+        window = sample_crop_flip(int(img.shape[-2]), int(img.shape[-1]), size, train=False)
         x = from_uint8(window(img))[None]
         shift = skin_shift(x, x, window(mask)[None])
         share = float(shift.share[0])
@@ -288,5 +288,6 @@ def load_style(path: Path, size: int) -> Tensor:
     from toonkit.imaging import from_uint8
 
     img = load_resized(path, size)
-    crop = sample_crop_flip(*img.shape[-2:], size, train=False)
+    height, width = img.shape[-2:]
+    crop = sample_crop_flip(height, width, size, train=False)
     return from_uint8(crop(img)).unsqueeze(0)

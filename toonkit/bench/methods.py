@@ -14,6 +14,8 @@ from typing import Any, Callable, Optional
 import torch
 from torch import Tensor
 
+from toonkit.errors import Interrupted
+from toonkit.methods.assemble import method_class
 from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
@@ -23,6 +25,10 @@ log = logging.getLogger("toonkit.bench")
 
 DONE_FILE = "bench_done.json"
 FINGERPRINT_FILE = "bench_fingerprint.txt"
+
+
+class BenchInterrupted(Interrupted):
+    """Ctrl-C while a method of the suite trained: its checkpoint was saved; rerunning continues (exit 130)."""
 
 
 @dataclass
@@ -38,6 +44,7 @@ class MethodPlan:
         run_dir: where it is (or will be) trained, or the given run / checkpoint.
         fingerprint: hash of what determines the trained weights (data paths excluded).
         phase_steps: steps per phase it is trained for.
+        phases: its method's phases, in the method's order (reports show phases in it).
     """
 
     name: str
@@ -51,6 +58,7 @@ class MethodPlan:
     ema: bool = True
     filter: Optional[dict[str, Any]] = None  # the resolved filter block of a ``filter`` method
     colors: str = "style"  # translate's --colors for trained models (keep: the photo's colours, by the masker)
+    phases: tuple[str, ...] = ()
 
 
 def _value(value: Any) -> str:
@@ -126,7 +134,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
                 continue
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        method_cls = registry.get("method", raw.method).factory
+        method_cls = method_class(raw.method, registry)
         phases = [p.name for p in method_cls.phases]
         if not method_cls.trainable:
             style = suite.resolve(m.style) if m.style else data.style
@@ -143,9 +151,9 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
         except RecipeError as exc:
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
+        steps = {p: int(recipe.spec.train.phases[p].steps or 0) for p in phases}  # the budget set each one
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
-                                steps, ema=m.ema, colors=m.colors))
+                                steps, ema=m.ema, colors=m.colors, phases=tuple(phases)))
     if problems:
         raise SuiteError(problems)
     by_name = {p.name: p for p in plans}
@@ -168,24 +176,31 @@ def _file_hash(path: Path) -> str:
 
 
 def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
-    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
-    from toonkit.translate.pretrained import WEIGHTS_FILE, read_config
+    from toonkit.errors import ModelError
+    from toonkit.translate.pretrained import is_model_folder
+    from toonkit.translate.stored import read_folder, read_run
 
-    if (path / WEIGHTS_FILE).is_file():  # a model folder (save_pretrained / export)
-        config = read_config(path)
-        steps = (config.get("trained") or {}).get("steps") or {}
-        return MethodPlan(name, "run", None, path, f"{path.name}:{_file_hash(path / WEIGHTS_FILE)}",
-                          str(config.get("method", "?")), {k: int(v) for k, v in steps.items()})
     try:
-        ckpt = read_checkpoint(path)
-    except CheckpointError as exc:
+        if is_model_folder(path):  # a model folder (save_pretrained / export): no training state
+            folder = read_folder(path)
+            trained = (folder.info.get("trained") or {}).get("steps") or {}
+            steps = {k: int(v) for k, v in trained.items() if isinstance(v, int)}
+            from toonkit.pretrained import WEIGHTS_FILE
+
+            return MethodPlan(name, "run", None, path, f"{path.name}:{_file_hash(path / WEIGHTS_FILE)}",
+                              folder.spec.method_name,
+                              steps, phases=tuple(p.name for p in folder.spec.method_class().phases))
+        stored = read_run(path)
+    except ModelError as exc:
         problems.append(f"{where}.run: {exc}")
         return MethodPlan(name, "run", None, path, "", "")
-    method = (ckpt.recipe.get("method") or {}).get("type", "?")
-    phases = (ckpt.recipe.get("train") or {}).get("phases") or {}
-    steps = {k: v.get("steps") for k, v in phases.items() if isinstance(v, dict) and v.get("steps")}
-    return MethodPlan(name, "run", None, path, f"{ckpt.path.name}:{ckpt.step}:{_file_hash(ckpt.path)}", method,
-                      steps)
+    phases = tuple(p.name for p in stored.spec.method_class().phases)
+    # how long each phase was planned to train (the bench's training-time estimate), from the run's recipe
+    planned = ((stored.recipe or {}).get("train") or {}).get("phases") or {}
+    steps = {p: int(planned[p]["steps"]) for p in phases
+             if isinstance(planned.get(p), dict) and isinstance(planned[p].get("steps"), int)}
+    return MethodPlan(name, "run", None, path, f"{stored.path.name}:{stored.step}:{_file_hash(stored.path)}",
+                      stored.spec.method_name, steps, phases=phases)
 
 
 # -- training ---------------------------------------------------------------------------------------
@@ -214,8 +229,9 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     """
     if is_trained(plan):
         return False
-    from toonkit.train import train
     from toonkit.core.checkpoint import list_checkpoints
+    from toonkit.train import train
+    from toonkit.train.trainer import TrainingInterrupted
 
     assert plan.run_dir is not None and plan.recipe is not None
     run_dir = plan.run_dir
@@ -229,7 +245,11 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     total = sum(plan.phase_steps.values())
     log.info("%s: %s %s (%d steps: %s)", plan.name, "resuming" if resume else "training", plan.method_type, total,
              ", ".join(f"{k} {v}" for k, v in plan.phase_steps.items()))
-    train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    try:
+        train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    except TrainingInterrupted:
+        raise BenchInterrupted(f"{plan.name}: training interrupted, a checkpoint saved; run the same "
+                               "`toonkit bench` command again to continue where it stopped") from None
     found = list_checkpoints(run_dir / "checkpoints")
     (run_dir / DONE_FILE).write_text(json.dumps({"fingerprint": plan.fingerprint,
                                                  "checkpoint": found[-1].name if found else None}) + "\n")
@@ -266,6 +286,7 @@ class Translator:
 def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
     """Load ``plan``'s trained generator (EMA weights when present) or build its optimisation method."""
     from toonkit.metrics.perf import count_parameters
+    from toonkit.translate import load
 
     if plan.kind == "filter":
         from toonkit.methods.assemble import build_block
@@ -282,23 +303,21 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         # the recipe as resolved, every block of it (an `arch: vgg19` set there reaches the network)
         st = StyleTransfer.from_recipe(plan.recipe, load_style(plan.style, style_size), size=style_size,
                                        device=device)
-        return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
+        return Translator(st.generate, None, count_parameters(st.generator),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
-    from toonkit.translate.loading import load
-
     keep = plan.colors == "keep"
     toon = load(plan.run_dir, device=device, masker=None if keep else False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))
 
-    translate = toon.generate
-    if keep:
+    def translate(x: Tensor) -> Tensor:
+        if not keep:
+            return toon.generate(x)
         from toonkit.translate.colors import keep_colors
 
-        def translate(x: Tensor) -> Tensor:
-            return keep_colors(x, toon.generate(x), toon.mask(x) if toon.has_masker else None)
+        return keep_colors(x, toon.generate(x), toon.mask(x) if toon.has_masker else None)
 
     source = toon.source + (", --colors keep" if keep else "")
     return Translator(translate, flops_fn, count_parameters(toon.generator), source)

@@ -136,12 +136,16 @@ class SpeedSpec(_Strict):
     repeats: int = Field(3, ge=1)
 
 
+#: what a suite measures when it names no metrics
+DEFAULT_METRICS: tuple[Union[str, dict[str, Any]], ...] = ("style_distance", "lpips", "background_leakage",
+                                                           "color_drift")
+
+
 class EvalSpec(_Strict):
     """How outputs are made and scored."""
 
     size: int = Field(128, ge=16)  # test photos and references are resized and centre-cropped to size²
-    metrics: list[Union[str, dict[str, Any]]] = Field(
-        default_factory=lambda: ["style_distance", "lpips", "background_leakage", "color_drift"])
+    metrics: list[Union[str, dict[str, Any]]] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     batch_size: int = Field(8, ge=1)
     grid_rows: int = Field(8, ge=1)
     speed: Optional[SpeedSpec] = Field(default_factory=SpeedSpec)  # null: no speed measurements

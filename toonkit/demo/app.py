@@ -159,7 +159,7 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
         inputs = [photo, model, background, size, show_mask, colors]
         outputs = [cartoon, download, mask, status]
         # one slot for every inference: a second request waits for the running one, never beside it
-        slot = {"concurrency_limit": 1, "concurrency_id": "inference"}
+        slot: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "inference"}
         for trigger in (photo.change, model.change, background.change, size.change, show_mask.change,
                         colors.change):
             trigger(run, inputs, outputs, **slot)

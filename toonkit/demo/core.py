@@ -27,7 +27,7 @@ from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
 from toonkit.translate.colors import DEFAULT_COLORS
-from toonkit.translate.geometry import resize
+from toonkit.core.geometry import resize
 from toonkit.errors import ToonkitError
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb
@@ -111,7 +111,7 @@ def parse_size(choice: str | int | None) -> int | str | None:
     if choice == "original":
         return "original"
     try:
-        value = int(choice)  # type: ignore[arg-type]
+        value = int(choice)
     except (TypeError, ValueError):
         raise DemoError(f"unknown output size {choice!r} (options: {', '.join(SIZE_CHOICES)})") from None
     if value < 1:
@@ -128,18 +128,19 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     """
     text = (value or "").strip().lower()
     if re.fullmatch(r"#[0-9a-f]{6}", text):
-        return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
     if re.fullmatch(r"#[0-9a-f]{3}", text):
-        return tuple(int(c * 2, 16) for c in text[1:])  # type: ignore[return-value]
+        return int(text[1] * 2, 16), int(text[2] * 2, 16), int(text[3] * 2, 16)
     match = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)", text)
     if match:
-        return tuple(min(255, round(float(v))) for v in match.groups())  # type: ignore[return-value]
+        r, g, b = (min(255, round(float(v))) for v in match.groups()[:3])
+        return r, g, b
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
 def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
                colors: str = DEFAULT_COLORS) -> torch.Tensor:
-    from toonkit.translate.api import TranslateError
+    from toonkit.translate.errors import TranslateError
 
     check_background(background)
     if background in NEEDS_MASK and not toon.has_masker:

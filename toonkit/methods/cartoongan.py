@@ -1,11 +1,11 @@
 """CartoonGAN (Chen, Lai, Liu, CVPR 2018): content-loss initialisation, then edge-promoting GAN."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
+from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
 
 
 class CartoonGAN(Method):
@@ -45,7 +45,8 @@ class CartoonGAN(Method):
     }
     augment = {"edge_smooth": Slot("augmenter", "edge_smooth"),
                "style_jitter": Slot("augmenter", None, optional=True)}
-    phases = (
+    roles = Roles(smoothing="edge_smooth")
+    phases: ClassVar[tuple[Phase, ...]] = (
         Phase("init", ("generator",), "photos", epochs=1, summary="G reconstructs photos (content loss)"),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
               summary="edge-promoting adversarial training"),

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 import torch
 
-from toonkit.methods.base import Phase, Slot, StepContext
+from toonkit.methods.base import Phase, Roles, Slot, StepContext
 from toonkit.methods.cartoongan import CartoonGAN
 
 
@@ -35,11 +35,11 @@ class SelfieGAN(CartoonGAN):
     losses = {**CartoonGAN.losses, "segmentation": Slot("loss", "segmentation")}
     phases = (
         CartoonGAN.phases[0],
-        Phase("masker", ("masker",), "photos", epochs=20, summary="S learns person masks (BCE)"),
+        Phase("masker", ("masker",), "photos", epochs=20, summary="S learns person masks (BCE)", masks=True),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
               summary="edge-promoting adversarial training through the frozen masker"),
     )
-    needs_masks = True
+    roles = Roles(masker="masker", smoothing="edge_smooth")
 
     def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
                  masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True,
@@ -48,13 +48,11 @@ class SelfieGAN(CartoonGAN):
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
         self.reuse_cartoon_mask = reuse_cartoon_mask
 
-    def bind(self, nets: dict, losses: dict, augment: dict) -> "SelfieGAN":
-        super().bind(nets, losses, augment)
+    def init_weights(self) -> None:
         if self.masker_weights:
             from toonkit.weights import load_state_file
 
             self.net["masker"].load_state_dict(load_state_file(self.masker_weights))
-        return self
 
     def phase_active(self, phase: str) -> bool:
         return not (phase == "masker" and self.masker_weights)

@@ -50,24 +50,16 @@ from toonkit.metrics.skin import ITA_GROUPS, SkinTone, ita_group
 from toonkit.metrics.style import StyleDistance, VGG16PooledFeatures, frechet_and_kid, kid_unbiased
 from toonkit.registry import Registry
 
-METRICS: dict[str, type[Metric]] = {
-    StyleDistance.name: StyleDistance,
-    LPIPSDistance.name: LPIPSDistance,
-    BackgroundLeakage.name: BackgroundLeakage,
-    ColorDrift.name: ColorDrift,
-    FaceRedness.name: FaceRedness,
-    SkinTone.name: SkinTone,
-}
 
 
 def register(registry: Registry) -> None:
-    """Add every metric to ``registry`` under kind ``"metric"``."""
-    for name, cls in METRICS.items():
-        registry.add("metric", name, cls)
+    """Add every metric to ``registry`` under kind ``"metric"``, named by its ``name`` (which its score
+    columns and reports use too)."""
+    for metric in (StyleDistance, LPIPSDistance, BackgroundLeakage, ColorDrift, FaceRedness, SkinTone):
+        registry.add("metric", metric.name, metric)
 
 
 __all__ = [
-    "METRICS",
     "BackgroundLeakage",
     "ColorDrift",
     "FaceRedness",

@@ -143,7 +143,7 @@ def eroded_mask(masks: Tensor, kernel_size: int, threshold: float = 0.5) -> Tens
     return erosion(mask, kernel)
 
 
-def resize_like(images: Tensor, size: tuple[int, int], mode: str = "bilinear") -> Tensor:
+def resize_like(images: Tensor, size: tuple[int, ...], mode: str = "bilinear") -> Tensor:
     """Resize ``images`` to ``size`` (H, W) when they differ; masks use ``mode='nearest'``."""
     if tuple(images.shape[-2:]) == tuple(size):
         return images

@@ -29,7 +29,8 @@ from toonkit.metrics._weights import (
     weights_dir,
 )
 from toonkit.metrics.base import EvalContext, Metric
-from toonkit.weights import describe_error, is_download_error
+from toonkit.errors import describe_error
+from toonkit.weights import is_download_error
 
 # torch-fidelity's converted TF Inception (what torchmetrics' FID uses), and pytorch-fid's equivalent.
 INCEPTION_FILES = ("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth")
@@ -66,6 +67,8 @@ class VGG16PooledFeatures(nn.Module):
         if pretrained:
             self.body.load_state_dict(imagenet_features_state("vgg16", "style_distance (FD-VGG16/KID-VGG16)"))
         self.image_size = image_size
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.eval().requires_grad_(False)
@@ -312,6 +315,8 @@ class StyleDistance(Metric):
         if self._ref_cache is not None and self._ref_cache[0] is refs and self._ref_cache[1] == key:
             ref_feats = self._ref_cache[2]
         else:
+            if refs is None:
+                raise ValueError("style_distance needs reference images (ctx.references)")
             ref_feats = self.embed(refs, ctx.device)
             self._ref_cache = (refs, key, ref_feats)
         out_feats = self.embed(ctx.get_outputs(self.batch_size), ctx.device)

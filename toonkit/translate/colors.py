@@ -13,7 +13,6 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from toonkit.translate.errors import TranslateError
 
 ColorMode = Literal["keep", "style"]
 COLORS: tuple[str, ...] = ("keep", "style")
@@ -26,9 +25,12 @@ MAX_GAIN = 2.0
 
 
 def check_colors(colors: str) -> None:
-    """Raise a :class:`TranslateError` naming the choices for an unknown ``colors`` mode."""
+    """Raise ``ValueError`` naming the choices for an unknown ``colors`` mode (as backgrounds do)."""
     if colors not in COLORS:
-        raise TranslateError(f"colors must be one of {', '.join(COLORS)}, got {colors!r}")
+        from toonkit.registry import did_you_mean
+
+        raise ValueError(f"unknown colors {colors!r}{did_you_mean(str(colors), COLORS)} "
+                         f"(options: {', '.join(COLORS)})")
 
 
 def _weighted_stats(lab: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
