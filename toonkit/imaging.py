@@ -16,8 +16,11 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["fit_pixels", "from_uint8", "from_unit", "max_side", "to_levels", "to_uint8", "to_unit",
-           "unit_from_uint8", "unit_to_uint8"]
+__all__ = ["BT601_LUMA", "fit_pixels", "from_uint8", "from_unit", "max_side", "rgb_to_gray", "to_levels",
+           "to_uint8", "to_unit", "unit_from_uint8", "unit_to_uint8"]
+
+#: ITU-R BT.601 luma weights of R, G, B: OpenCV's and PIL's RGB → gray (they sum to 1)
+BT601_LUMA = (0.299, 0.587, 0.114)
 
 #: the longest side allowed, as a multiple of the side of the budget's square: a panorama 4:1 fits
 #: whole, a 89 000 000 × 1 strip does not (it would cost as much as its pixel count times the padding
@@ -173,3 +176,19 @@ def unit_to_uint8(x: Tensor) -> Tensor:
         [0, 128, 255, 255]
     """
     return x.float().mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def rgb_to_gray(x: Tensor) -> Tensor:
+    """Differentiable BT.601 luma of RGB images, in any value range (the weights sum to 1, so [-1, 1]
+    stays [-1, 1]).
+
+    Shape:
+        - x: :math:`(N, 3, H, W)`
+        - output: :math:`(N, 1, H, W)`
+
+    Example:
+        >>> rgb_to_gray(torch.ones(1, 3, 2, 2)).shape, float(rgb_to_gray(torch.ones(1, 3, 1, 1)))
+        (torch.Size([1, 1, 2, 2]), 1.0)
+    """
+    w = torch.tensor(BT601_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True)

@@ -23,7 +23,7 @@ from .helpers import tiny_run, train_recipe
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
-    make_demo(root, n=4, size=32, n_test=0)
+    make_demo(root, n=6, size=32, n_test=0)
     return root
 
 
@@ -90,7 +90,7 @@ def test_malformed_metadata_is_one_error(tmp_path: Path) -> None:
 
 def test_diverged_training_stops_naming_a_finite_checkpoint(demo: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from toonkit.train.optim import NonFiniteLossError
+    from toonkit.methods.context import NonFiniteLossError
     from toonkit.train.trainer import Trainer
 
     real_save = Trainer.save

@@ -48,7 +48,7 @@ def read_state(file: str | Path, prefix: str, expected: Mapping[str, torch.Tenso
 
     Args:
         file: a ``.safetensors`` file.
-        prefix: the network's prefix in it (``generator``).
+        prefix: the network's prefix in it (``generator``; ``ema/generator`` for a checkpoint's EMA copy).
         expected: the network's own state dict (meta tensors do: only names, shapes and dtypes are used).
         what: how to name the model in messages.
         check_finite: refuse NaN or infinite values.
@@ -65,7 +65,7 @@ def read_state(file: str | Path, prefix: str, expected: Mapping[str, torch.Tenso
     state: dict[str, torch.Tensor] = {}
     try:
         with safe_open(str(file), framework="pt") as fh:
-            mine = {key.split("/", 1)[1] for key in fh.keys() if key.startswith(f"{prefix}/")}
+            mine = {key[len(prefix) + 1:] for key in fh.keys() if key.startswith(f"{prefix}/")}
             missing = sorted(set(expected) - mine)
             extra = sorted(mine - set(expected))
             if missing or extra:

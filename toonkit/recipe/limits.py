@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def nesting_hint(text: str) -> int:
 
 
 def _stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
+    frame: types.FrameType | None = sys._getframe()
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth

@@ -23,9 +23,8 @@ import torch
 from torch import nn
 
 from toonkit.translate.background import NEEDS_MASK, blur_sigma, check_background, composite
-from toonkit.translate.geometry import size_multiple
-from toonkit.weights import describe_error
-from toonkit.errors import ToonkitError
+from toonkit.protocols import size_multiple
+from toonkit.errors import ToonkitError, describe_error
 from toonkit.io_utils import atomic_write
 
 if TYPE_CHECKING:
@@ -35,7 +34,14 @@ EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 
 
 class ExportError(ToonkitError, RuntimeError):
-    """Export or its check failed; the message says which step and why."""
+    """An export that cannot be made as asked (a size the networks do not take, a background without a
+    masker, a missing exporter package); the message says why."""
+
+
+class ExportFailed(ExportError):
+    """Exporting, or running the exported file to check it, failed (exit 1)."""
+
+    usage = False
 
 
 class TranslateModule(nn.Module):
@@ -86,10 +92,11 @@ def build_module(toon: Cartoonizer, with_masker: bool = False, background: str =
     """The :class:`TranslateModule` of a loaded :class:`~toonkit.translate.Cartoonizer`, on CPU, fp32."""
     if with_masker and toon.masker is None:
         raise ExportError("--with-masker: the run has no masker (pass --masker FILE)")
-    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
-        return copy.deepcopy(net).float().to("cpu", memory_format=torch.contiguous_format).eval()
 
-    masker = cpu(toon.masker) if with_masker else None
+    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
+        return copy.deepcopy(net).float().to("cpu").to(memory_format=torch.contiguous_format).eval()
+
+    masker = cpu(toon.masker) if with_masker and toon.masker is not None else None
     return TranslateModule(cpu(toon.generator), toon.prepare_input, masker, background, blur_sigma(*size)).eval()
 
 
@@ -146,6 +153,8 @@ def export_onnx(module: TranslateModule, path: str | Path, size: tuple[int, int]
             program = torch.onnx.export(module, (example,), dynamo=True, input_names=["photo"],
                                         output_names=names, dynamic_shapes=shapes, opset_version=opset,
                                         verbose=False, optimize=True)
+            if program is None:
+                raise ExportFailed("the dynamo ONNX exporter returned no program")
             program.save(str(path))
         else:
             axes = {n: {0: "batch", 2: "height", 3: "width"} for n in ["photo", *names]} if dynamic else None
@@ -195,7 +204,7 @@ def _runner(fmt: str, path: Path) -> Callable[[torch.Tensor], list[torch.Tensor]
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - an opset or operator ONNX Runtime lacks: the check failed
-            raise ExportError(f"ONNX Runtime cannot load the exported file: {describe_error(exc, limit=None)} "
+            raise ExportFailed(f"ONNX Runtime cannot load the exported file: {describe_error(exc, limit=None)} "
                               "(another --opset may help)") from None
         name = session.get_inputs()[0].name
         return lambda x: [torch.from_numpy(o) for o in session.run(None, {name: x.numpy()})]
@@ -229,10 +238,10 @@ def verify_export(module: TranslateModule, fmt: str, path: str | Path, shapes: S
         try:
             got = run(x)
         except Exception as exc:  # noqa: BLE001 - a runtime failure of the export is a check failure
-            raise ExportError(f"running the exported {fmt} file on input {tuple(shape)} failed: "
+            raise ExportFailed(f"running the exported {fmt} file on input {tuple(shape)} failed: "
                               f"{describe_error(exc, limit=None)}") from None
         if len(got) != len(ref) or any(g.shape != r.shape for g, r in zip(got, ref)):
-            raise ExportError(f"the exported {fmt} file returned shapes {[tuple(g.shape) for g in got]}, "
+            raise ExportFailed(f"the exported {fmt} file returned shapes {[tuple(g.shape) for g in got]}, "
                               f"PyTorch {[tuple(r.shape) for r in ref]} for input {tuple(shape)}")
         diff = max(float((g.float() - r.float()).abs().max()) for g, r in zip(got, ref))
         checks.append(Check(tuple(shape), diff))
@@ -247,8 +256,8 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
     to ``path``.
 
     Raises:
-        ExportError: the size is not a multiple of the networks' ``size_multiple``, export failed, or
-            the file could not be run.
+        ExportError: the format is unknown or the size not a multiple of the networks' ``size_multiple``.
+        ExportFailed: the export failed, or the file could not be run.
         toonkit.io_utils.UnsafeWriteError: ``path`` is a symbolic link, a FIFO or another non-file.
     """
     if fmt not in EXPORT_FORMATS:
@@ -269,9 +278,8 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
                 result["used"] = export_torchscript(module, tmp, size)
         except ExportError:
             raise
-        except Exception as exc:
-            lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-            raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {lines[0] if lines else ''}") from exc
+        except Exception as exc:  # noqa: BLE001 - the exporter's own error, as one line
+            raise ExportFailed(f"{fmt} export failed: {describe_error(exc, limit=None)}") from exc
         result["checks"] = verify_export(module, fmt, tmp, check_shapes(size, m, dynamic))
 
     # never through a link, a FIFO or a device (toonkit.io_utils.check_target): UnsafeWriteError

@@ -271,12 +271,14 @@ def to_tensor(image: Any, max_pixels: int | None = None) -> Converted:
         from toonkit.data.decode import fit_image, to_rgb
 
         kind = "pil" if isinstance(image, Image.Image) else "numpy"
-        if kind == "numpy":
-            image = Image.fromarray(image if image.ndim == 2 or image.shape[2] != 1 else image[..., 0])
-        fitted = fit_image(to_rgb(image), max_pixels)
-        if fitted.size != image.size:
+        if isinstance(image, Image.Image):
+            pil = image
+        else:
+            pil = Image.fromarray(image if image.ndim == 2 or image.shape[2] != 1 else image[..., 0])
+        fitted = fit_image(to_rgb(pil), max_pixels)
+        if fitted.size != pil.size and max_pixels is not None:
             log.info("a %d×%d input is above max_pixels=%d (or %d a side): processed and returned at %d×%d (raise "
-                     "max_pixels, CLI --max-pixels, for more)", *image.size, max_pixels, max_side(max_pixels),
+                     "max_pixels, CLI --max-pixels, for more)", *pil.size, max_pixels, max_side(max_pixels),
                      *fitted.size)
         rgb = np.array(fitted, dtype=np.uint8)
         return Converted(_uint8_to_batch(torch.from_numpy(rgb).permute(2, 0, 1)), kind)
@@ -335,8 +337,10 @@ def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 9
     if array.shape[2] == 4 and fmt == "jpg":
         raise ValueError("jpg cannot store transparency: use --format png or webp")
     pil = Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
-    options: dict[str, Any] = {"png": {"optimize": False}, "jpg": {"quality": quality, "subsampling": 0},
-                               "webp": {"quality": quality, "method": 4}}[fmt]
+    by_format: dict[str, dict[str, Any]] = {"png": {"optimize": False},
+                                            "jpg": {"quality": quality, "subsampling": 0},
+                                            "webp": {"quality": quality, "method": 4}}
+    options = by_format[fmt]
     from toonkit.io_utils import atomic_write
 
     atomic_write(path, lambda fh: pil.save(fh, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt],
