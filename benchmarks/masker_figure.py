@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         for masker in maskers.values():
             toon.masker = masker
             cells.append(toon.translate(photo, background="white", size=args.size))
-        scale = args.height / cells[0].height
-        rows.append([c.resize((max(1, round(c.width * scale)), args.height), Image.LANCZOS) for c in cells])
+        rows.append([c.resize((max(1, round(c.width * args.height / c.height)), args.height), Image.LANCZOS)
+                     for c in cells])
     widths = [max(r[i].width for r in rows) for i in range(len(rows[0]))]
     grid = Image.new("RGB", (sum(widths) + 4 * (len(widths) - 1), header + len(rows) * (args.height + 4)),
                      (128, 128, 128))
