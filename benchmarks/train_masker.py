@@ -3,6 +3,14 @@
     TOONKIT_WEIGHTS_DIR=../shared/weights OMP_NUM_THREADS=1 nice -n 15 \\
         python benchmarks/train_masker.py --out runs/masker [--steps 360] [--data ../shared/data]
 
+The masker shipped with ``handpainted`` came from three runs of this script on one shared CPU core
+(72 minutes of wall time for the steps, of which 3.5 CPU-minutes were ours): ``--steps 700``
+stopped after its step-75
+checkpoint, then ``--resume --steps 360``, then ``--resume --steps 460`` (each resume restarts AdamW's
+moments; the last one restarts the cosine at 11 % of the peak rate). That is 460 steps of 8 crops,
+about 8 passes over the data: far from converged (see ``mask_teacher_iou.md``). On a GPU,
+``--device cuda --steps 5000`` costs minutes.
+
 Data (``benchmarks/masker_data.py`` fixes the splits by file name): the training pairs of
 ``people`` and ``portraits`` with their reference masks, and the ``selfies`` with masks written once by
 the MediaPipe teacher (``toonkit data masks``; needs ``pip install -e plugins/toonkit-mediapipe``, only
@@ -16,7 +24,9 @@ autocast. The encoder starts from ImageNet AlexNet (``TOONKIT_WEIGHTS_DIR``); co
 frozen, conv3–conv5 train at a tenth of the decoder's learning rate; cosine decay after a warm-up.
 
 At the end, the guided-filter refinement (radius, eps) with the best mean IoU on the validation
-photos (at the translate working size, short side 256) is chosen, and the masker is written as
+photos (at the translate working size, short side 256) is chosen, then the smallest logit sharpness
+whose mean absolute error against the reference masks is within 1 % of the best (an under-confident
+masker fades the person into a white background: IoU at 0.5 does not see that), and the masker is written as
 ``OUT/masker.safetensors`` (fp16 state dict) and ``OUT/masker.json`` (its registered block: type and
 params). ``OUT/log.csv`` holds the losses and validation scores, ``OUT/last.safetensors`` the latest
 fp32 weights (written atomically every ``--save-every`` steps; ``--resume`` continues from it).
@@ -42,6 +52,7 @@ from masker_data import DATASETS, Pair, boundary_f, excluded_photos, iou, load_t
 REPO = Path(__file__).resolve().parents[1]
 MASKER = "alexnet_unet"
 REFINE_GRID = [(0, 1e-3), (2, 1e-3), (4, 1e-3), (4, 1e-2), (8, 1e-2)]
+SHARPNESS_GRID = [1.0, 2.0, 3.0, 4.0]
 
 
 def teacher_selfie_masks(selfies: Path, out: Path) -> list[Pair]:
@@ -105,15 +116,16 @@ def validate(masker: torch.nn.Module, val: list[Pair], short_side: int = 256) ->
     from toonkit.data.decode import load_rgb_tensor
 
     masker.eval()
-    ious, fs = [], []
+    ious, fs, errors = [], [], []
     for p in val:
         photo = load_rgb_tensor(p.photo)
-        pred = masker_probability(masker, photo, short_side) > 0.5
+        prob = masker_probability(masker, photo, short_side)
         truth = load_truth(p, tuple(photo.shape[-2:]))
-        ious.append(iou(pred, truth))
-        fs.append(boundary_f(pred, truth))
+        ious.append(iou(prob > 0.5, truth))
+        fs.append(boundary_f(prob > 0.5, truth))
+        errors.append((prob - truth.float()).abs().mean().item())
     masker.train()
-    return {"iou": statistics.fmean(ious), "boundary_f": statistics.fmean(fs)}
+    return {"iou": statistics.fmean(ious), "boundary_f": statistics.fmean(fs), "mae": statistics.fmean(errors)}
 
 
 def save_atomic(state: dict[str, torch.Tensor], path: Path) -> None:
@@ -215,11 +227,22 @@ def main(argv: list[str] | None = None) -> int:
             best = (radius, eps, s)
     radius, eps, scores = best
     masker.refine_radius, masker.refine_eps = radius, eps
-    block = {"type": MASKER, "base_channels": masker.base_channels, "refine_radius": radius, "refine_eps": eps}
+    # the soft mask is what --background white blends with: the smallest sharpness whose mean absolute error
+    # is within 1 % of the best one (more only hardens the outline)
+    errors = {}
+    for k in SHARPNESS_GRID:
+        masker.sharpness = k
+        errors[k] = validate(masker, splits["people"]["val"])
+        print(f"sharpness {k}: {errors[k]}", file=sys.stderr)
+    sharpness = min(k for k in SHARPNESS_GRID if errors[k]["mae"] <= 1.01 * min(e["mae"] for e in errors.values()))
+    masker.sharpness, scores = sharpness, errors[sharpness]
+    block = {"type": MASKER, "base_channels": masker.base_channels, "refine_radius": radius, "refine_eps": eps,
+             "sharpness": sharpness}
     save_atomic({k: (v.half() if v.is_floating_point() else v).cpu() for k, v in masker.state_dict().items()},
                 args.out / "masker.safetensors")
     (args.out / "masker.json").write_text(json.dumps(block, indent=2) + "\n")
-    (args.out / "validation.json").write_text(json.dumps({"refine_grid": REFINE_GRID, "chosen": scores}) + "\n")
+    (args.out / "validation.json").write_text(json.dumps({"refine_grid": REFINE_GRID, "sharpness": errors,
+                                                          "chosen": scores}, indent=2) + "\n")
     print(f"wrote {args.out / 'masker.safetensors'} ({block})", file=sys.stderr)
     return 0
 

@@ -107,3 +107,16 @@ def test_bf16_channels_last_matches_fp32() -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             out = torch.sigmoid(s(x.contiguous(memory_format=torch.channels_last)).float())
     assert out.shape == ref.shape and (out - ref).abs().max() < 0.05
+
+
+def test_sharpness_hardens_the_mask_but_keeps_its_outline() -> None:
+    torch.manual_seed(0)
+    soft, sharp = AlexNetMasker().eval(), AlexNetMasker(sharpness=3.0).eval()
+    sharp.load_state_dict(soft.state_dict())
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        a, b = torch.sigmoid(soft(x)), torch.sigmoid(sharp(x))
+    assert torch.equal(a > 0.5, b > 0.5)
+    assert (b - 0.5).abs().mean() > (a - 0.5).abs().mean()
+    with pytest.raises(ValueError, match="sharpness"):
+        AlexNetMasker(sharpness=0.0)

@@ -65,6 +65,9 @@ class AlexNetMasker(nn.Module):
         refine_radius: guided-filter radius in pixels of the masker's input; 0 turns refinement off.
         refine_eps: the guided filter's regulariser, in squared [0, 1] intensity units (larger: smoother,
             closer to the unrefined mask).
+        sharpness: the logits are multiplied by this before the refinement: above 1, a masker that is unsure
+            inside the person (probability 0.7 rather than 1) stops fading it into the background, while
+            the 0.5 outline stays where it was.
 
     Shape:
         - Input: :math:`(N, 3, H, W)` in [-1, 1], H and W divisible by 16.
@@ -82,12 +85,14 @@ class AlexNetMasker(nn.Module):
     size_multiple: int = 16
 
     def __init__(self, encoder_weights: str | None = None, base_channels: int = 16, refine_radius: int = 0,
-                 refine_eps: float = 1e-3) -> None:
+                 refine_eps: float = 1e-3, sharpness: float = 1.0) -> None:
         super().__init__()
         if encoder_weights not in ENCODER_WEIGHTS:
             raise ValueError(f"encoder_weights must be 'imagenet' or null, got {encoder_weights!r}")
         if base_channels < 2:
             raise ValueError(f"base_channels must be >= 2, got {base_channels}")
+        if sharpness <= 0:
+            raise ValueError(f"sharpness must be > 0, got {sharpness}")
         if refine_radius < 0 or refine_eps <= 0:
             raise ValueError(f"refine_radius must be >= 0 and refine_eps > 0, got {refine_radius} and {refine_eps}")
         c8, c4, c2, stem_channels = 8 * base_channels, 3 * base_channels, base_channels, base_channels // 2
@@ -101,7 +106,7 @@ class AlexNetMasker(nn.Module):
         self.dec2 = _conv_bn_relu(c4 + stem_channels, c2)
         self.head = nn.Conv2d(c2, 1, 1)
         self.base_channels = base_channels
-        self.refine_radius, self.refine_eps = int(refine_radius), float(refine_eps)
+        self.refine_radius, self.refine_eps, self.sharpness = int(refine_radius), float(refine_eps), float(sharpness)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("luma", torch.tensor(REC601_LUMA).view(1, 3, 1, 1), persistent=False)
@@ -129,6 +134,8 @@ class AlexNetMasker(nn.Module):
         d = self.dec4(torch.cat([up(d), f4], dim=1))
         d = self.dec2(torch.cat([up(d), self.stem(x)], dim=1))
         logits = up(self.head(d))
+        if self.sharpness != 1.0:
+            logits = logits * self.sharpness
         return self.refine(unit, logits) if self.refine_radius > 0 else logits
 
     def refine(self, photo: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
