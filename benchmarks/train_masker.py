@@ -4,11 +4,11 @@
         python benchmarks/train_masker.py --out runs/masker [--steps 360] [--data ../shared/data]
 
 The masker shipped with ``handpainted`` came from three runs of this script on one shared CPU core
-(72 minutes of wall time for the steps, of which 3.5 CPU-minutes were ours): ``--steps 700``
-stopped after its step-75
-checkpoint, then ``--resume --steps 360``, then ``--resume --steps 460`` (each resume restarts AdamW's
-moments; the last one restarts the cosine at 11 % of the peak rate). That is 460 steps of 8 crops,
-about 8 passes over the data: far from converged (see ``mask_teacher_iou.md``). On a GPU,
+(72 minutes of wall time for the steps, of which 3.5 CPU-minutes were this process's): ``--steps 700``
+stopped after its step-75 checkpoint, then ``--resume --steps 360``, then ``--resume --steps 460``
+(each resume restarts AdamW's moments; the last one restarts the cosine at 11 % of the peak rate), and
+``--resume --steps 460`` once more to choose the refinement and sharpness. That is 460 steps of 8
+crops, about 8 passes over the data: far from converged (see ``mask_teacher_iou.md``). On a GPU,
 ``--device cuda --steps 5000`` costs minutes.
 
 Data (``benchmarks/masker_data.py`` fixes the splits by file name): the training pairs of
