@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- device: {device_line()}; the machine was shared with other jobs, so wall times are inflated "
         "(CPU times are the process's, summed over its threads)",
         f"- toonkit {toonkit.__version__}, torch {torch.__version__}, Python {platform.python_version()}",
+        *([f"- candidate: `{args.candidate}` (written by `benchmarks/train_masker.py`), block "
+           f"`{json.dumps(json.loads((args.candidate / 'masker.json').read_text()))}`"] if args.candidate else []),
         "",
         "| masker | dataset | images | mean IoU | median IoU | min IoU | boundary F |",
         "|---|---|---|---|---|---|---|",

@@ -106,7 +106,8 @@ class AlexNetMasker(nn.Module):
         self.dec2 = _conv_bn_relu(c4 + stem_channels, c2)
         self.head = nn.Conv2d(c2, 1, 1)
         self.base_channels = base_channels
-        self.refine_radius, self.refine_eps, self.sharpness = int(refine_radius), float(refine_eps), float(sharpness)
+        self.refine_radius, self.refine_eps = int(refine_radius), float(refine_eps)
+        self.sharpness = float(sharpness)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("luma", torch.tensor(REC601_LUMA).view(1, 3, 1, 1), persistent=False)
