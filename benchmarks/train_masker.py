@@ -1,15 +1,15 @@
 """Train the shipped model's person masker (``alexnet_unet``) on photos with person masks.
 
     TOONKIT_WEIGHTS_DIR=../shared/weights OMP_NUM_THREADS=1 nice -n 15 \\
-        python benchmarks/train_masker.py --out runs/masker [--steps 360] [--data ../shared/data]
+        python benchmarks/train_masker.py --out runs/masker [--steps 900] [--data ../shared/data]
 
-The masker shipped with ``handpainted`` came from three runs of this script on one shared CPU core
-(72 minutes of wall time for the steps, of which 3.5 CPU-minutes were this process's): ``--steps 700``
-stopped after its step-75 checkpoint, then ``--resume --steps 360``, then ``--resume --steps 460``
-(each resume restarts AdamW's moments; the last one restarts the cosine at 11 % of the peak rate), and
-``--resume --steps 460`` once more to choose the refinement and sharpness. That is 460 steps of 8
-crops, about 8 passes over the data: far from converged (see ``mask_teacher_iou.md``). On a GPU,
-``--device cuda --steps 5000`` costs minutes.
+The masker shipped with ``handpainted`` came from runs of this script in one folder on one shared CPU
+core (84 minutes of wall time for the steps, of which 6.7 CPU-minutes were this process's): ``--steps
+700`` stopped after its step-75 checkpoint, then ``--resume --steps 360``, ``--resume --steps 460`` and
+``--resume --steps 900``. Each resume restarts AdamW's moments and picks the cosine up at its new
+length (at 89 %, 11 % and 48 % of the peak rate). That is 900 steps of 8 crops, about 16 passes over the
+data, and not converged (see ``mask_teacher_iou.md``). On a GPU, ``--device cuda --steps 5000`` costs
+minutes.
 
 Data (``benchmarks/masker_data.py`` fixes the splits by file name): the training pairs of
 ``people`` and ``portraits`` with their reference masks, and the ``selfies`` with masks written once by
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--out", type=Path, default=REPO / "runs" / "masker")
-    p.add_argument("--steps", type=int, default=360)
+    p.add_argument("--steps", type=int, default=900)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=192)
     p.add_argument("--cache-side", type=int, default=256)
