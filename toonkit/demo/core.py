@@ -26,7 +26,8 @@ import torch
 from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
-from toonkit.translate.geometry import resize
+from toonkit.translate.colors import DEFAULT_COLORS
+from toonkit.core.geometry import resize
 from toonkit.errors import ToonkitError
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb
@@ -110,7 +111,7 @@ def parse_size(choice: str | int | None) -> int | str | None:
     if choice == "original":
         return "original"
     try:
-        value = int(choice)  # type: ignore[arg-type]
+        value = int(choice)
     except (TypeError, ValueError):
         raise DemoError(f"unknown output size {choice!r} (options: {', '.join(SIZE_CHOICES)})") from None
     if value < 1:
@@ -127,24 +128,26 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     """
     text = (value or "").strip().lower()
     if re.fullmatch(r"#[0-9a-f]{6}", text):
-        return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
     if re.fullmatch(r"#[0-9a-f]{3}", text):
-        return tuple(int(c * 2, 16) for c in text[1:])  # type: ignore[return-value]
+        return int(text[1] * 2, 16), int(text[2] * 2, 16), int(text[3] * 2, 16)
     match = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)", text)
     if match:
-        return tuple(min(255, round(float(v))) for v in match.groups())  # type: ignore[return-value]
+        r, g, b = (min(255, round(float(v))) for v in match.groups()[:3])
+        return r, g, b
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
-def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None) -> torch.Tensor:
-    from toonkit.translate.api import TranslateError
+def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
+               colors: str = DEFAULT_COLORS) -> torch.Tensor:
+    from toonkit.translate.errors import TranslateError
 
     check_background(background)
     if background in NEEDS_MASK and not toon.has_masker:
         raise DemoError(f"background '{background}' needs a person masker, and this model has none: "
                         "use 'keep'")
     try:
-        return toon.translate_tensors([photo], background, size)[0]
+        return toon.translate_tensors([photo], background, size, colors=colors)[0]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
@@ -166,7 +169,7 @@ def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
-               with_mask: bool = False) -> Cartoon:
+               with_mask: bool = False, colors: str = DEFAULT_COLORS) -> Cartoon:
     """Translate one photo the way ``toonkit translate`` does, optionally with its person mask.
 
     Args:
@@ -175,6 +178,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
         size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
+        colors: ``keep`` (the photo's colours on the person) or ``style`` (the model's own).
 
     Shape:
         - photo: :math:`(1, 3, H, W)`
@@ -185,7 +189,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     """
     from toonkit.translate.io import to_uint8_array
 
-    out = _translate(toon, photo, background, size)
+    out = _translate(toon, photo, background, size, colors)
     mask = None
     if with_mask and toon.has_masker:
         mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
@@ -193,7 +197,7 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",
-                     size: int | str | None = None) -> tuple[np.ndarray, Cartoon]:
+                     size: int | str | None = None, colors: str = DEFAULT_COLORS) -> tuple[np.ndarray, Cartoon]:
     """The same person on another background: ``m·photo + (1−m)·colour``, and its cartoon.
 
     The masker's mask (:func:`person_mask`) puts the person over a flat ``colour`` at the output size;
@@ -205,7 +209,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
         toon: a :class:`toonkit.translate.Cartoonizer` with a masker.
         photo: ``(1, 3, H, W)`` in [-1, 1].
         colour: the new background as 8-bit RGB.
-        background, size: as for :func:`cartoonise`.
+        background, size, colors: as for :func:`cartoonise`.
 
     Returns:
         the re-composited photo ``(H', W', 3)`` uint8 and its :class:`Cartoon`.
@@ -222,7 +226,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
     fill = from_uint8(torch.tensor(colour)).view(1, 3, 1, 1)
     recomposed = to_uint8_array(mask * x + (1 - mask) * fill)
     x2 = from_uint8(torch.from_numpy(recomposed).permute(2, 0, 1)[None])
-    out = _translate(toon, x2, background, size)
+    out = _translate(toon, x2, background, size, colors)
     return recomposed, Cartoon(to_uint8_array(out), out)
 
 
