@@ -121,7 +121,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("readme")
     shutil.copytree(REPO / "recipes", root / "recipes")
-    demo = make_demo(tmp_path_factory.mktemp("readme_demo"), n=4, size=64, seed=0, n_test=3)
+    demo = make_demo(tmp_path_factory.mktemp("readme_demo"), n=6, size=64, seed=0, n_test=3)
     tests = sorted(demo["test_photos"].iterdir())
     # a phone-like photo: JPEG, not square, larger than the quick start's training size
     Image.open(tests[0]).convert("RGB").resize((160, 200)).save(root / "me.jpg", quality=92)

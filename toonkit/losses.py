@@ -300,8 +300,8 @@ class ColorConsistencyLoss(nn.Module):
 
     @staticmethod
     def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cartoons and the photos they were made from, in [-1, 1]."""
-        return torch.rand(batch, 3, size, size) * 2 - 1, torch.rand(batch, 3, size, size) * 2 - 1
+        """Cartoons (to be trained) and the photos they were made from, in [-1, 1]."""
+        return (torch.rand(batch, 3, size, size) * 2 - 1).requires_grad_(), torch.rand(batch, 3, size, size) * 2 - 1
 
 
 class FlatSurfaceLoss(nn.Module):
@@ -350,8 +350,8 @@ class FlatSurfaceLoss(nn.Module):
 
     @staticmethod
     def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor]:
-        """Generated images in [-1, 1]."""
-        return (torch.rand(batch, 3, size, size) * 2 - 1,)
+        """Generated images in [-1, 1] (to be trained)."""
+        return ((torch.rand(batch, 3, size, size) * 2 - 1).requires_grad_(),)
 
 
 class SegmentationLoss(nn.Module):

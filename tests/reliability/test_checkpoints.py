@@ -23,7 +23,7 @@ from .helpers import tiny_run, train_recipe
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
-    make_demo(root, n=4, size=32, n_test=0)
+    make_demo(root, n=6, size=32, n_test=0)
     return root
 
 

@@ -46,7 +46,7 @@ def test_stale_lock_file_with_a_dead_pid_is_taken_over(tmp_path: Path) -> None:
 def test_two_runs_on_one_directory(tmp_path: Path) -> None:
     from toonkit.data import make_demo
 
-    make_demo(tmp_path / "demo", n=4, size=32, n_test=0)
+    make_demo(tmp_path / "demo", n=6, size=32, n_test=0)
     recipe = tmp_path / "r.yaml"
     recipe.write_text(yaml.safe_dump(train_recipe(tmp_path / "demo", steps=400, checkpoint_every=50)))
     out = tmp_path / "run"
@@ -107,7 +107,7 @@ def test_demo_killed_mid_generation_leaves_no_half_set(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(demo, "_save", dies_after_five)
     with pytest.raises(KeyboardInterrupt):
-        demo.make_demo(tmp_path / "data", n=4, size=32, n_test=0)
+        demo.make_demo(tmp_path / "data", n=6, size=32, n_test=0)
     assert not (tmp_path / "data" / "photos").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

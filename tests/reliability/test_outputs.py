@@ -36,7 +36,7 @@ def test_disk_full_during_a_checkpoint_save_is_one_line(tmp_path: Path, monkeypa
     from toonkit.core import checkpoint as ckpt
     from toonkit.data import make_demo
 
-    make_demo(tmp_path / "demo", n=4, size=32, n_test=0)
+    make_demo(tmp_path / "demo", n=6, size=32, n_test=0)
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(train_recipe(tmp_path / "demo", steps=2)))
     real, calls = ckpt.save_file, {"n": 0}
 
@@ -99,7 +99,7 @@ def test_output_folder_that_cannot_be_one_is_refused_up_front(run_dir: Path, tmp
 def test_run_out_naming_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from toonkit.data import make_demo
 
-    make_demo(tmp_path / "demo", n=4, size=32, n_test=0)  # a runnable recipe: only --out is wrong
+    make_demo(tmp_path / "demo", n=6, size=32, n_test=0)  # a runnable recipe: only --out is wrong
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(train_recipe(tmp_path / "demo")))
     (tmp_path / "afile").write_text("keep me")
     assert main(["run", str(tmp_path / "r.yaml"), "--out", str(tmp_path / "afile"), "-q"]) == 2
