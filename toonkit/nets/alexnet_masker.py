@@ -83,6 +83,9 @@ class AlexNetMasker(nn.Module):
     """
 
     size_multiple: int = 16
+    mean: torch.Tensor  # buffers, registered in __init__
+    std: torch.Tensor
+    luma: torch.Tensor
 
     def __init__(self, encoder_weights: str | None = None, base_channels: int = 16, refine_radius: int = 0,
                  refine_eps: float = 1e-3, sharpness: float = 1.0) -> None:
