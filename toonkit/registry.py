@@ -28,6 +28,7 @@ KINDS: tuple[str, ...] = (
     "method",
     "metric",
     "model",  # pretrained models: folders that toonkit.load() reads (toonkit.pretrained)
+    "face_detector",  # face-aware translation (toonkit.nets.face_detectors)
 )
 
 _EMPTY = inspect.Parameter.empty

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from toonkit.cli import translate_media
 from toonkit.cli.main import CLIError
 
 BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the cartoonised person over "
@@ -49,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-ema", action="store_true", help="use the raw generator weights, not their EMA")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    translate_media.add_arguments(p)
     nst = p.add_argument_group("neural style transfer (--method nst)")
     nst.add_argument("--method", choices=["nst"], help="translate without a run: Gatys style transfer")
     nst.add_argument("--style", metavar="IMAGE", help="the style image")
@@ -140,6 +142,7 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
         raise CLIError(f"--quality must be in 1..100, got {args.quality}")
     if args.max_pixels is not None and args.max_pixels < 1:
         raise CLIError(f"--max-pixels must be >= 1, got {args.max_pixels}")
+    translate_media.check_args(args)
     return run, inputs, _parse_size(args.size)
 
 
@@ -175,6 +178,7 @@ def _load_model(args: argparse.Namespace, run: str | None):
         raise CLIError(f"--background {args.background} needs a person masker and "
                        f"{'this run has none' if run else 'none was given'}: pass --masker FILE "
                        "(a run or checkpoint with a masker, or masker weights), or use --background keep")
+    translate_media.prepare(toon, args)
     return toon
 
 
@@ -214,24 +218,45 @@ def run(args: argparse.Namespace) -> int:
                                       replaces_input)
 
     run_path, specs, size = _check_args(args)
+    videos: list = []
+    failed_videos: list[Path] = []
     out_dir = _check_out_dir(args.out)
     try:
         items = collect_inputs(specs, exclude=out_dir)
+        videos, items = translate_media.split_videos(items)
         check_unique_outputs(items, out_dir, args.format)
     except InputError as exc:
         raise CLIError(str(exc)) from None
+    if videos and args.faces == "crop":
+        raise CLIError("--faces crop writes portraits of photos; for videos use --faces auto or off")
     toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
+    if videos:
+        done_videos, failed_videos = translate_media.translate_videos(toon, videos, args, out_dir)
+        if not items:
+            summary = f"translated {done_videos} video{'s' * (done_videos != 1)} into {out_dir}"
+            if failed_videos:
+                print(f"{summary}; {len(failed_videos)} of {len(videos)} failed: {_names(failed_videos)}",
+                      file=sys.stderr)
+                return 1
+            print(summary)
+            return 0
+        if failed_videos:
+            print(f"{len(failed_videos)} of {len(videos)} videos failed: {_names(failed_videos)}", file=sys.stderr)
     # an output never replaces an input, --overwrite or not (-o pointing at the photos' own folder)
     itself = [it.path for it in items if replaces_input(it, output_path(it, out_dir, args.format))]
     for path in itself:
         print(f"toonkit translate: {path}: skipped: its output would replace this input; use another -o",
               file=sys.stderr)
-    todo = [it for it in items if it.path not in itself
-            and (args.overwrite or not output_path(it, out_dir, args.format).exists())]
+    def done_already(it) -> bool:
+        target = output_path(it, out_dir, args.format)
+        return (translate_media.portrait_path(target, 0) if args.faces == "crop" else target).exists()
+
+    todo = [it for it in items if it.path not in itself and (args.overwrite or not done_already(it))]
     kept = len(items) - len(todo) - len(itself)
     if not todo and not itself:
-        print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
-        return 0
+        if items:
+            print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
+        return 1 if videos and failed_videos else 0
     if todo:
         print(f"translating {len(todo)} image{'s' * (len(todo) != 1)} with {toon.source} on {toon.device}",
               file=sys.stderr)
@@ -244,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{summary}; {len(failed)} of {len(items)} failed: {_names(failed)}", file=sys.stderr)
         return 1
     print(summary)
-    return 0
+    return 1 if videos and failed_videos else 0
 
 
 def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:
@@ -269,8 +294,20 @@ def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) ->
     def flush(batch: list[tuple[Path, torch.Tensor]]) -> None:
         if not batch:
             return
+        if args.faces == "crop":  # one portrait per face instead of the whole image
+            for path, image in batch:
+                try:
+                    if not translate_media.save_portraits(toon, image, output_path(by_path[path], out_dir,
+                                                                                   args.format), args):
+                        bar.write(f"toonkit translate: {path}: no face found, nothing written", file=sys.stderr)
+                except Exception as exc:  # noqa: BLE001 - reported per file, the rest go on
+                    fail(path, f"translation failed: {describe_error(exc, limit=None)}")
+                    continue
+                bar.update(1)
+            return
         try:
-            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch)
+            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch,
+                                          faces=args.faces)
         except Exception as exc:  # noqa: BLE001 - a failing batch is reported per file, the rest go on
             if len(batch) > 1:  # retry one by one so one bad image does not take the batch down
                 for one in batch:

@@ -20,10 +20,12 @@ from toonkit.translate import io
 from toonkit.translate.background import NEEDS_MASK, check_background, composite
 from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
+from toonkit.translate.faces import check_faces
 
 log = logging.getLogger("toonkit.translate")
 
 Size = int | str | None  # a short side, "original", or None for the input's size (see Cartoonizer)
+Faces = str | Sequence[Sequence[Any]]  # "off" | "auto", or each photo's faces found beforehand
 
 # Largest output (and full-resolution working) size in pixels unless raised with ``max_pixels``: 16.8 MP
 # (4096²) covers phone photos (12 MP) while bounding the memory of one image's tensors (~200 MB in fp32).
@@ -110,6 +112,8 @@ class Cartoonizer:
         self.source: str = ""
         # the network blocks and training size this model was loaded from (what save_pretrained writes)
         self.config: dict[str, Any] | None = None
+        # faces="auto"/portraits(): a registered face_detector name, or a detector object (faces.py)
+        self.face_detector: Any = None
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
@@ -243,7 +247,8 @@ class Cartoonizer:
         return torch.sigmoid(logits.float())
 
     @torch.no_grad()
-    def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None) -> torch.Tensor:
+    def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None,
+                        faces: Faces = "off") -> torch.Tensor:
         """Translate a batch of same-size photos: resize for ``size``, translate, composite.
 
         Args:
@@ -251,6 +256,9 @@ class Cartoonizer:
             background: one of :data:`toonkit.translate.background.BACKGROUNDS`.
             size: ``None`` (the input's size, translated at :attr:`work_size`), a short side, or
                 ``"original"``; see :class:`Cartoonizer`.
+            faces: ``"off"``, ``"auto"`` (repaint faces that are small for the model at its scale,
+                :mod:`toonkit.translate.faces`), or the faces of each photo (at the output size) as
+                found beforehand, e.g. smoothed over the frames of a video.
 
         Shape:
             - photo: :math:`(N, 3, H, W)`
@@ -265,11 +273,13 @@ class Cartoonizer:
         x = resize(self._prepare(photo), hw)
         work = resize(x, self.working_size(*photo.shape[-2:], size))
         cartoon = resize(self.generate(work), hw)
+        if not isinstance(faces, str) or faces != "off":
+            cartoon = self._paint_faces(x, cartoon, faces, tuple(work.shape[-2:]))
         mask = resize(self.mask(work), hw).clamp(0, 1) if background in NEEDS_MASK else None
         return composite(cartoon, x, mask, background).to(photo.device)
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
-                  batch_size: int = 8) -> Any:
+                  batch_size: int = 8, faces: str = "off") -> Any:
         """Cartoonise a PIL image, a NumPy HWC uint8 array, a tensor, or a list of them.
 
         Args:
@@ -281,6 +291,10 @@ class Cartoonizer:
                 translated at the working short side :attr:`work_size` and upsampled; an int: translate
                 and return at that short side; ``"original"``: translate at each input's own size.
             batch_size: images per forward pass (same-size images are batched together).
+            faces: ``"off"`` or ``"auto"``: also translate each face that is small for the model
+                (group and full-body photos) at the model's scale and blend it in
+                (:mod:`toonkit.translate.faces`; needs a face detector, ``pip install "toonkit[faces]"``).
+                For one portrait per face, see :meth:`portraits`.
 
         Returns:
             The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
@@ -289,23 +303,26 @@ class Cartoonizer:
             unless ``size`` is an int or the input has more than ``max_pixels`` pixels.
         """
         check_background(background)
+        if faces == "crop":
+            raise ValueError("faces='crop' returns several images per photo: use portraits() for it")
+        check_faces(faces)
         single = not isinstance(images, (list, tuple))
         items = [images] if single else list(images)
         converted = [io.to_tensor(item) for item in items]
         # every image on its own, so equal sizes batch together whatever the inputs' grouping
         flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image], background,
-                                           size, batch_size))
+                                           size, batch_size, faces=faces))
         results = [io.from_tensor(torch.cat([next(flat) for _ in range(c.image.shape[0])]), c)
                    for c in converted]
         return results[0] if single else results
 
     def translate_tensors(self, images: Sequence[torch.Tensor], background: str = "keep", size: Size = None,
-                          batch_size: int = 8) -> list[torch.Tensor]:
+                          batch_size: int = 8, faces: str = "off") -> list[torch.Tensor]:
         """Translate single images, batching those of equal size; results in input order.
 
         Args:
             images: ``(1, 3, H, W)`` tensors in [-1, 1] (sizes may differ).
-            background, size: see :meth:`translate`.
+            background, size, faces: see :meth:`translate`.
             batch_size: the most images per forward pass.
 
         Returns:
@@ -313,10 +330,43 @@ class Cartoonizer:
         """
         results: list[torch.Tensor] = [torch.empty(0)] * len(images)
         for group in _groups(images, batch_size):
-            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size)
+            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size, faces)
             for j, i in enumerate(group):
                 results[i] = out[j:j + 1]
         return results
+
+    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, faces: Faces,
+                     work_hw: tuple[int, int]) -> torch.Tensor:
+        from toonkit.translate.faces import get_detector, paint_faces
+
+        if isinstance(faces, str):
+            check_faces(faces)
+            detector = get_detector(self, required=False)
+            if detector is None:
+                return cartoon
+            faces = detector.detect(x)
+        return torch.cat([paint_faces(self, x[i:i + 1], cartoon[i:i + 1], faces[i], work_hw)
+                          for i in range(x.shape[0])])
+
+    def portraits(self, image: Any, size: int = 256, background: str = "keep") -> list[Any]:
+        """One translated, upright portrait per face of ``image``, largest face first (``--faces crop``).
+
+        Args:
+            image: one image, as for :meth:`translate`.
+            size: the side of each square portrait.
+            background: as for :meth:`translate`.
+
+        Returns:
+            ``size`` × ``size`` images of the input's kind; empty when no face is found.
+
+        Raises:
+            FacesUnavailableError: no face detector is installed (``pip install "toonkit[faces]"``).
+        """
+        from toonkit.translate.faces import find_portraits
+
+        check_background(background)
+        converted = io.to_tensor(image)
+        return [io.from_tensor(p, converted) for p in find_portraits(self, converted.image[:1], size, background)]
 
     def __repr__(self) -> str:
         masker = type(self.masker).__name__ if self.masker is not None else None
