@@ -19,7 +19,6 @@ Example:
 """
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -331,10 +330,8 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
                     x = from_uint8(rgb[None]).contiguous()
                     y = translate_frame(toon, x, state, background, faces)
                     array = to_uint8(y[0, :3].cpu()).permute(1, 2, 0).contiguous().numpy()
-                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+                    frame = video_frame(array, palette=suffix == ".gif")
                     frame.pts, frame.time_base = item.pts, item.time_base
-                    if suffix == ".gif":
-                        frame = frame.reformat(format="pal8")  # ffmpeg's gif encoder takes palettes
                     out.mux(stream.encode(frame))
                     written += 1
                     if progress is not None:
@@ -348,6 +345,25 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
     except av.FFmpegError as exc:
         raise VideoError(f"{dst}: cannot encode ({_reason(exc)})") from None
     return written
+
+
+def video_frame(array: np.ndarray, palette: bool = False) -> Any:
+    """An ``(H, W, 3)`` uint8 array as a PyAV frame; ``palette``: 256 colours chosen for this frame (GIF).
+
+    FFmpeg's GIF encoder takes palette images, and its scaler cannot make them from RGB; PIL's octree
+    quantiser picks each frame's own 256 colours (no dithering, which would crawl from frame to frame).
+    """
+    av = check_av()
+    if not palette:
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+    from PIL import Image
+
+    quantised = Image.fromarray(np.ascontiguousarray(array)).quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    colours = np.zeros((256, 4), np.uint8)
+    rgb = np.asarray(quantised.getpalette()[:768], np.uint8).reshape(-1, 3)
+    colours[:len(rgb), 0], colours[:len(rgb), 1:] = 255, rgb  # ARGB rows
+    return av.VideoFrame.from_ndarray((np.asarray(quantised), colours), format="pal8")
 
 
 # -- flicker ------------------------------------------------------------------------------------------
@@ -388,7 +404,3 @@ def flicker(inputs: Sequence[np.ndarray] | Iterator[np.ndarray], outputs: Sequen
         prev_in, prev_out = x, y
     return total / pairs if pairs else math.nan
 
-
-@contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield
