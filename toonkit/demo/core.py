@@ -136,7 +136,8 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
-def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None) -> torch.Tensor:
+def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
+               faces: str = "off") -> torch.Tensor:
     from toonkit.translate.api import TranslateError
 
     check_background(background)
@@ -144,7 +145,7 @@ def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str 
         raise DemoError(f"background '{background}' needs a person masker, and this model has none: "
                         "use 'keep'")
     try:
-        return toon.translate_tensors([photo], background, size)[0]
+        return toon.translate_tensors([photo], background, size, faces=faces)[0]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
@@ -166,7 +167,7 @@ def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
-               with_mask: bool = False) -> Cartoon:
+               with_mask: bool = False, faces: str = "off") -> Cartoon:
     """Translate one photo the way ``toonkit translate`` does, optionally with its person mask.
 
     Args:
@@ -175,6 +176,8 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
         size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
+        faces: ``off`` or ``auto`` (faces small for the model painted at its scale, as
+            ``toonkit translate --faces auto``).
 
     Shape:
         - photo: :math:`(1, 3, H, W)`
@@ -185,11 +188,27 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     """
     from toonkit.translate.io import to_uint8_array
 
-    out = _translate(toon, photo, background, size)
+    out = _translate(toon, photo, background, size, faces)
     mask = None
     if with_mask and toon.has_masker:
         mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
     return Cartoon(to_uint8_array(out), out, mask)
+
+
+def portraits(toon: Any, photo: torch.Tensor, size: int = 256, background: str = "keep") -> list[np.ndarray]:
+    """One upright translated portrait per face, as ``toonkit translate --faces crop`` writes them.
+
+    Raises:
+        DemoError: no face detector is installed.
+    """
+    from toonkit.translate.errors import TranslateError
+    from toonkit.translate.faces import find_portraits
+    from toonkit.translate.io import to_uint8_array
+
+    try:
+        return [to_uint8_array(p) for p in find_portraits(toon, photo, size, background)]
+    except TranslateError as exc:
+        raise DemoError(str(exc)) from None
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",
