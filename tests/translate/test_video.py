@@ -25,7 +25,8 @@ from toonkit.translate.video import (TemporalState, VideoError, flicker, is_vide
                                      read_frames, translate_video, video_frame)
 
 ENC = {".mp4": ("mp4", "libx264", "yuv420p"), ".mov": ("mov", "libx264", "yuv420p"),
-       ".webm": ("webm", "libvpx-vp9", "yuv420p"), ".gif": ("gif", "gif", "pal8")}
+       ".webm": ("webm", "libvpx-vp9", "yuv420p"), ".gif": ("gif", "gif", "pal8"),
+       ".mkv": ("matroska", "libx264", "yuv420p"), ".avi": ("avi", "mpeg4", "yuv420p")}
 
 
 def frame_array(i: int, h: int, w: int) -> np.ndarray:
@@ -81,7 +82,7 @@ def toon() -> Cartoonizer:
     return Cartoonizer(Shift(), size=32, device="cpu", channels_last=False)
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".webm", ".gif"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".webm", ".gif", ".mkv", ".avi"])
 def test_containers_keep_size_rate_and_frames(tmp_path: Path, toon: Cartoonizer, suffix: str) -> None:
     rate = 10 if suffix == ".gif" else 12  # GIF delays are in hundredths of a second
     src = make_clip(tmp_path / f"clip{suffix}", rate=rate)
