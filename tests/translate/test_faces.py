@@ -249,7 +249,7 @@ def test_mtcnn_several_tiny_tilted_and_cut_faces(mtcnn, selfies) -> None:
 @needs_mtcnn
 def test_mtcnn_profile_faces(mtcnn) -> None:
     """Faces seen from the side: a man looking down at a camera (113) and a boy in profile over a toy
-    (107) of the people photos. (A far, fully turned face, as in 116, is missed: benchmarks/faces.md.)"""
+    (107) of the people photos. (A small face in full profile, as in 116, is missed.)"""
     folder = _shared("data/people/photos")
     for name in ("107.jpg", "113.jpg"):
         faces = mtcnn.detect(_load(folder / name))[0]

@@ -192,7 +192,8 @@ def translate_frame(toon: Any, frame: torch.Tensor, state: TemporalState | None,
 # -- reading and writing ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ClipInfo:
-    """What the output must keep: frame size, frame rate, time base, frame count (0: unknown)."""
+    """What the output must keep: frame size, frame rate, time base; the frame count (estimated from the
+    duration when the container does not count frames; 0: unknown)."""
 
     width: int
     height: int
@@ -228,9 +229,15 @@ def _info(container: Any, path: Path) -> ClipInfo:
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.name:
         raise VideoError(f"{path}: its video codec cannot be decoded")
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
-    return ClipInfo(stream.codec_context.width, stream.codec_context.height, Fraction(rate),
-                    Fraction(stream.time_base or Fraction(1, 90000)), int(stream.frames or 0),
+    rate = Fraction(stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25))
+    time_base = Fraction(stream.time_base or Fraction(1, 90000))
+    frames = int(stream.frames or 0)
+    if not frames:  # webm and some mkv do not count frames: estimate from the duration (progress, ETA)
+        if stream.duration:
+            frames = round(stream.duration * time_base * rate)
+        elif container.duration:
+            frames = round(Fraction(container.duration, 1_000_000) * rate)
+    return ClipInfo(stream.codec_context.width, stream.codec_context.height, rate, time_base, frames,
                     bool(container.streams.audio))
 
 
