@@ -294,6 +294,8 @@ class Cartoonizer:
             faces: ``"off"`` or ``"auto"``: also translate each face that is small for the model
                 (group and full-body photos) at the model's scale and blend it in
                 (:mod:`toonkit.translate.faces`; needs a face detector, ``pip install "toonkit[faces]"``).
+                ``toonkit translate`` and the demo default to ``auto`` (``benchmarks/faces.md``); the API
+                stays ``off`` unless asked, so its output never depends on an optional package.
                 For one portrait per face, see :meth:`portraits`.
 
         Returns:
