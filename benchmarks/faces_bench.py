@@ -34,7 +34,7 @@ import toonkit
 from toonkit.bench.report import cpu_name, git_commit
 from toonkit.losses import gram_matrix
 from toonkit.translate.faces import PORTRAIT_FACE, portrait_region, small_faces
-from toonkit.translate.geometry import resize
+from toonkit.core.geometry import resize
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 LAYERS = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
@@ -84,6 +84,9 @@ def main() -> None:
     p.add_argument("--n", type=int, default=16, help="full-body photos to score")
     p.add_argument("--refs", type=int, default=40, help="hand-painted portraits for the style's Gram mean")
     p.add_argument("--selfies", type=int, default=12)
+    p.add_argument("--colors", choices=["style", "keep"], default="style",
+                   help="the translate colors option (style: the model's own colours, as the recorded run; "
+                        "it predates colors=keep)")
     p.add_argument("--out", default=str(Path(__file__).with_name("faces.md")))
     args = p.parse_args()
     torch.manual_seed(0)
@@ -105,7 +108,7 @@ def main() -> None:
         x = load(path)
         faces = detector.detect(x)[0]
         if faces:
-            y = toon.translate(x[0], faces="off")[None]
+            y = toon.translate(x[0], faces="off", colors=args.colors)[None]
             selfie_dl.append(skin_l(y, faces[0]) - skin_l(x, faces[0]))
 
     rows = []
@@ -127,7 +130,7 @@ def main() -> None:
         out = {}
         for mode in ("off", "auto"):
             start = time.process_time()
-            y = toon.translate(x[0], faces=mode)[None]
+            y = toon.translate(x[0], faces=mode, colors=args.colors)[None]
             out[mode] = (y, time.process_time() - start)
         row = {"photo": path.name, "face_px": face.height, "face_work": work_face}
         for mode, (y, seconds) in out.items():
@@ -152,7 +155,7 @@ def main() -> None:
         f"{torch.get_num_threads()} torch thread(s), a machine shared with other jobs (times are CPU seconds of "
         f"this process); torch {torch.__version__}, Python {platform.python_version()}; commit `{git_commit(Path(__file__).resolve().parents[1])}`; "
         "command `TOONKIT_WEIGHTS_DIR=../shared/weights python benchmarks/faces_bench.py "
-        f"--model {args.model} --n {args.n}`.",
+        f"--model {args.model} --n {args.n} --colors {args.colors}`.",
         "",
         "| | off | auto | auto − off (95 % CI) |",
         "|---|---|---|---|",

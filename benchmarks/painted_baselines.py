@@ -1,8 +1,10 @@
-"""Reference points for benchmarks/suite_painted.yaml: an untrained generator and the quick start's model.
+"""Reference points for the painted suites: the previous release's model, an untrained generator and the
+quick start's model.
 
-The suite scores them beside the trained models (as ``run:`` methods), so the report shows how far
-training moved the style distance from where it starts (random weights) and from the two-minute quick
-start. Writes ``benchmarks/results/suite_painted/baselines/{untrained,quickstart}``:
+The suites score them beside the trained models (as ``run:`` methods): ``handpainted_v1`` is the
+``handpainted`` model shipped before version 2 (read from git history, commit ``V1_COMMIT``), so the
+report shows the new model's scores beside the old; ``untrained`` and ``quickstart`` show where training
+starts. Writes ``benchmarks/results/suite_painted/baselines/{handpainted_v1,untrained,quickstart}``:
 
     python benchmarks/painted_baselines.py            # idempotent; the quick start trains ~3 min on 2 cores
 """
@@ -16,6 +18,22 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "suite_painted" / "baselines"
+
+
+#: the last commit whose toonkit/pretrained/handpainted/ holds the first release of the model
+V1_COMMIT = "a89e703"
+MODEL_FILES = ("config.json", "model.safetensors", "README.md")
+
+
+def handpainted_v1(out: Path) -> None:
+    """The previous release's model folder, as git stored it."""
+    if all((out / name).is_file() for name in MODEL_FILES):
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        data = subprocess.run(["git", "show", f"{V1_COMMIT}:toonkit/pretrained/handpainted/{name}"], cwd=REPO,
+                              check=True, capture_output=True).stdout
+        (out / name).write_bytes(data)
 
 
 def untrained(out: Path) -> None:
@@ -46,6 +64,7 @@ def quickstart(out: Path) -> None:
 
 
 if __name__ == "__main__":
+    handpainted_v1(OUT / "handpainted_v1")
     untrained(OUT / "untrained")
     quickstart(OUT / "quickstart")
     print(f"baselines in {OUT}")

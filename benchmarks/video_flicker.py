@@ -51,6 +51,9 @@ def main() -> None:
     p.add_argument("photos", nargs="+")
     p.add_argument("--model", default="handpainted")
     p.add_argument("--frames", type=int, default=24)
+    p.add_argument("--colors", choices=["style", "keep"], default="style",
+                   help="the translate colors option (style: the model's own colours, as the recorded run; "
+                        "it predates colors=keep)")
     p.add_argument("--out", default=str(Path(__file__).with_name("video_flicker.md")))
     args = p.parse_args()
     toon = toonkit.load(args.model, device="cpu")
@@ -61,7 +64,8 @@ def main() -> None:
             row = {"photo": photo.name}
             for smoothing in (False, True):
                 out = Path(tmp) / f"{photo.stem}_{smoothing}.mp4"
-                translate_video(toon, clip, out, background="white", faces="auto", smoothing=smoothing)
+                translate_video(toon, clip, out, background="white", faces="auto", colors=args.colors,
+                                smoothing=smoothing)
                 row["on" if smoothing else "off"] = flicker(read_frames(clip), read_frames(out))
             rows.append(row)
             print(row, flush=True)
@@ -75,7 +79,7 @@ def main() -> None:
         "the same for the input, over the pixels whose input changes by less than 2/255 (0 = no added flicker; "
         f"in [0, 1] units). Device: {cpu_name()}, {torch.get_num_threads()} torch thread(s); torch "
         f"{torch.__version__}, Python {platform.python_version()}; commit `{git_commit(Path(__file__).resolve().parents[1])}`; "
-        f"command `python benchmarks/video_flicker.py {' '.join(args.photos)} --frames {args.frames}`.",
+        f"command `python benchmarks/video_flicker.py {' '.join(args.photos)} --frames {args.frames} --colors {args.colors}`.",
         "",
         "| clip from | flicker, no smoothing | flicker, smoothing (masks 0.6, boxes 0.7) |",
         "|---|---|---|",

@@ -30,7 +30,8 @@ import toonkit
 from perf import conv_peak  # benchmarks/perf.py: the conv-peak sweep, reused as is
 from toonkit.bench.report import cpu_name, git_commit
 from toonkit.metrics.perf import count_flops
-from toonkit.translate.geometry import size_multiple
+from toonkit.protocols import size_multiple
+from toonkit.translate.options import TranslateOptions
 from toonkit.translate.video import translate_frame
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280)}
@@ -90,11 +91,15 @@ def main() -> None:
     p.add_argument("--model", default="handpainted")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--colors", choices=["style", "keep"], default="style",
+                   help="the translate colors option (style: the model's own colours, as the recorded run; "
+                        "it predates colors=keep)")
     p.add_argument("--out", default=str(Path(__file__).with_name("video_speed.md")))
     p.add_argument("--peak", choices=["measure", "perf.md"], default="measure",
                    help="measure the conv peak now (benchmarks/perf.py's sweep, minutes), or read this CPU's "
                         "section of benchmarks/perf.md (same machine only)")
     args = p.parse_args()
+    options = TranslateOptions.of(colors=args.colors)
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
     has_bf16 = bf16_units()
@@ -111,7 +116,7 @@ def main() -> None:
             m = size_multiple(toon.generator)
             wh = tuple(-(-v // m) * m for v in toon.working_size(h, w))  # padded as the generator runs it
             gflop = count_flops(toonkit.load(args.model, device="cpu", masker=False).generator, (1, 3, *wh)) / 1e9
-            frame_s, frame_cpu = timed(lambda toon=toon, frame=frame: translate_frame(toon, frame, None), args.repeat)
+            frame_s, frame_cpu = timed(lambda toon=toon, frame=frame: translate_frame(toon, frame, None, options), args.repeat)
             x = toon._prepare(torch.rand(1, 3, *wh) * 2 - 1)
             gen_s, _ = timed(lambda toon=toon, x=x: toon.generate(x), args.repeat)
             rows.append({"size": label, "amp": amp, "work": wh, "fps": 1 / frame_s, "cpu_per_frame": frame_cpu,
@@ -132,7 +137,7 @@ def main() -> None:
         "",
         f"Model `{args.model}`. Device: {cpu_name()}, {args.threads} torch threads, bf16 units: "
         f"{'yes' if has_bf16 else 'no'}; torch {torch.__version__}, Python {platform.python_version()}; commit "
-        f"`{git_commit(Path(__file__).resolve().parents[1])}`; command `python benchmarks/video_speed.py --model {args.model} --threads {args.threads} --peak {args.peak}`. "
+        f"`{git_commit(Path(__file__).resolve().parents[1])}`; command `python benchmarks/video_speed.py --model {args.model} --threads {args.threads} --peak {args.peak} --colors {args.colors}`. "
         "The machine was shared with other jobs while this ran: wall-clock frames/s are lower than on an idle "
         "machine; CPU seconds per frame are this process's own.",
         "",

@@ -175,3 +175,19 @@ def test_float32_result_under_bf16_autocast(name: str) -> None:
         else:
             value = loss(x, torch.zeros_like(x))
     assert value.dtype == torch.float32 and torch.isfinite(value)
+
+
+def test_color_consistency_ignores_texture_inside_a_block_but_not_a_colour_shift() -> None:
+    import toonkit
+
+    torch.manual_seed(0)
+    loss = toonkit.build("loss", "color_consistency", scale=8)
+    photo = (torch.rand(2, 3, 1, 1) * 0.5 + 0.1 * torch.randn(2, 3, 32, 32)).clamp(-1, 1)
+    # a checkerboard of ±0.1 within each 8×8 block keeps the block means: a repainted texture
+    checker = ((torch.arange(32)[:, None] + torch.arange(32)[None]) % 2).float() * 0.2 - 0.1
+    textured = (photo + checker).clamp(-1, 1)
+    paler = (photo + 0.4).clamp(-1, 1)
+    assert float(loss(textured, photo)) < 0.25 * float(loss(paler, photo))
+    x = photo.clone().requires_grad_(True)
+    loss(x, paler).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import sys
-import types
-import warnings
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from toonkit._version import __version__  # noqa: E402,F401
+from toonkit import _compat
+from toonkit._version import __version__
+from toonkit.errors import ModelError, ToonkitError
+from toonkit.registry import KINDS, Entry, Registry, UnknownComponentError
 
-from toonkit.errors import ToonkitError  # noqa: E402
-from toonkit.registry import KINDS, Entry, Registry, UnknownComponentError  # noqa: E402
+if TYPE_CHECKING:
+    from toonkit.translate.api import Cartoonizer
 
 
 def get_registry() -> Registry:
-    """The process-wide registry, filled by every installed plugin on first use.
-
-    (``toonkit.registry()`` still works for one release, with a ``DeprecationWarning``: as a function it
-    was shadowed by the :mod:`toonkit.registry` module as soon as that was imported.)
-    """
+    """The process-wide registry, filled by every installed plugin on first use."""
     from toonkit.plugins import get_registry as _get
 
     return _get()
@@ -38,26 +36,19 @@ def list_components(kind: str | None = None, pattern: str = "*") -> list[Entry]:
     return get_registry().list(kind, pattern)
 
 
-def load(path: str, **kwargs: Any) -> Any:
-    """Load a trained run directory or checkpoint for translation (see :mod:`toonkit.translate`)."""
-    from toonkit.translate.loading import load as _load
+def load(source: str | Path, device: str = "auto", **options: Any) -> Cartoonizer:
+    """Load a saved model for translation: a registered model (``handpainted``), a model folder,
+    ``hf://owner/name``, a run directory or a checkpoint. See :func:`toonkit.translate.load` for the
+    options (``masker``, ``ema``, ``amp``, ``channels_last``, ``max_pixels``, ``work_size``)."""
+    from toonkit.translate.api import load as _load
 
-    return _load(path, **kwargs)
+    return _load(source, device, **options)
 
 
-__all__ = ["KINDS", "Entry", "Registry", "ToonkitError", "UnknownComponentError", "build", "get_registry",
+__all__ = ["KINDS", "Entry", "ModelError", "Registry", "ToonkitError", "UnknownComponentError", "build", "get_registry",
            "list_components", "load", "__version__"]
 
 
-class _CallableRegistryModule(types.ModuleType):
-    """``toonkit.registry()`` from toonkit 0.1 keeps working for one release. The name ``toonkit.registry``
-    is the :mod:`toonkit.registry` module (it shadowed the old function as soon as it was imported), so
-    the module itself is made callable, with a warning."""
-
-    def __call__(self) -> Registry:
-        warnings.warn("toonkit.registry() is deprecated: use toonkit.get_registry() (the name belongs to the "
-                      "toonkit.registry module)", DeprecationWarning, stacklevel=2)
-        return get_registry()
-
-
-sys.modules["toonkit.registry"].__class__ = _CallableRegistryModule
+# toonkit 0.1's `toonkit.registry()` (see toonkit._compat)
+_compat.make_module_callable(sys.modules["toonkit.registry"], get_registry, "toonkit.registry()",
+                             "toonkit.get_registry()")

@@ -142,6 +142,8 @@ class VGGFeatures(nn.Module):
         self.features = _vgg_layers(arch, max(self._indices.values()))
         self._load(weights)
         self.requires_grad_(False)
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         super().train(False)

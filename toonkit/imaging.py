@@ -13,7 +13,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["from_uint8", "from_unit", "to_levels", "to_uint8", "to_unit", "unit_from_uint8", "unit_to_uint8"]
+__all__ = ["BT601_LUMA", "from_uint8", "from_unit", "rgb_to_gray", "to_levels", "to_uint8", "to_unit",
+           "unit_from_uint8", "unit_to_uint8"]
+
+#: ITU-R BT.601 luma weights of R, G, B: OpenCV's and PIL's RGB → gray (they sum to 1)
+BT601_LUMA = (0.299, 0.587, 0.114)
 
 
 def from_uint8(x: Tensor) -> Tensor:
@@ -128,3 +132,19 @@ def unit_to_uint8(x: Tensor) -> Tensor:
         [0, 128, 255, 255]
     """
     return x.float().mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def rgb_to_gray(x: Tensor) -> Tensor:
+    """Differentiable BT.601 luma of RGB images, in any value range (the weights sum to 1, so [-1, 1]
+    stays [-1, 1]).
+
+    Shape:
+        - x: :math:`(N, 3, H, W)`
+        - output: :math:`(N, 1, H, W)`
+
+    Example:
+        >>> rgb_to_gray(torch.ones(1, 3, 2, 2)).shape, float(rgb_to_gray(torch.ones(1, 3, 1, 1)))
+        (torch.Size([1, 1, 2, 2]), 1.0)
+    """
+    w = torch.tensor(BT601_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True)

@@ -14,10 +14,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_text", "pid_alive", "remove_stale_temps", "temp_sibling"]
+__all__ = ["OutputsReport", "atomic_write", "atomic_write_text", "pid_alive", "remove_stale_temps", "temp_sibling"]
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)(-[^/]*)?$")
 
@@ -131,3 +132,33 @@ def remove_stale_temps(folder: str | os.PathLike, everything: bool = False) -> l
             entry.unlink(missing_ok=True)
         removed.append(entry)
     return removed
+
+
+@dataclass
+class OutputsReport:
+    """What a job writing one output file per input into a folder did (``toonkit data masks``,
+    ``toonkit translate``): inputs found, outputs written and kept, and the inputs that failed, with why.
+
+    Attributes:
+        out: the output folder.
+        total: inputs found.
+        written: outputs written.
+        kept: outputs that existed and were kept.
+        failed: ``(input, reason)`` of each input that failed.
+    """
+
+    out: Path
+    total: int
+    written: int = 0
+    kept: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def all_kept(self) -> bool:
+        """Whether every output existed already and nothing was done."""
+        return self.written == 0 and not self.failed and self.kept == self.total
+
+    def failed_names(self, limit: int = 5) -> str:
+        """The failed inputs, the first ``limit`` named: ``a.jpg, b.png … and 3 more``."""
+        names = [str(p) for p, _ in self.failed]
+        return ", ".join(names[:limit]) + (f" … and {len(names) - limit} more" if len(names) > limit else "")

@@ -7,10 +7,12 @@ Conventions:
   knows the targets of each mode; :class:`EdgePromotingLoss` composes it for CartoonGAN's D.
 - :class:`ContentLoss` compares two feature tensors (or dicts of them); methods run the feature
   extractor themselves (``content(vgg(fake), target)``), so a target's features can be computed once.
+- Every loss says what to call it with: ``example_inputs(size, batch)`` returns its positional arguments,
+  the tensors that must receive a gradient marked ``requires_grad`` (the component protocol,
+  :mod:`toonkit.protocols`; the plugin test kit and toonkit's own tests call it).
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -18,10 +20,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toonkit import _compat
 from toonkit.nets.layers import check_choice
 from toonkit.registry import Registry
 
 AdvMode = Literal["bce", "lsgan", "hinge"]
+
+
+def _logits(*shape: int) -> torch.Tensor:
+    """Random logits that take a gradient (example inputs)."""
+    return torch.randn(*shape).requires_grad_(True)
+
+
+def _images(*shape: int, grad: bool = True) -> torch.Tensor:
+    """Random images in [-1, 1] (example inputs), taking a gradient unless ``grad`` is False."""
+    return (torch.rand(*shape) * 2 - 1).requires_grad_(grad)
 ADV_MODES: tuple[str, ...] = ("bce", "lsgan", "hinge")
 FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
 
@@ -73,6 +86,11 @@ class AdversarialLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target_is_real: bool, for_discriminator: bool = True) -> torch.Tensor:
         return self.loss(logits, target_is_real, for_discriminator)
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, bool]:
+        """Patch logits and the target: D's loss on logits that should say "real"."""
+        return _logits(batch, 1, max(1, size // 8), max(1, size // 8)), True
+
     def discriminator_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D's loss: ``loss(real → real) + loss(fake → fake)``."""
         return self.loss(real, True) + self.loss(fake, False)
@@ -115,9 +133,23 @@ class EdgePromotingLoss(nn.Module):
         return (adv.loss(cartoon_logits, True) + adv.loss(smoothed_logits, False)
                 + adv.loss(generated_logits, False))
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """D's logits on cartoons, smoothed cartoons and generated images."""
+        side = max(1, size // 8)
+        return _logits(batch, 1, side, side), _logits(batch, 1, side, side), _logits(batch, 1, side, side)
+
     def generator_loss(self, generated_logits: torch.Tensor) -> torch.Tensor:
         """G's adversarial loss: D should call its output real."""
         return self.adversarial.generator_loss(generated_logits)
+
+
+def _mean(terms: list[torch.Tensor]) -> torch.Tensor:
+    """The mean of per-layer loss terms, summed in order (the same float operations as ``sum()``)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms)
 
 
 def _as_list(x: FeatureMaps) -> list[torch.Tensor]:
@@ -160,15 +192,20 @@ class ContentLoss(nn.Module):
     def forward(self, input: FeatureMaps, target: FeatureMaps,
                 features: nn.Module | None = None) -> torch.Tensor:
         if features is not None:
-            warnings.warn("ContentLoss(..., features=net) is deprecated: pass net(input) and net(target)",
-                          DeprecationWarning, stacklevel=2)
+            _compat.warn("ContentLoss(..., features=net)", "ContentLoss()(net(input), net(target))")
             if not isinstance(input, torch.Tensor) or not isinstance(target, torch.Tensor):
                 raise TypeError("with features=..., pass images (tensors) as input and target")
             with torch.no_grad():
                 target = features(target.detach())
             input = features(input)
         pairs = _paired(input, target)
-        return sum(F.l1_loss(a.float(), b.float().detach()) for a, b in pairs) / len(pairs)
+        return _mean([F.l1_loss(a.float(), b.float().detach()) for a, b in pairs])
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Feature maps of the output (with a gradient) and of the target."""
+        side = max(1, size // 4)
+        return _logits(batch, 8, side, side), torch.randn(batch, 8, side, side)
 
 
 def gram_matrix(x: torch.Tensor) -> torch.Tensor:
@@ -204,14 +241,107 @@ class GramStyleLoss(nn.Module):
 
     def forward(self, input: FeatureMaps, target: FeatureMaps) -> torch.Tensor:
         pairs = _paired(input, target)
-        total = 0.0
+        terms = []
         for a, b in pairs:
             ga = gram_matrix(a)
             gb = (b.float() if b.dim() == 3 else gram_matrix(b)).detach()
             if gb.shape[0] == 1 and ga.shape[0] > 1:
                 gb = gb.expand_as(ga)
-            total = total + F.mse_loss(ga, gb)
-        return total / len(pairs)
+            terms.append(F.mse_loss(ga, gb))
+        return _mean(terms)
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Two layers' feature maps of the images (with gradients) and of one style image."""
+        side = max(2, size // 4)
+        return ([_logits(batch, 8, side, side), _logits(batch, 16, side // 2, side // 2)],
+                [torch.randn(1, 8, side, side), torch.randn(1, 16, side // 2, side // 2)])
+
+
+class ColorConsistencyLoss(nn.Module):
+    """Keeps the photo's colours under the paint: L1 between local mean CIELAB colours of two images.
+
+    Both images (sRGB in [-1, 1]) go to CIELAB (D65, kornia) in float32 and are average-pooled over
+    ``scale``×``scale`` blocks, so strokes, outlines and flattened shading inside a block cost little
+    while a shift of the block's mean colour (whitened skin, a red cast) costs in full. L* is divided by
+    100 and a*, b* by 100 as well; ``chroma_weight`` weighs a*, b* against L*. It plays the role of
+    AnimeGAN's YUV colour loss, at a coarser scale: the generator may repaint texture, not the colour.
+
+    Args:
+        scale: side of the pooling blocks in pixels (1: per pixel).
+        chroma_weight: weight of the a*, b* terms relative to L*.
+
+    Example:
+        >>> loss = ColorConsistencyLoss(scale=4)
+        >>> x = torch.rand(1, 3, 16, 16) * 2 - 1
+        >>> float(loss(x, x))
+        0.0
+        >>> float(loss((x + 0.3).clamp(-1, 1), x)) > 0.05
+        True
+    """
+
+    def __init__(self, scale: int = 8, chroma_weight: float = 1.0) -> None:
+        super().__init__()
+        if scale < 1 or chroma_weight < 0:
+            raise ValueError("ColorConsistencyLoss: need scale >= 1 and chroma_weight >= 0")
+        self.scale, self.chroma_weight = scale, chroma_weight
+
+    def _lab_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        from kornia.color import rgb_to_lab
+
+        with torch.autocast(device_type=x.device.type, enabled=False):  # Lab's cube roots need fp32
+            lab = rgb_to_lab(((x.float() + 1) / 2).clamp(0, 1)) / 100.0
+            return F.avg_pool2d(lab, self.scale, ceil_mode=True) if self.scale > 1 else lab
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        a, b = self._lab_blocks(input), self._lab_blocks(target).detach()
+        diff = (a - b).abs().mean(dim=(0, 2, 3))
+        return (diff[0] + self.chroma_weight * (diff[1] + diff[2])) / (1 + 2 * self.chroma_weight)
+
+
+class FlatSurfaceLoss(nn.Module):
+    """Pulls an image towards its own flattened version: flat colour regions with clean edges.
+
+    The target is the image itself after OpenCV's mean-shift filtering (``cv2.pyrMeanShiftFiltering``,
+    spatial radius ``spatial`` px, colour radius ``color`` levels), computed without gradient: pixels move
+    to the mean colour of their region and edges between regions stay, the flat shading of a painting.
+    The loss is the mean L1 between the image and that target, so an image that is already flat costs
+    nothing. It plays the role of White-box Cartoonization's structure representation (superpixels of
+    the output itself) with an edge-preserving filter OpenCV ships. The filter runs on the CPU, one image
+    at a time, as 8-bit RGB (about 10 ms per 128² image).
+
+    Args:
+        spatial: spatial window radius in pixels.
+        color: colour window radius in 8-bit levels.
+
+    Example:
+        >>> flat = FlatSurfaceLoss()
+        >>> float(flat(torch.zeros(1, 3, 16, 16)))
+        0.0
+    """
+
+    def __init__(self, spatial: float = 8.0, color: float = 24.0) -> None:
+        super().__init__()
+        if spatial <= 0 or color <= 0:
+            raise ValueError("FlatSurfaceLoss: spatial and color must be > 0")
+        self.spatial, self.color = spatial, color
+
+    @torch.no_grad()
+    def target(self, images: torch.Tensor) -> torch.Tensor:
+        """The flattened images (same shape and device, [-1, 1])."""
+        import cv2
+
+        from toonkit.imaging import from_uint8, to_uint8
+
+        out = []
+        for image in to_uint8(images.detach().float()).cpu():
+            rgb = image.permute(1, 2, 0).contiguous().numpy()
+            flat = cv2.pyrMeanShiftFiltering(rgb, self.spatial, self.color)
+            out.append(torch.from_numpy(flat).permute(2, 0, 1))
+        return from_uint8(torch.stack(out)).to(images.device)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return F.l1_loss(images.float(), self.target(images))
 
 
 class SegmentationLoss(nn.Module):
@@ -233,6 +363,11 @@ class SegmentationLoss(nn.Module):
             raise ValueError(f"logits {tuple(logits.shape)} and mask {tuple(mask.shape)} differ in shape")
         return F.binary_cross_entropy_with_logits(logits.float(), mask.float())
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masker logits and a 0/1 person mask."""
+        return _logits(batch, 1, size, size), torch.rand(batch, 1, size, size).round()
+
 
 class _L1(nn.Module):
     def __init__(self) -> None:  # explicit, so the registry sees "no parameters" (not nn.Module's **kwargs)
@@ -240,6 +375,11 @@ class _L1(nn.Module):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.l1_loss(input.float(), target.float())
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """A generated image (with a gradient) and its target."""
+        return _images(batch, 3, size, size), _images(batch, 3, size, size, grad=False)
 
 
 class CycleLoss(_L1):
@@ -259,6 +399,8 @@ def register(registry: Registry) -> None:
     registry.add("loss", "edge_promoting", EdgePromotingLoss)
     registry.add("loss", "content", ContentLoss)
     registry.add("loss", "gram_style", GramStyleLoss)
+    registry.add("loss", "color_consistency", ColorConsistencyLoss)
+    registry.add("loss", "flat_surface", FlatSurfaceLoss)
     registry.add("loss", "segmentation", SegmentationLoss)
     registry.add("loss", "cycle", CycleLoss)
     registry.add("loss", "identity", IdentityLoss)

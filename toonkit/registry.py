@@ -7,6 +7,7 @@ release with :func:`renamed_params`.
 """
 from __future__ import annotations
 
+import builtins
 import difflib
 import fnmatch
 import inspect
@@ -27,6 +28,7 @@ KINDS: tuple[str, ...] = (
     "augmenter",
     "method",
     "metric",
+    "filter",  # non-learned image filters: the bench's zero points (toonkit.filters)
     "model",  # pretrained models: folders that toonkit.load() reads (toonkit.pretrained)
     "face_detector",  # face-aware translation (toonkit.nets.face_detectors)
 )
@@ -292,12 +294,6 @@ class Registry:
         self._entries = {kind: dict(entries) for kind, entries in snapshot.items()}
         self._kind_plugins = {k: p for k, p in self._kind_plugins.items() if k in self._entries}
 
-    def remove_plugin(self, plugin: str) -> None:
-        """Drop every entry a plugin registered (used when its hook fails halfway)."""
-        for entries in self._entries.values():
-            for name in [n for n, e in entries.items() if e.plugin == plugin]:
-                del entries[name]
-
     # -- reading --------------------------------------------------------------------------------
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -315,7 +311,7 @@ class Registry:
                 f"(registered {kind}s: {', '.join(names) or 'none'})"
             ) from None
 
-    def __contains__(self, key: tuple[str, str]) -> bool:
+    def __contains__(self, key: tuple[str, Any]) -> bool:
         kind, name = key
         return name in self._entries.get(kind, {})
 
@@ -335,8 +331,8 @@ class Registry:
             if fnmatch.fnmatchcase(n, pattern)
         ]
 
-    def by_plugin(self, plugin: str) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
+    def by_plugin(self, plugin: str) -> dict[str, builtins.list[str]]:
+        out: dict[str, builtins.list[str]] = {}
         for e in self:
             if e.plugin == plugin:
                 out.setdefault(e.kind, []).append(e.name)

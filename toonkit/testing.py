@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from toonkit.plugins.isolated import PluginLike, isolated_registry, resolve_plugin
+from toonkit.protocols import batch_example, is_trainable, loss_example
 from toonkit.registry import Entry, Registry
 
 __all__ = ["CheckReport", "check_component", "check_plugin_components", "isolated_registry",
@@ -164,9 +165,12 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
 
 def _check_model(model: Any, size: int, device: torch.device) -> str:
     """A pretrained model loads from its folder and translates an odd-sized photo to its own size."""
-    from toonkit.translate.loading import from_pretrained
+    from toonkit.protocols import model_folder
+    from toonkit.translate.api import load
 
-    toon = from_pretrained(model.folder, device=device)
+    folder = model_folder(model)
+    assert folder is not None, f"a model component must have a folder, got {type(model).__name__}"
+    toon = load(folder, device=device)
     photo = _images(1, size, device)[:, :, :, : size - 3]
     out = toon.translate(photo, size="original")
     _assert_finite(out, "translation")
@@ -205,12 +209,12 @@ def _check_grads(module: nn.Module, what: str) -> int:
     missing = [n for n, p in module.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"{what}: no gradient reached {', '.join(missing[:5])}"
     for p in params:
-        assert torch.isfinite(p.grad).all(), f"{what}: non-finite gradient"
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"{what}: non-finite gradient"
     return len(params)
 
 
 def _check_image_net(kind: str, net: nn.Module, size: int, batch: int, device: torch.device) -> str:
-    trainable = getattr(net, "trainable", True) and any(p.requires_grad for p in net.parameters())
+    trainable = is_trainable(net) and any(p.requires_grad for p in net.parameters())
     x = _images(batch, size, device).requires_grad_(not trainable)
     net.train(trainable)
     out = net(x)
@@ -233,24 +237,32 @@ def _check_image_net(kind: str, net: nn.Module, size: int, batch: int, device: t
 
 
 def _check_loss(loss: Callable[..., Any], size: int, batch: int, device: torch.device) -> str:
-    example = getattr(loss, "example_inputs", None)
-    if callable(example):
-        args = list(example(size, batch))
-        args = [a.to(device) if isinstance(a, Tensor) else a for a in args]
+    example = loss_example(loss)
+    if example is not None:
+        args = [_to(a, device) for a in example(size, batch)]
     else:
         args = _loss_args(loss, size, batch, device)
-    inputs = [a for a in args if isinstance(a, Tensor) and a.is_floating_point()]
+    inputs = [a for a in _tensors(args) if a.is_floating_point()]
     for a in inputs:
         a.requires_grad_(True)
     out = loss(*args)
     assert isinstance(out, Tensor) and out.numel() == 1, f"a loss must return a scalar tensor, got {out!r}"
     _assert_finite(out, "loss")
     out.backward()
-    reached = [a for a in inputs if a.grad is not None]
-    assert reached, "the loss's gradient reaches none of its inputs"
-    for a in reached:
-        assert torch.isfinite(a.grad).all(), "non-finite gradient"
-    return f"built, forward, backward ({len(reached)} of {len(inputs)} inputs get gradients)"
+    grads = [a.grad for a in inputs if a.grad is not None]
+    assert grads, "the loss's gradient reaches none of its inputs"
+    for grad in grads:
+        assert torch.isfinite(grad).all(), "non-finite gradient"
+    return f"built, forward, backward ({len(grads)} of {len(inputs)} inputs get gradients)"
+
+
+def _to(value: Any, device: torch.device) -> Any:
+    """A tensor (or a list or tuple of them) moved to ``device``; anything else as it is."""
+    if isinstance(value, Tensor):
+        return value.to(device)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to(v, device) for v in value)
+    return value
 
 
 def _loss_args(loss: Callable[..., Any], size: int, batch: int, device: torch.device) -> list[Any]:
@@ -292,11 +304,13 @@ def _check_method(method: nn.Module, size: int, batch: int, device: torch.device
     assert isinstance(method, Method), (
         f"a method must subclass toonkit.methods.base.Method, got {type(method)}")
     registry = registry or isolated_registry()
-    name = next(e.name for e in registry.list("method") if e.factory is type(method))
+    cls = type(method)
+    name = next(e.name for e in registry.list("method") if e.factory is cls)
+
     # the slot defaults resolved as a recipe would be, and built the way the trainer builds them
     def has_slot(key: str) -> bool:
         section, _, slot = key.partition(".")
-        return section in SECTIONS and slot in type(method).slots(section)
+        return section in SECTIONS and slot in cls.slots(section)
 
     own = {k: v for k, v in overrides.items() if has_slot(k)}  # a replacement applies where the slot exists
     method = assemble(default_recipe(name, own, registry), registry).to(device)
@@ -313,8 +327,8 @@ def _check_method(method: nn.Module, size: int, batch: int, device: torch.device
             assert slot_name in method.net, f"phase '{phase.name}' trains unknown net '{slot_name}'"
         ctx = _check_context(phase.name, step, {k: method.net[k] for k in phase.trains})
         method.train()
-        example = getattr(method, "example_batch", None)
-        data = example(phase.name, size, batch) if callable(example) else {
+        example = batch_example(method)
+        data = example(phase.name, size, batch) if example is not None else {
             "photo": _images(batch, size, device), "cartoon": _images(batch, size, device),
             "mask": (torch.rand(batch, 1, size, size, device=device) > 0.5).float()}
         logs = method.train_step({k: v.to(device) for k, v in data.items()}, ctx)

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 import torch
-from toonkit.errors import ToonkitError
+from toonkit.errors import ToonkitError, describe_error
 
 WEIGHTS_ENV = "TOONKIT_WEIGHTS_DIR"
 
@@ -83,14 +83,6 @@ def is_download_error(exc: BaseException) -> bool:
         return True
     module = type(exc).__module__.split(".")[0]
     return module in {"urllib3", "requests", "httpx", "httpx2", "huggingface_hub"}
-
-
-def describe_error(exc: BaseException, limit: int | None = 160) -> str:
-    """``Type: first line of the message`` cut to ``limit`` characters (None: whole line), for one-line
-    error messages."""
-    lines = str(exc).strip().splitlines()
-    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def imagenet_features_filename(arch: str) -> str:

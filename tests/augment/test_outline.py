@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from toonkit.augment.outline import Outline, rgb_to_gray
+from toonkit.augment.outline import Outline
+from toonkit.imaging import rgb_to_gray
 
 
 def test_step_edge_and_range() -> None:

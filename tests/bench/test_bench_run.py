@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "benchmarks" / "suite_smoke.yaml"
 # animegan is a plugin method: without toonkit-animegan (a fresh clone) the bench skips it and says so
 HAS_ANIMEGAN = ("method", "animegan") in toonkit.get_registry()
-METHODS = ["selfie_gan", "cartoongan", "cyclegan", "pix2pix_outline", "nst"] + (["animegan"] if HAS_ANIMEGAN else [])
+METHODS = (["photo", "stylization", "selfie_gan", "cartoongan", "cyclegan", "pix2pix_outline", "nst"]
+           + (["animegan"] if HAS_ANIMEGAN else []))
 slow = pytest.mark.slow  # trains every method of the smoke suite for a few steps (about a minute)
 
 
@@ -40,17 +41,22 @@ def test_smoke_suite_writes_every_report_file(smoke_out: Path) -> None:
     with open(smoke_out / "results.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["method"] for r in rows] == METHODS
+    filters = ("photo", "stylization")
     for r in rows:  # metrics that need no pretrained weights are always computed
         assert 0 <= float(r["leakage"]) < 1 and float(r["dE2000"]) >= 0
-        assert float(r["img_per_s_b1"]) > 0 and float(r["gflops"]) > 0
-    trained = [r for r in rows if r["method"] != "nst"]
+        assert float(r["img_per_s_b1"]) > 0
+        assert (r["gflops"] in ("", "nan")) if r["method"] in filters else float(r["gflops"]) > 0
+    photo = next(r for r in rows if r["method"] == "photo")
+    assert float(photo["dE2000"]) == 0 and float(photo["skin_dL*"]) == 0  # the zero point moves nothing
+    trained = [r for r in rows if r["method"] not in ("nst",) + filters]
     assert all(float(r["train_s_per_step_adversarial"]) > 0 for r in trained)
     grid = Image.open(smoke_out / "grid.png")
     assert grid.size[0] > 128 * (1 + len(METHODS)) and grid.size[1] == 22 + 128 * 4  # labels, input + 6; 4 rows
     report = (smoke_out / "report.md").read_text()
     for text in ("| device | CPU", "| commit |", "toonkit bench", "| budget | 32² crops", "init 2, masker 2, adversarial 3",
                  "selfie_gan against cartoongan: better on", "95 % CI [", "### background_leakage",
-                 "leakage_rel", "![outputs](grid.png)"):
+                 "leakage_rel", "![outputs](grid.png)", "## Distance from doing nothing",
+                 "| stylization |", "## Skin tone by ITA° group"):
         assert text in report, text
     assert "beats" not in report and "**0 MiB" not in report and "± 0 " not in report
     cached = json.loads((smoke_out / "work" / "results" / "selfie_gan.json").read_text())
@@ -110,7 +116,7 @@ def test_methods_option_names_the_suites_methods(capsys: pytest.CaptureFixture[s
     assert main(["bench", str(SMOKE), "--methods", "cartoongn"]) == 2
     err = capsys.readouterr().err
     assert "--methods: no method 'cartoongn'" in err and "did you mean 'cartoongan'?" in err
-    assert "(methods: selfie_gan, cartoongan," in err
+    assert "(methods: photo, stylization, selfie_gan, cartoongan," in err
 
 
 def _fake_result(rows: dict[str, dict[str, list[float]]], claims: list[Claim] | None = None,

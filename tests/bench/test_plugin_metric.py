@@ -35,9 +35,10 @@ class MeanBrightness(Metric):
 @pytest.fixture
 def plugin_metric() -> None:
     registry = toonkit.get_registry()
+    before = registry.snapshot()
     registry.add("metric", "mean_brightness", MeanBrightness, plugin="test-bench-plugin")
     yield
-    registry.remove_plugin("test-bench-plugin")
+    registry.restore(before)
 
 
 def _run_dir(root: Path) -> Path:

@@ -46,11 +46,17 @@ def test_valid_suite_loads(tmp_path: Path) -> None:
 
 def test_shipped_suites_are_valid() -> None:
     smoke = load_suite(REPO / "benchmarks" / "suite_smoke.yaml")
-    assert set(smoke.spec.methods) == {"selfie_gan", "cartoongan", "cyclegan", "pix2pix_outline", "nst", "animegan"}
+    assert set(smoke.spec.methods) == {"photo", "stylization", "selfie_gan", "cartoongan", "cyclegan",
+                                       "pix2pix_outline", "nst", "animegan"}
+    assert smoke.spec.zero_point is not None and smoke.spec.zero_point.method == "photo"
     shared = REPO / "benchmarks" / "suite_shared.yaml"
     if not (REPO.parent / "shared" / "data").is_dir():
         pytest.skip("needs ../shared/data (suite_shared.yaml points at it)")
     assert set(load_suite(shared).spec.methods) == set(smoke.spec.methods)
+    for name in ("suite_painted.yaml", "suite_painted_sweep.yaml"):  # every quality suite has its zero points
+        painted = load_suite(REPO / "benchmarks" / name)
+        assert {"photo", "stylization"} <= set(painted.spec.methods), name
+        assert painted.spec.zero_point is not None and painted.spec.zero_point.method == "photo", name
     gpu = load_suite(REPO / "benchmarks" / "suite_shared_gpu.yaml")
     assert set(gpu.spec.methods) == set(smoke.spec.methods)
     assert gpu.spec.budget.size == 256 and gpu.spec.data == load_suite(shared).spec.data  # same split
@@ -81,7 +87,29 @@ def test_missing_files_and_folders(tmp_path: Path) -> None:
 def test_method_needs_exactly_one_source(tmp_path: Path) -> None:
     problems = _problems(tmp_path, _suite(tmp_path, methods={"a": {}}))
     assert len(problems) == 1 and problems[0].startswith("methods.a: ")
-    assert "exactly one of 'recipe' or 'run'" in problems[0]
+    assert "exactly one of 'recipe', 'run', 'filter' or 'of'" in problems[0]
+
+
+def test_filters_of_and_zero_point_are_checked(tmp_path: Path) -> None:
+    data = _suite(tmp_path, zero_point={"method": "phot"})
+    data["methods"].update({"photo": {"filter": "photo"}, "blur": {"filter": "blurr"},
+                            "again": {"of": "cartoongan", "colors": "keep"}, "lost": {"of": "nothing"}})
+    problems = _problems(tmp_path, data)
+    assert any(p.startswith("methods.blur.filter.type: unknown filter 'blurr'") for p in problems)
+    assert any(p.startswith("zero_point.method: no method 'phot' in this suite; did you mean 'photo'?")
+               for p in problems)
+    assert any(p.startswith("methods.lost.of: no method 'nothing'") for p in problems)
+    assert not any(p.startswith("methods.again") for p in problems)
+    styled = _suite(tmp_path)
+    styled["methods"]["styled"] = {"filter": "stylization", "colors": "keep"}
+    assert _problems(tmp_path, styled) == ["methods.styled: 'colors' applies to trained models, not to a 'filter'"]
+
+
+def test_a_photo_source_needs_masks_or_a_mask_teacher(tmp_path: Path) -> None:
+    data = _suite(tmp_path)
+    data["data"] = {"photos": [{"photos": str(tmp_path)}], "cartoons": str(tmp_path)}
+    problems = _problems(tmp_path, data)
+    assert any("exactly one of 'masks' (a folder) or 'mask_teacher'" in p for p in problems)
 
 
 def test_unknown_metric_and_metric_param(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from toonkit.data import (
     CartoonDataset,
     EmptyFolderError,
     MissingMasksError,
-    OutlinePairDataset,
     PhotoDataset,
     UnpairedDataset,
     find_splits,
@@ -233,13 +232,6 @@ def test_smooth_cache_is_reused_and_invalidated(tmp_path: Path) -> None:
     torch.testing.assert_close(ds2[0]["smooth"], CartoonDataset(folder, size=32, load_size=40,
                                                                 train=False)[0]["smooth"])
     assert ds2.cache is not None and ds2.cache.prune(ds2.files) == 3
-
-
-def test_outline_pairs(tmp_path: Path) -> None:
-    ds = OutlinePairDataset(_cartoon_dir(tmp_path), size=32)
-    s = ds[0]
-    assert set(s) == {"outline", "cartoon"} and s["outline"].shape == (3, 32, 32)
-    assert s["outline"].min() == -1 and s["outline"].max() > 0  # black background, bright lines
 
 
 def test_unpaired_dataloader_collates(photo_dir: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from toonkit.demo.core import (
     resolve_models,
 )
 from toonkit.registry import KINDS, Registry
-from toonkit.translate.geometry import resize
+from toonkit.core.geometry import resize
 from toonkit.translate.io import read_image
 
 

@@ -7,7 +7,7 @@ from toonkit import metrics
 from toonkit.metrics import EvalContext, Metric
 from toonkit.registry import Registry
 
-NAMES = ("style_distance", "lpips", "background_leakage", "color_drift", "face_redness")
+NAMES = ("style_distance", "lpips", "background_leakage", "color_drift", "face_redness", "skin_tone")
 
 
 @pytest.fixture

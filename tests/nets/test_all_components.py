@@ -1,19 +1,20 @@
 """Every built-in network, feature and loss: build from its defaults, run forward and backward (timm-style).
 
 Parametrised over the registry, so a newly registered component is tested without editing this file; a
-new loss must add an example to ``LOSS_EXAMPLES`` (the test fails until it does). Third-party plugins'
-components are left to their own tests (they may be frozen, e.g. a TFLite teacher).
+loss declares its example inputs beside its code (``example_inputs``, the component protocol), so a new
+loss needs no entry here. Third-party plugins' components are left to their own tests (they may be
+frozen, e.g. a TFLite teacher).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
 
 import toonkit
+from toonkit.protocols import loss_example, size_multiple
 
 NET_KINDS = ("generator", "discriminator", "masker", "feature")
 
@@ -37,8 +38,7 @@ def _image(n: int, size: int) -> torch.Tensor:
 
 
 def _test_size(module: torch.nn.Module) -> int:
-    multiple = int(getattr(module, "size_multiple", 1))
-    return math.lcm(multiple, 32)
+    return math.lcm(size_multiple(module), 32)
 
 
 def _assert_grads(module: torch.nn.Module, x: torch.Tensor) -> None:
@@ -108,43 +108,23 @@ def test_feature_defaults(name: str) -> None:
     assert all(p.grad is None for p in f.parameters())
 
 
-def _img(*shape: int) -> torch.Tensor:
-    return (torch.rand(*shape) * 2 - 1).requires_grad_(True)
-
-
-def _logits(*shape: int) -> torch.Tensor:
-    return torch.randn(*shape).requires_grad_(True)
-
-
-# name -> () -> (positional args, keyword args); every tensor that requires grad must receive one
-LOSS_EXAMPLES: dict[str, Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]] = {
-    "adversarial": lambda: ((_logits(2, 1, 4, 4),), {"target_is_real": True}),
-    "edge_promoting": lambda: ((_logits(2, 1, 4, 4), _logits(2, 1, 4, 4), _logits(2, 1, 4, 4)), {}),
-    "content": lambda: ((_logits(2, 8, 4, 4), torch.randn(2, 8, 4, 4)), {}),
-    "gram_style": lambda: (([_logits(2, 8, 8, 8), _logits(2, 16, 4, 4)],
-                            [torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4)]), {}),
-    "segmentation": lambda: ((_logits(2, 1, 8, 8), torch.rand(2, 1, 8, 8).round()), {}),
-    "cycle": lambda: ((_img(2, 3, 8, 8), torch.rand(2, 3, 8, 8) * 2 - 1), {}),
-    "identity": lambda: ((_img(2, 3, 8, 8), torch.rand(2, 3, 8, 8) * 2 - 1), {}),
-    "pixel": lambda: ((_img(2, 3, 8, 8), torch.rand(2, 3, 8, 8) * 2 - 1), {}),
-}
-
-
-def test_every_loss_has_an_example() -> None:
-    missing = sorted(set(_builtin("loss")) - set(LOSS_EXAMPLES))
-    assert not missing, f"add example inputs to LOSS_EXAMPLES for new loss(es): {missing}"
+def test_every_loss_declares_its_example() -> None:
+    """A loss says what to call it with, beside its code (the component protocol), as plugins do."""
+    missing = [name for name in _builtin("loss") if loss_example(toonkit.get_registry().get("loss", name).factory) is None]
+    assert not missing, f"give these losses an example_inputs(size, batch) staticmethod: {missing}"
 
 
 @pytest.mark.parametrize("name", _builtin("loss"))
 def test_loss_defaults(name: str) -> None:
-    if name not in LOSS_EXAMPLES:
-        pytest.fail(f"loss {name!r} has no entry in LOSS_EXAMPLES: add example inputs for it")
     loss_fn = _build("loss", name)
     assert isinstance(loss_fn, torch.nn.Module)
     assert not list(loss_fn.parameters()), "losses are unweighted and parameter-free"
+    example = loss_example(loss_fn)
+    if example is None:
+        pytest.fail(f"loss {name!r} declares no example_inputs")
     torch.manual_seed(0)
-    args, kwargs = LOSS_EXAMPLES[name]()
-    value = loss_fn(*args, **kwargs)
+    args = example(8, 2)
+    value = loss_fn(*args)
     assert value.dim() == 0 and value.dtype == torch.float32
     assert torch.isfinite(value) and value > 0
     value.backward()

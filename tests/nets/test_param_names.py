@@ -51,7 +51,7 @@ def test_old_name_recipe_validates_to_the_new_name() -> None:
         recipe = recipe_from_dict({"method": {"type": "cyclegan"}, "nets": {
             "generator": {"type": "resnet", "n_blocks": 2},
             "discriminator": {"type": "patchgan", "ndf": 16}}}, "old.yaml")
-    nets = recipe.data["nets"]
+    nets = recipe.to_dict()["nets"]
     assert nets["generator"]["res_blocks"] == 2 and "n_blocks" not in nets["generator"]
     assert nets["discriminator"]["base_channels"] == 16 and "ndf" not in nets["discriminator"]
     assert nets["generator_ba"]["res_blocks"] == 9  # untouched blocks resolve with the new names too

@@ -45,7 +45,7 @@ def test_readme_recipe_example_validates() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
     example = next(b for b in blocks if "method:" in b and "nets:" in b)
     recipe = toonkit.recipe.recipe_from_dict(yaml.safe_load(example), "README.md")
-    losses = recipe.data["losses"]
+    losses = recipe.to_dict()["losses"]
     assert losses["adversarial"]["mode"] == losses["discriminator"]["mode"]
 
 
@@ -53,28 +53,28 @@ def test_readme_recipe_example_validates() -> None:
 def test_show_fills_an_optimiser_for_every_trained_network(name: str) -> None:
     recipe = load_recipe(RECIPES / name)
     method = toonkit.get_registry().get("method", recipe.method).factory
-    trained = {n for p in method.phases for n in p.trains if recipe.data["nets"].get(n) is not None}
-    optim = recipe.data["train"]["optim"]
+    trained = {n for p in method.phases for n in p.trains if recipe.to_dict()["nets"].get(n) is not None}
+    optim = recipe.to_dict()["train"]["optim"]
     assert set(optim) == trained
     assert all(set(o) >= {"lr", "betas", "scheduler"} for o in optim.values())
 
 
 def test_cartoongan_baseline_drops_the_masker_and_keeps_w1() -> None:
     selfie, cartoon = load_recipe(RECIPES / "selfie_gan.yaml"), load_recipe(RECIPES / "cartoongan.yaml")
-    assert cartoon.data["method"]["w_content"] == selfie.data["method"]["w_content"] == 10.0
-    assert "masker" not in cartoon.data["nets"] and "masker" not in cartoon.data["train"]["optim"]
-    assert cartoon.data["nets"]["feature"] == selfie.data["nets"]["feature"]
+    assert cartoon.to_dict()["method"]["w_content"] == selfie.to_dict()["method"]["w_content"] == 10.0
+    assert "masker" not in cartoon.to_dict()["nets"] and "masker" not in cartoon.to_dict()["train"]["optim"]
+    assert cartoon.to_dict()["nets"]["feature"] == selfie.to_dict()["nets"]["feature"]
 
 
 def test_paper_recipe_keeps_the_paper_values() -> None:
     paper = load_recipe(RECIPES / "selfie_gan_paper.yaml")
-    assert paper.data["method"]["w_content"] == 0.01
-    assert (paper.data["nets"]["feature"]["arch"], paper.data["nets"]["feature"]["layer"]) == ("vgg19", "conv4_4")
+    assert paper.to_dict()["method"]["w_content"] == 0.01
+    assert (paper.to_dict()["nets"]["feature"]["arch"], paper.to_dict()["nets"]["feature"]["layer"]) == ("vgg19", "conv4_4")
 
 
 def test_selfie_gan_recipe_builds_its_perceptual_net_offline(weights_dir: Path) -> None:
     """The recipe users copy uses the one ImageNet VGG that loads from TOONKIT_WEIGHTS_DIR."""
-    block = dict(load_recipe(RECIPES / "selfie_gan.yaml").data["nets"]["feature"])
+    block = dict(load_recipe(RECIPES / "selfie_gan.yaml").to_dict()["nets"]["feature"])
     assert block.pop("weights") == "imagenet"
     feature = toonkit.build("feature", block.pop("type"), weights="imagenet", **block)
     assert feature.out_channels == 512

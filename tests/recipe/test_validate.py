@@ -36,12 +36,12 @@ def problems(path: Path, overrides: list[str] | None = None) -> list[str]:
 @pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
 def test_every_shipped_recipe_validates(path: Path) -> None:
     recipe = load_recipe(path)
-    assert recipe.method == recipe.data["method"]["type"]
+    assert recipe.method == recipe.to_dict()["method"]["type"]
     # the resolved recipe is itself a valid recipe (what runs save as recipe.yaml)
     again = tmp = path.parent / f".{path.stem}.resolved.yaml"
     try:
         tmp.write_text(recipe.to_yaml())
-        assert load_recipe(again).data == recipe.data
+        assert load_recipe(again).to_dict() == recipe.to_dict()
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -102,7 +102,7 @@ def test_overrides_are_typed_and_applied(tmp_path: Path) -> None:
     recipe = load_recipe(path, ["data.batch_size=4", "nets.generator.res_blocks=3", "train.amp=bf16",
                                 "train.optim.generator.betas=[0.9, 0.99]"])
     assert recipe.spec.data.batch_size == 4
-    assert recipe.data["nets"]["generator"]["res_blocks"] == 3
+    assert recipe.to_dict()["nets"]["generator"]["res_blocks"] == 3
     assert recipe.spec.train.amp == "bf16"
     assert recipe.spec.train.optim["generator"].betas == (0.9, 0.99)
 
@@ -114,7 +114,7 @@ def test_bare_yaml_off_is_amp_off(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["train"]["amp"] is False
     (tmp_path / "recipe.yaml").write_text(text)
     recipe = load_recipe(tmp_path / "recipe.yaml")
-    assert recipe.spec.train.amp == "off" and recipe.data["train"]["amp"] == "off"
+    assert recipe.spec.train.amp == "off" and recipe.to_dict()["train"]["amp"] == "off"
     assert load_recipe(tmp_path / "recipe.yaml", ["train.amp=off"]).spec.train.amp == "off"
 
 
@@ -129,10 +129,10 @@ def test_bad_override_names_the_key(tmp_path: Path) -> None:
 
 def test_defaults_are_filled_in_the_resolved_recipe(tmp_path: Path) -> None:
     recipe = load_recipe(write(tmp_path, base_recipe()))
-    gen = recipe.data["nets"]["generator"]
+    gen = recipe.to_dict()["nets"]["generator"]
     assert gen["res_blocks"] == 2 and gen["norm"] == "instance"
-    assert recipe.data["nets"]["discriminator"]["type"] == "cartoongan"  # slot default
-    assert recipe.data["losses"]["discriminator"]["type"] == "edge_promoting"
+    assert recipe.to_dict()["nets"]["discriminator"]["type"] == "cartoongan"  # slot default
+    assert recipe.to_dict()["losses"]["discriminator"]["type"] == "edge_promoting"
 
 
 def test_base_inheritance_one_level_and_null_removes(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_base_inheritance_one_level_and_null_removes(tmp_path: Path) -> None:
     child = write(tmp_path, {"base": base.name, "name": "child", "nets": {"generator": {"res_blocks": 5}}},
                   "child.yaml")
     recipe = load_recipe(child)
-    assert recipe.spec.name == "child" and recipe.data["nets"]["generator"]["res_blocks"] == 5
+    assert recipe.spec.name == "child" and recipe.to_dict()["nets"]["generator"]["res_blocks"] == 5
     grandchild = write(tmp_path, {"base": child.name}, "grandchild.yaml")
     (line,) = problems(grandchild)
     assert "only one level of inheritance" in line

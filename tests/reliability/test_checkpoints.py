@@ -90,7 +90,7 @@ def test_malformed_metadata_is_one_error(tmp_path: Path) -> None:
 
 def test_diverged_training_stops_naming_a_finite_checkpoint(demo: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from toonkit.train.optim import NonFiniteLossError
+    from toonkit.methods.context import NonFiniteLossError
     from toonkit.train.trainer import Trainer
 
     real_save = Trainer.save

@@ -127,7 +127,6 @@ def test_pretrained_overwrite_replaces_only_a_model_folder(run_dir: Path, tmp_pa
                                        ("masker", {"type": {"a": 1}})])
 def test_tampered_model_config_is_one_line(run_dir: Path, tmp_path: Path, key: str, value: object) -> None:
     import toonkit
-    from toonkit.translate import TranslateError
 
     folder = toonkit.load(run_dir, device="cpu").save_pretrained(tmp_path / "model")
     config = json.loads((folder / "config.json").read_text())
@@ -138,7 +137,7 @@ def test_tampered_model_config_is_one_line(run_dir: Path, tmp_path: Path, key: s
     else:
         config["nets"]["generator"][key] = value
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(TranslateError, match="config.json: ") as info:
+    with pytest.raises(toonkit.ModelError, match="config.json: ") as info:
         toonkit.load(folder, device="cpu")
     assert "\n" not in str(info.value)
 

@@ -19,7 +19,7 @@ def test_two_process_gloo_run_and_resume(tmp_path: Path) -> None:
     make_demo(demo, n=8, size=40, seed=0)
     recipe = tiny_recipe("cartoongan", demo, steps=2)
     path = tmp_path / "ddp.yaml"
-    path.write_text(yaml.safe_dump(recipe.data))
+    path.write_text(yaml.safe_dump(recipe.to_dict()))
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "toonkit", "run", str(path), "--out", str(out), "-q"]

@@ -10,7 +10,8 @@ from torch.utils.flop_counter import FlopCounterMode
 import toonkit
 from toonkit.methods.base import frozen
 from toonkit.recipe.schema import OptimSpec
-from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
+from toonkit.methods.context import Group, StepContext
+from toonkit.train.optim import make_optimizer, make_scheduler
 
 
 def _pix2pix() -> tuple[torch.nn.Module, dict[str, Group]]:

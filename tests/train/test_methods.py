@@ -1,17 +1,22 @@
-"""Every trainable method runs a couple of steps of each phase at a tiny size on CPU."""
+"""Every trainable method runs a couple of steps of each phase at a tiny size on CPU, and comes back from
+its checkpoint and its model folder as a working translator."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
 
 import toonkit
-from toonkit.data import make_demo
 from toonkit.core import checkpoint as ckpt
+from toonkit.data import make_demo
+from toonkit.protocols import size_multiple
 from toonkit.train.trainer import Trainer
+from toonkit.translate import Cartoonizer
 
-from .helpers import TINY_NETS, tiny_recipe
+from .helpers import TINY_NETS, tiny_methods, tiny_recipe
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +35,75 @@ def test_every_trainable_builtin_method_has_a_tiny_recipe() -> None:
     assert builtin <= set(TINY_NETS), f"add tiny nets for {builtin - set(TINY_NETS)}"
 
 
-@pytest.mark.parametrize("method", sorted(TINY_NETS))
-def test_method_trains_every_phase(method: str, demo: Path, tmp_path: Path) -> None:
-    trainer = Trainer(tiny_recipe(method, demo), tmp_path / "run")
-    gen = trainer.raw_nets[trainer.method.generator_slot]
-    before = _params(gen)
+@dataclass
+class Trained:
+    """A method trained 2 steps per phase, once per module, shared by the tests below."""
+
+    method: str
+    trainer: Trainer
+    run: Path
+    before: dict[str, torch.Tensor]
+
+
+@pytest.fixture(scope="module", params=tiny_methods())
+def trained(request: pytest.FixtureRequest, demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    run = tmp_path_factory.mktemp(f"run_{request.param}") / "run"
+    trainer = Trainer(tiny_recipe(request.param, demo), run)
+    before = _params(trainer.raw_nets[trainer.method.roles.generator])
     trainer.fit()
-    after = _params(gen)
-    assert any(not torch.equal(before[k], after[k]) for k in before), "generator weights did not change"
+    return Trained(request.param, trainer, run, before)
+
+
+def test_method_trains_every_phase(trained: Trained) -> None:
+    trainer, run = trained.trainer, trained.run
+    after = _params(trainer.raw_nets[trainer.method.roles.generator])
+    assert any(not torch.equal(trained.before[k], after[k]) for k in after), "generator weights did not change"
     n_phases = sum(1 for p in trainer.method.phases)
     assert trainer.global_step == 2 * n_phases
-    weights = ckpt.read_checkpoint(tmp_path / "run")
+    weights = ckpt.read_checkpoint(run)
     assert weights.step == trainer.global_step
     assert set(weights.nets) == set(trainer.raw_nets)
-    rows = (tmp_path / "run" / "logs" / "losses.csv").read_text().splitlines()
+    rows = (run / "logs" / "losses.csv").read_text().splitlines()
     assert len(rows) == 1 + trainer.global_step  # header + one row per step (log_every=1)
     assert "nan" not in "".join(rows[1:]).lower()
-    assert list((tmp_path / "run" / "samples").glob("*.png"))
-    assert (tmp_path / "run" / "recipe.yaml").is_file()
+    assert list((run / "samples").glob("*.png"))
+    assert (run / "recipe.yaml").is_file()
+
+
+def test_a_trained_method_comes_back_as_a_translator(trained: Trained, tmp_path: Path) -> None:
+    """The one way back: checkpoint → toonkit.load → translate, export to ONNX with parity, and
+    save_pretrained → from_pretrained, each rebuilding the method the recipe trained (load_method)."""
+    from toonkit.translate.export import build_module, export
+
+    method = trained.trainer.method.eval()
+    roles = method.roles
+    toon = toonkit.load(trained.run, device="cpu", channels_last=False)
+    assert toon.spec is not None and toon.spec.method_name == trained.method
+    assert set(toon.spec.nets) == {s for s in roles.translation if s in trained.trainer.raw_nets}
+    assert toon.has_masker == (roles.masker is not None)
+    # the loaded generator is the trained one: the same output as the method's own translate
+    side = math.lcm(size_multiple(toon.generator), 32)
+    x = torch.rand(1, 3, side, side) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(toon.generate(x), method.translate(x).float().clamp(-1, 1), rtol=0, atol=1e-5)
+    photo = torch.rand(1, 3, 37, 45) * 2 - 1  # an odd size: padded for the networks and cropped back
+    background = "white" if toon.has_masker else "keep"
+    out = toon.translate(photo, background=background, size="original")
+    assert out.shape == photo.shape and torch.isfinite(out).all()
+
+    # ONNX: the exported graph gives what PyTorch gives
+    module = build_module(toon, with_masker=toon.has_masker, background=background, size=(side, side))
+    size = (math.lcm(module.size_multiple, 32),) * 2
+    _, checks = export(module, "onnx", tmp_path / "model.onnx", size, exporter="torchscript")
+    assert max(c.max_abs_diff for c in checks) <= 1e-3
+
+    # model folder and back: the same spec, the same translation up to fp16 storage
+    folder = toon.save_pretrained(tmp_path / "model")
+    again = Cartoonizer.from_pretrained(folder, device="cpu", channels_last=False)
+    assert again.spec == toon.spec and again.has_masker == toon.has_masker
+    assert (again.translate(photo, background=background, size="original") - out).abs().max() < 4 / 255
+    assert again.save_pretrained(tmp_path / "again").joinpath("config.json").read_text().replace(
+        '"again"', '"model"') == (folder / "config.json").read_text()
 
 
 @pytest.mark.parametrize("reuse", [False, True])
@@ -87,7 +143,7 @@ def test_selfie_gan_freezes_masker_and_shows_d_masked_images(reuse: bool, demo: 
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(demo: Path, tmp_path: Path) -> None:
-    from toonkit.train.optim import NonFiniteLossError
+    from toonkit.methods.context import NonFiniteLossError
 
     recipe = tiny_recipe("cartoongan", demo, steps=3, checkpoint_every=1)
     trainer = Trainer(recipe, tmp_path / "run")

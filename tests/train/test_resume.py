@@ -23,7 +23,7 @@ STEPS = 4
 def write_recipe(tmp_path: Path, demo: Path, **train) -> Path:  # type: ignore[no-untyped-def]
     recipe = tiny_recipe("selfie_gan", demo, steps=STEPS, checkpoint_every=2, keep_checkpoints=50, **train)
     path = tmp_path / "tiny.yaml"
-    data = recipe.data
+    data = recipe.to_dict()
     data["data"]["workers"] = 1  # the stream must not depend on worker processes
     path.write_text(yaml.safe_dump(data))
     return path

@@ -25,7 +25,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def recipe(demo: Path, tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(tiny_recipe("selfie_gan", demo, steps=1).data))
+    path.write_text(yaml.safe_dump(tiny_recipe("selfie_gan", demo, steps=1).to_dict()))
     return path
 
 

@@ -10,16 +10,19 @@ import torch.nn.functional as F
 from PIL import Image
 
 import toonkit
-from toonkit.recipe import recipe_from_dict
 from toonkit.core.checkpoint import save_checkpoint
+from toonkit.methods.spec import ModelSpec
+from toonkit.recipe import recipe_from_dict
 
 GEN = {"type": "cartoongan", "base_channels": 8, "res_blocks": 1}
 MASKER = {"type": "unet", "depth": 2, "base_channels": 4}
 
 
 def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True, ema: bool = False,
-                    size: int = 32, seed: int = 0, generator: dict[str, Any] | None = None) -> Path:
-    """A run directory holding one checkpoint of ``method`` with tiny random networks."""
+                    size: int = 32, seed: int = 0, generator: dict[str, Any] | None = None,
+                    spec: bool = True) -> Path:
+    """A run directory holding one checkpoint of ``method`` with tiny random networks (``spec=False``:
+    written as checkpoints were before they stored the model's spec, with the recipe only)."""
     torch.manual_seed(seed)
     gen = dict(generator or GEN)
     nets: dict[str, Any] = {"generator": gen}
@@ -44,7 +47,8 @@ def make_checkpoint(root: Path, method: str = "selfie_gan", masker: bool = True,
     if ema:
         ema_nets = {"generator": toonkit.build("generator", gen["type"],
                                                **{k: v for k, v in gen.items() if k != "type"})}
-    save_checkpoint(root / "checkpoints", 7, "adversarial", built, {}, recipe.to_yaml(), ema=ema_nets)
+    save_checkpoint(root / "checkpoints", 7, "adversarial", built, {}, recipe.to_yaml(), ema=ema_nets,
+                    model=ModelSpec.from_recipe(recipe).to_json() if spec else None)
     return root
 
 

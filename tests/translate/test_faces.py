@@ -170,6 +170,69 @@ def test_missing_detector_auto_warns_once_crop_is_an_error(caplog: pytest.LogCap
         get_detector(toon, required=True)
 
 
+def test_faces_is_a_checked_translate_option() -> None:
+    from toonkit.translate.options import TranslateOptions
+
+    assert TranslateOptions().faces == "off" and TranslateOptions().face_size == 256  # the API's defaults
+    with pytest.raises(ValueError, match="unknown faces 'atuo'; did you mean 'auto'"):
+        TranslateOptions.of(faces="atuo")
+    with pytest.raises(ValueError, match="face_size must be an int >= 16"):
+        TranslateOptions.of(face_size=8)
+    toon, _ = _toon()
+    with pytest.raises(ValueError, match="faces='crop' returns one portrait per face"):
+        toon.translate(torch.zeros(3, 20, 20), faces="crop")
+    with pytest.raises(TypeError, match="unknown translation option 'face'"):
+        toon.translate(torch.zeros(3, 20, 20), face="auto")
+
+
+def test_repainted_faces_get_the_colors_option() -> None:
+    """colors=keep puts the photo's colours back on each repainted face too, not only on the whole image:
+    the stand-in generator paints everything 0.5 grey, so a face left in the model's colours would show."""
+    toon, _ = _toon(size=32)
+    colour = torch.tensor([-0.6, 0.1, 0.5]).view(1, 3, 1, 1)
+    photo = colour.expand(1, 3, 400, 400).clone()
+    toon.face_detector = Boxes([Face((200, 200, 216, 218))])
+    keep = toon.translate(photo, faces="auto", colors="keep")
+    style = toon.translate(photo, faces="auto", colors="style")
+    assert torch.allclose(style[0, :, 209, 208], torch.full((3,), 0.5), atol=1e-4)  # the model's grey
+    assert torch.allclose(keep[0, :, 209, 208], colour.flatten(), atol=0.03)  # the photo's colour, face too
+    assert torch.allclose(keep[0, :, 20, 20], colour.flatten(), atol=0.03)
+
+
+def test_translate_folder_crop_writes_portraits_and_reports_photos_without_faces(tmp_path: Path) -> None:
+    from toonkit.translate.folder import NO_FACE
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (160, 120), (90, 120, 150)).save(photos / "group.png")
+    toon, _ = _toon(size=32)
+    toon.face_detector = Boxes([Face((10, 10, 40, 44)), Face((80, 30, 100, 54))])
+    report = toon.translate_folder(photos, tmp_path / "out", faces="crop", face_size=48)
+    assert report.written == 1 and not report.failed and not report.faceless
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["group_face0.png", "group_face1.png"]
+    assert Image.open(tmp_path / "out" / "group_face0.png").size == (48, 48)
+    again = toon.translate_folder(photos, tmp_path / "out", faces="crop")  # its first portrait exists: kept
+    assert again.all_kept
+    toon.face_detector = Boxes([])
+    notes: list[str | None] = []
+    empty = toon.translate_folder(photos, tmp_path / "none", faces="crop",
+                                  progress=lambda path, note: notes.append(note))
+    assert notes == [NO_FACE] and empty.faceless == [photos / "group.png"] and empty.written == 0
+    assert "no face found in 1" in empty.summary() and not (tmp_path / "none").exists()
+
+
+def test_plan_refuses_clips_with_crop(tmp_path: Path) -> None:
+    from toonkit.translate.folder import plan_folder
+    from toonkit.translate.io import InputError
+
+    (tmp_path / "clip.mp4").write_bytes(b"a clip by its extension")
+    Image.new("RGB", (20, 20)).save(tmp_path / "me.png")
+    plan = plan_folder([tmp_path], tmp_path / "out")
+    assert [it.path.name for it in plan.videos] == ["clip.mp4"] and [it.path.name for it in plan.todo] == ["me.png"]
+    with pytest.raises(InputError, match="faces crop writes portraits of photos, not of videos"):
+        plan_folder([tmp_path], tmp_path / "out", portraits=True)
+
+
 # -- the built-in detector on real and synthetic images --------------------------------------------
 def _load(path: Path, short: int | None = None) -> torch.Tensor:
     im = Image.open(path).convert("RGB")

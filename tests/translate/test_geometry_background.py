@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from toonkit.translate.background import BACKGROUNDS, composite, gaussian_blur
-from toonkit.translate.geometry import crop, pad_to_multiple, run_padded, short_side_size
+from toonkit.core.geometry import crop, pad_to_multiple, run_padded, short_side_size
 
 
 @pytest.mark.parametrize("hw,short,expected", [((333, 517), 256, (256, 397)), ((517, 333), 32, (50, 32)),

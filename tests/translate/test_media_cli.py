@@ -29,13 +29,14 @@ def test_clips_and_photos_in_one_call_bad_clip_reported(run_dir: Path, tmp_path:
     code = main(["translate", str(run_dir), str(inputs), "-o", str(out), "-q", "--faces", "off"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "broken.webm" in err and "1 of 3 videos failed" in err
+    assert "translating 1 image and 3 videos" in err
+    assert "broken.webm" in err and "translated 1 image and 2 videos" in err and "1 of 4 failed" in err
     assert sorted(p.name for p in out.iterdir()) == ["clip.mp4", "loop.gif", "photo.png"]
     with av.open(str(out / "clip.mp4")) as c:
         assert c.streams.video[0].frames == 5 and len(c.streams.audio) == 1
     # a rerun keeps the finished clip and says so
     assert main(["translate", str(run_dir), str(inputs / "clip.mp4"), "-o", str(out), "-q"]) == 0
-    assert "exists" in capsys.readouterr().err
+    assert "all 1 outputs already exist" in capsys.readouterr().out
 
 
 def test_crop_writes_one_portrait_per_face(run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -96,3 +97,7 @@ def test_face_options_checked(run_dir: Path, tmp_path: Path) -> None:
     make_clip(tmp_path / "c.mp4", frames=2)
     assert main(["translate", str(run_dir), str(tmp_path / "c.mp4"), "-o", str(tmp_path / "o"),
                  "--faces", "crop"]) == 2
+    # options no clip can take are usage errors before any work
+    for bad in (["--size", "64"], ["--background", "transparent"]):
+        assert main(["translate", str(run_dir), str(tmp_path / "c.mp4"), "-o", str(tmp_path / "o"), *bad]) == 2
+    assert not (tmp_path / "o").exists()

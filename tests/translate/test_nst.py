@@ -19,7 +19,7 @@ DEFAULTS = {k: p.default for k, p in inspect.signature(NeuralStyleTransfer.__ini
 
 def test_recipe_and_cli_take_the_methods_defaults() -> None:
     """recipes/nst.yaml said `translate` used its values while the CLI had its own copy: now neither has one."""
-    method = load_recipe(REPO / "recipes" / "nst.yaml").data["method"]
+    method = load_recipe(REPO / "recipes" / "nst.yaml").to_dict()["method"]
     assert {k: v for k, v in method.items() if k != "type"} in ({}, DEFAULTS)
     args = build_parser().parse_args(["translate", "--method", "nst", "--style", "s.png", "in.png", "-o", "o"])
     assert all(getattr(args, k) is None for k in ("steps", "style_weight", "lr", "init"))  # not set: method's

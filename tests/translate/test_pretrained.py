@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 import toonkit
 import toonkit.plugins
 from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedModel
-from toonkit.translate.api import Cartoonizer, TranslateError
+from toonkit.translate.api import Cartoonizer
+from toonkit.translate.errors import TranslateError
 from toonkit.translate.pretrained import is_model_folder, save_pretrained
 
 from .helpers import noise_image
@@ -31,7 +32,8 @@ def model_folder(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_saved_folder_holds_fp16_generator_and_masker(model_folder: Path) -> None:
     assert is_model_folder(model_folder)
     config = json.loads((model_folder / CONFIG_FILE).read_text())
-    assert config["method"] == "selfie_gan" and config["size"] == 32 and config["dtype"] == "float16"
+    assert config["format"] == "toonkit-model-2" and config["method"]["type"] == "selfie_gan"
+    assert config["size"] == 32 and config["dtype"] == "float16"
     assert set(config["nets"]) == {"generator", "masker"}
     with safe_open(str(model_folder / WEIGHTS_FILE), framework="pt") as fh:
         keys = list(fh.keys())
@@ -69,8 +71,8 @@ def test_damaged_weights_are_refused(model_folder: Path, tmp_path: Path) -> None
         tensors = {k: fh.get_tensor(k) for k in fh.keys()}
     first = next(k for k in tensors if k.startswith("generator/") and tensors[k].is_floating_point())
     tensors[first] = torch.full_like(tensors[first], float("nan"))
-    save_file(tensors, str(bad / WEIGHTS_FILE), metadata={"format": "toonkit-model-1"})
-    with pytest.raises(TranslateError, match="non-finite weights in generator"):
+    save_file(tensors, str(bad / WEIGHTS_FILE), metadata={"format": "toonkit-model-2"})
+    with pytest.raises(toonkit.ModelError, match="nets.generator: non-finite weights"):
         toonkit.load(bad, device="cpu")
 
 

@@ -117,7 +117,7 @@ def test_globs_and_an_output_folder_inside_the_inputs(run_dir: Path, photos: Pat
     (["--size", "big"], "--size must be"),
     (["--steps", "5"], "only apply with --method nst"),
     (["--batch", "0"], "--batch must be"),
-    (["--masker", "mediapipe_selfie"], "not keep"),
+    (["--masker", "mediapipe_selfie", "--colors", "style"], "not by --background keep"),
     (["--background", "white", "--masker", "unet"], "random weights"),
 ])
 def test_usage_errors_exit_2(run_dir: Path, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

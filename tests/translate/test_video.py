@@ -21,8 +21,9 @@ from toonkit.translate import Cartoonizer
 
 av = pytest.importorskip("av", reason="needs PyAV (pip install toonkit[video])")
 
+from toonkit.translate.options import TranslateOptions  # noqa: E402
 from toonkit.translate.video import (TemporalState, VideoError, flicker, is_video, probe,  # noqa: E402
-                                     read_frames, translate_video, video_frame)
+                                     read_frames, translate_frame, translate_video, video_frame)
 
 ENC = {".mp4": ("mp4", "libx264", "yuv420p"), ".mov": ("mov", "libx264", "yuv420p"),
        ".webm": ("webm", "libvpx-vp9", "yuv420p"), ".gif": ("gif", "gif", "pal8"),
@@ -88,7 +89,8 @@ def test_containers_keep_size_rate_and_frames(tmp_path: Path, toon: Cartoonizer,
     src = make_clip(tmp_path / f"clip{suffix}", rate=rate)
     dst = tmp_path / "out" / f"clip{suffix}"
     seen: list[tuple[int, int]] = []
-    n = translate_video(toon, src, dst, progress=lambda done, total: seen.append((done, total)))
+    # colors=style: the stand-in generator's brightening is what shows the frames were translated
+    n = translate_video(toon, src, dst, colors="style", progress=lambda done, total: seen.append((done, total)))
     assert n == 6 and [d for d, _ in seen] == list(range(1, 7))
     a, b = probe(src), probe(dst)
     assert (b.width, b.height) == (a.width, a.height) == (64, 48)
@@ -188,6 +190,54 @@ def test_flicker_measures_added_change_where_input_is_still() -> None:
     assert flicker(still, noisy) > 0.2
 
 
+class OneFace:
+    def detect(self, images: torch.Tensor) -> list[list[Face]]:
+        return [[Face((30, 20, 38, 30), 0.99)] for _ in range(images.shape[0])]
+
+
+def test_a_frame_is_translated_as_an_image_with_the_same_options(toon: Cartoonizer) -> None:
+    """Without smoothing state a frame goes through the image code with the same options: colours kept,
+    faces repainted, background composited."""
+    toon.face_detector = OneFace()
+    frame = torch.rand(1, 3, 240, 320) * 2 - 1
+    for opts in (TranslateOptions(), TranslateOptions.of(faces="auto", colors="style"),
+                 TranslateOptions.of(faces="auto", size="original")):
+        assert torch.equal(translate_frame(toon, frame, None, opts), toon.translate_tensors([frame], **opts.as_kwargs())[0])
+
+
+def test_options_a_clip_cannot_take_are_refused(tmp_path: Path, toon: Cartoonizer) -> None:
+    src = make_clip(tmp_path / "c.mp4", frames=2)
+    for bad, match in (({"size": 32}, "frames keep their size"), ({"faces": "crop"}, "portraits of photos"),
+                       ({"background": "transparent"}, "alpha channel")):
+        with pytest.raises(VideoError, match=match):
+            translate_video(toon, src, tmp_path / "out.mp4", **bad)
+    with pytest.raises(TypeError, match="did you mean 'colors'"):
+        translate_video(toon, src, tmp_path / "out.mp4", colours="keep")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_translate_folder_does_clips_with_photos(tmp_path: Path, toon: Cartoonizer) -> None:
+    from PIL import Image
+
+    from toonkit.translate.folder import plan_folder, translate_planned
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    make_clip(inputs / "clip.webm", frames=3)
+    Image.new("RGB", (40, 30), (200, 90, 40)).save(inputs / "photo.jpg")
+    frames: list[tuple[str, int, int]] = []
+    plan = plan_folder([inputs], tmp_path / "out")
+    report = translate_planned(toon, plan, TranslateOptions.of(colors="style"),
+                               frames=lambda path, done, expected: frames.append((path.name, done, expected)))
+    assert report.written == 2 and report.videos == 1 and not report.failed
+    assert report.summary().startswith("translated 1 image and 1 video into")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip.webm", "photo.png"]
+    assert [d for _, d, _ in frames] == [1, 2, 3] and {name for name, _, _ in frames} == {"clip.webm"}
+    assert probe(tmp_path / "out" / "clip.webm").width == 64
+    again = toon.translate_folder(inputs, tmp_path / "out")
+    assert again.all_kept
+
+
 def test_kill_leaves_no_file_under_the_final_name(tmp_path: Path) -> None:
     """SIGTERM halfway through a long clip: the command stops and the output name never appears."""
     src = make_clip(tmp_path / "long.mp4", frames=240, size=(64, 96))
@@ -196,14 +246,14 @@ def test_kill_leaves_no_file_under_the_final_name(tmp_path: Path) -> None:
         "import sys, time, torch\n"
         "from toonkit.translate import Cartoonizer\n"
         "from toonkit.translate.video import translate_video\n"
-        "from toonkit.cli.translate_media import _term_as_interrupt\n"
+        "from toonkit.cli.translate_media import term_as_interrupt\n"
         "class Slow(torch.nn.Module):\n"
         "    size_multiple = 1\n"
         "    def forward(self, x):\n"
         "        time.sleep(0.05)\n"
         "        return x\n"
         "toon = Cartoonizer(Slow(), size=32, device='cpu')\n"
-        "with _term_as_interrupt():\n"
+        "with term_as_interrupt():\n"
         f"    translate_video(toon, {str(src)!r}, {str(out / 'long.mp4')!r}, "
         "progress=lambda d, t: print(d, flush=True) if d == 5 else None)\n"
     )

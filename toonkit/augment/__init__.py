@@ -1,24 +1,24 @@
 """Augmenters: batch transforms on N×3×H×W images in [-1, 1], on the device of their input.
 
 Registered: ``edge_smooth`` (CartoonGAN's edge-smoothed negatives, OpenCV-faithful) and ``outline``
-(pix2pix input), the components methods' ``augment`` slots take. :class:`Geometric` (resize, crop, flip;
-masks follow) and :class:`ColorJitter` are importable classes but not registered: no method has a slot
-for them and the trainer has no generic augmentation step (the data loaders' shared crop-and-flip keeps
-photo and mask aligned), so a registered name would only offer a recipe setting that does nothing.
+(pix2pix input) and ``style_jitter`` (colour jitter of style images, so D cannot take their skin
+tone for the style), the components methods' ``augment`` slots take. Random crops and flips are the data
+loaders' (one window shared by a photo and its mask), not an augmenter's.
 """
 from __future__ import annotations
 
 from toonkit.augment.edge_smooth import EdgeSmooth, canny
-from toonkit.augment.geometric import ColorJitter, Geometric
 from toonkit.augment.outline import Outline
+from toonkit.augment.style_color import StyleColorJitter
 from toonkit.registry import Registry
 
 # The functional forms live in their modules (toonkit.augment.edge_smooth.edge_smooth,
 # toonkit.augment.outline.outline); re-exporting them here would shadow the module names.
-__all__ = ["ColorJitter", "EdgeSmooth", "Geometric", "Outline", "canny", "register"]
+__all__ = ["EdgeSmooth", "Outline", "StyleColorJitter", "canny", "register"]
 
 
 def register(registry: Registry) -> None:
     """Add the built-in augmenters to ``registry``."""
     registry.add("augmenter", "edge_smooth", EdgeSmooth)
     registry.add("augmenter", "outline", Outline)
+    registry.add("augmenter", "style_jitter", StyleColorJitter)

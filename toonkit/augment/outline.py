@@ -5,25 +5,12 @@ translates the outline of a photo. The outline is the morphological gradient of 
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["Outline", "outline", "rgb_to_gray"]
+from toonkit.imaging import rgb_to_gray
 
-# ITU-R BT.601 luma, the weights of OpenCV's and PIL's RGB → gray.
-_LUMA = (0.299, 0.587, 0.114)
-
-
-def rgb_to_gray(x: Tensor) -> Tensor:
-    """Differentiable BT.601 luma of RGB images (any value range; the weights sum to 1).
-
-    Shape:
-        - x: (N, 3, H, W)
-        - output: (N, 1, H, W)
-    """
-    w = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (x * w).sum(1, keepdim=True)
+__all__ = ["Outline", "outline"]
 
 
 def outline(x: Tensor, kernel: int = 3, invert: bool = False) -> Tensor:

@@ -3,7 +3,8 @@ neither imports the other's writer)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 from toonkit.bench.measure import metric_columns
 
@@ -26,6 +27,35 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table as lines."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def merged_order(sequences: Iterable[Sequence[str]]) -> list[str]:
+    """The names of several sequences in one order that keeps each sequence's own order (a stable
+    topological merge; where sequences disagree, first seen comes first). Reports show the phases of
+    several methods this way: each method's :attr:`~toonkit.methods.base.Method.phases` is its order.
+
+    Example:
+        >>> merged_order([["init", "adversarial"], ["init", "masker", "adversarial"], ["adversarial"]])
+        ['init', 'masker', 'adversarial']
+    """
+    seqs = [list(s) for s in sequences]
+    names = list(dict.fromkeys(n for s in seqs for n in s))
+    before: dict[str, set[str]] = {n: set() for n in names}
+    for s in seqs:
+        for i, n in enumerate(s):
+            before[n].update(s[:i])
+    out: list[str] = []
+    while len(out) < len(names):
+        left = [n for n in names if n not in out]
+        ready = [n for n in left if before[n] <= set(out)]
+        out.append((ready or left)[0])
+    return out
+
+
 def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     if not finite:
@@ -42,7 +72,7 @@ def rankable(result: BenchResult, col: str) -> list[bool]:
     return [True] * len(rows)
 
 
-Scores = list[tuple[object, str, bool]]
+Scores = list[tuple[Any, str, bool]]  # (metric, column, higher is better)
 
 
 def score_columns(result: BenchResult) -> Scores:

@@ -2,11 +2,13 @@
 and the test photos, masks and reference cartoons loaded as tensors at the evaluation size."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -116,26 +118,105 @@ def _demo_sources(suite: Suite, root: Path) -> tuple[list[PhotoSource], Path]:
     return sources, root / "cartoons"
 
 
+def _teacher_masks(src: PhotoSource, index: int, root: Path) -> str:
+    """Masks of a source that names a ``mask_teacher``: written once under ``root`` (kept across runs)."""
+    from toonkit.data.teacher import write_masks
+    from toonkit.methods.assemble import build_block
+
+    out = root / "teacher_masks" / str(index)
+    block = {"type": src.mask_teacher} if isinstance(src.mask_teacher, str) else dict(src.mask_teacher or {})
+    report = write_masks(src.photos, out, teacher=build_block("masker", block).eval(), device="cpu")
+    if report.written:
+        log.info("%s: wrote %d person masks with mask teacher %s", src.photos, report.written,
+                 block["type"])
+    return str(out)
+
+
+def skin_groups(photos: list[Path], masks: dict[Path, Path], size: int) -> dict[Path, Optional[str]]:
+    """The ITA° skin-tone group of each photo (None: too little skin to tell), at the evaluation size."""
+    import torch.nn.functional as F
+
+    from toonkit.data.decode import DecodeError, load_mask
+    from toonkit.data.transforms import load_resized, sample_crop_flip
+    from toonkit.imaging import from_uint8
+    from toonkit.metrics.skin import ita_group, skin_shift
+
+    out: dict[Path, Optional[str]] = {}
+    for photo in photos:
+        try:  # the test set's own framing: shorter side resized to size, centre crop
+            img = load_resized(photo, size)
+            mask = F.interpolate(load_mask(masks[photo])[None], size=tuple(img.shape[-2:]), mode="bilinear",
+                                 align_corners=False)[0]
+        except (DecodeError, OSError, ValueError):
+            out[photo] = None
+            continue
+        window = sample_crop_flip(int(img.shape[-2]), int(img.shape[-1]), size, train=False)
+        x = from_uint8(window(img))[None]
+        shift = skin_shift(x, x, window(mask)[None])
+        share = float(shift.share[0])
+        out[photo] = ita_group(float(shift.ita[0])) if share >= MIN_TEST_SKIN_SHARE else None
+    return out
+
+
+def _skin_test_indices(usable: list[Path], pairs: dict[Path, Path], per_group: int, size: int,
+                       cache: Path) -> set[int]:
+    """Up to ``per_group`` photos per ITA° group, spread evenly over each group's sorted order (cached)."""
+    key = json.dumps({"photos": [str(p) for p in usable], "size": size, "share": MIN_TEST_SKIN_SHARE})
+    groups: dict[str, Optional[str]] = {}
+    if cache.is_file():
+        try:
+            stored = json.loads(cache.read_text())
+            if stored.get("key") == key:
+                groups = stored["groups"]
+        except (OSError, ValueError, KeyError):
+            groups = {}
+    if not groups:
+        found = skin_groups(usable, pairs, size)
+        groups = {str(p): g for p, g in found.items()}
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"key": key, "groups": groups}))
+    chosen: set[int] = set()
+    by_group: dict[str, list[int]] = {}
+    for i, photo in enumerate(usable):
+        group = groups.get(str(photo))
+        if group is not None:
+            by_group.setdefault(group, []).append(i)
+    for members in by_group.values():
+        chosen.update(members[j] for j in spread_indices(len(members), per_group))
+    return chosen
+
+
+#: a test photo chosen by skin tone shows at least this share of skin pixels (ITA° of fewer is unreliable)
+MIN_TEST_SKIN_SHARE = 0.01
+
+
 def materialise(suite: Suite, work: Path) -> SuiteData:
     """Split the suite's data deterministically and link it under ``work/data``.
 
     Photos: per source, the photos with a mask, sorted by path; ``test`` of them, spread evenly over that
-    order, form the test set and the rest (when ``train``) the training set. Cartoons: sorted by path,
-    every ``reference_every``-th (the 5th, 10th, … for 5) is a reference and the rest train. Linked
-    files are renamed ``<source index>_<stem>`` so stems from different folders cannot collide.
+    order (or ``test_per_skin_group`` per ITA° group, see :func:`skin_groups`), form the test set and the
+    rest (when ``train``) the training set. A source with a ``mask_teacher`` gets its masks written into
+    ``work/data/teacher_masks`` first. Cartoons: sorted by path, every ``reference_every``-th (the 5th,
+    10th, … for 5) is a reference and the rest train. Linked files are renamed ``<source index>_<stem>``
+    so stems from different folders cannot collide.
     """
     spec = suite.spec.data
     root = work / "data"
     if spec.demo is not None:
         sources, cartoons_dir = _demo_sources(suite, root / "demo")
     else:
-        sources = [src.model_copy(update={"photos": str(suite.resolve(src.photos)),
-                                          "masks": str(suite.resolve(src.masks))}) for src in spec.photos]
+        sources = []
+        for index, src in enumerate(spec.photos):
+            src = src.model_copy(update={"photos": str(suite.resolve(src.photos))})
+            masks = (str(suite.resolve(src.masks)) if src.masks is not None
+                     else _teacher_masks(src, index, root))
+            sources.append(src.model_copy(update={"masks": masks}))
         assert spec.cartoons is not None
         cartoons_dir = suite.resolve(spec.cartoons)
     names = ("train_photos", "train_masks", "train_cartoons", "test_photos", "test_masks", "references")
     plan: dict[str, dict[str, Path]] = {name: {} for name in names}  # folder -> link name -> original
     for index, src in enumerate(sources):
+        assert src.masks is not None
         photos_root, masks_root = Path(src.photos), Path(src.masks)
         photos = scan_images(photos_root)
         pairs = match_by_stem(photos, photos_root, scan_images(masks_root), masks_root)
@@ -143,8 +224,12 @@ def materialise(suite: Suite, work: Path) -> SuiteData:
         if len(usable) < len(photos):
             log.warning("%s: %d of %d photos have no mask and are left out", photos_root,
                         len(photos) - len(usable), len(photos))
-        n_test = len(usable) if src.test == "all" else int(src.test)
-        test_idx = set(spread_indices(len(usable), n_test))
+        if src.test_per_skin_group is not None:
+            test_idx = _skin_test_indices(usable, pairs, src.test_per_skin_group, suite.spec.eval.size,
+                                          root / "skin_groups" / f"{index}.json")
+        else:
+            n_test = len(usable) if src.test == "all" else int(src.test)
+            test_idx = set(spread_indices(len(usable), n_test))
         for i, photo in enumerate(usable):
             split = "test" if i in test_idx else ("train" if src.train else None)
             if split is None:
@@ -203,5 +288,6 @@ def load_style(path: Path, size: int) -> Tensor:
     from toonkit.imaging import from_uint8
 
     img = load_resized(path, size)
-    crop = sample_crop_flip(*img.shape[-2:], size, train=False)
+    height, width = img.shape[-2:]
+    crop = sample_crop_flip(height, width, size, train=False)
     return from_uint8(crop(img)).unsqueeze(0)

@@ -14,11 +14,15 @@ import torch
 from torch import Tensor
 
 from toonkit.bench.methods import MethodPlan, Translator
+from toonkit.errors import describe_error, first_line
 from toonkit.bench.suite import SpeedSpec
 from toonkit.metrics import EvalContext, Metric, WeightsUnavailableError
 from toonkit.metrics.base import translate_in_chunks
 
 log = logging.getLogger("toonkit.bench")
+
+#: the row column of a phase's median training seconds per step is this prefix and the phase's name
+TRAIN_STEP_PREFIX = "train_s_per_step_"
 
 
 class TimedTranslate:
@@ -44,11 +48,6 @@ class TimedTranslate:
         return self.images / self.seconds if self.seconds > 0 else math.nan
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def score(metrics: list[Metric], ctx: EvalContext, method: str) -> tuple[dict[str, float], list[str]]:
     """Every metric's columns for one method; a metric that fails gives NaN columns and a note."""
     row: dict[str, float] = {}
@@ -59,10 +58,10 @@ def score(metrics: list[Metric], ctx: EvalContext, method: str) -> tuple[dict[st
             row.update(metric(ctx))
             log.info("%s: %s in %.1fs", method, metric.name, time.perf_counter() - start)
         except WeightsUnavailableError as exc:
-            notes.append(f"{metric.name}: not computed, {_first_line(exc).split(': ', 1)[-1]}")
+            notes.append(f"{metric.name}: not computed, {first_line(exc)}")
         except Exception as exc:  # noqa: BLE001 - one failing metric must not lose hours of training
             log.error("%s: metric %s failed:\n%s", method, metric.name, traceback.format_exc())
-            notes.append(f"{metric.name}: failed, {_first_line(exc)}")
+            notes.append(f"{metric.name}: failed, {describe_error(exc, limit=None)}")
         else:
             continue
         for col in metric_columns(metric):
@@ -160,7 +159,10 @@ def size_and_speed(tr: Translator, spec: SpeedSpec, device: torch.device) -> dic
     from toonkit.metrics.perf import count_flops, measure_throughput
 
     out: dict[str, float] = {"params_M": tr.params / 1e6}
-    if tr.optimisation:
+    if tr.filter:  # a fixed filter: nothing to count in FLOPs (it may not even be torch), just timed
+        out["gflops"] = math.nan
+        batches, warmup, repeats = spec.batch_sizes, spec.warmup, spec.repeats
+    elif tr.optimisation:
         out["gflops"] = _optimisation_gflops(tr, spec.size, device)
         batches, warmup, repeats = spec.optimisation_batch_sizes, 0, 1
     else:
@@ -216,7 +218,7 @@ def training_speed(run_dir: Optional[Path]) -> dict[str, float]:
         steps = int(b["step"]) - int(a["step"])
         if steps > 0:
             rates.setdefault(a["phase"], []).append((float(b["time"]) - float(a["time"])) / steps)
-    return {f"train_s_per_step_{phase}": statistics.median(v) for phase, v in rates.items()}
+    return {f"{TRAIN_STEP_PREFIX}{phase}": statistics.median(v) for phase, v in rates.items()}
 
 
 def training_stats(plan: MethodPlan) -> dict[str, float]:
@@ -224,20 +226,22 @@ def training_stats(plan: MethodPlan) -> dict[str, float]:
     if plan.kind == "optimise":
         return {}
     out = training_speed(plan.run_dir)
-    per_phase = [out.get(f"train_s_per_step_{p}") for p in plan.phase_steps]
-    if plan.phase_steps and all(v is not None for v in per_phase):
-        out["train_min"] = sum(v * n for v, n in zip(per_phase, plan.phase_steps.values())) / 60  # type: ignore[operator]
+    per_phase = [out.get(f"{TRAIN_STEP_PREFIX}{p}") for p in plan.phase_steps]
+    known = [v for v in per_phase if v is not None]
+    if plan.phase_steps and len(known) == len(per_phase):
+        out["train_min"] = sum(v * n for v, n in zip(known, plan.phase_steps.values())) / 60
     return out
 
 
 def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Tensor, masks: Tensor,
              references: Tensor, device: torch.device, batch_size: int, speed: Optional[SpeedSpec]
-             ) -> tuple[dict[str, float], Tensor, list[str], dict[str, list[float]]]:
+             ) -> tuple[dict[str, float], Tensor, list[str], dict[str, list[float]], dict[str, Tensor]]:
     """Translate the test set, score it, and measure size and speed (``eval_min``: the time all took).
 
     Returns:
         (row of numbers, outputs :math:`(N, 3, S, S)` on CPU, notes, per-photo values of the columns
-        that are means over the photos, ``{column: [N values, NaN where undefined]}``)
+        that are means over the photos, ``{column: [N values, NaN where undefined]}``, and the per-photo
+        embeddings of set-level metrics, ``{name: (N, D) tensor}`` (see ``EvalContext.embeddings``))
     """
     timed = TimedTranslate(tr.translate, device)
     start = time.perf_counter()
@@ -252,7 +256,7 @@ def evaluate(plan: MethodPlan, tr: Translator, metrics: list[Metric], photos: Te
             row.update(size_and_speed(tr, speed, device))
         except Exception as exc:  # noqa: BLE001 - speed is one part of the report, not all of it
             log.error("%s: size/speed failed:\n%s", plan.name, traceback.format_exc())
-            notes.append(f"size/speed: failed, {_first_line(exc)}")
+            notes.append(f"size/speed: failed, {describe_error(exc, limit=None)}")
     row["eval_min"] = (time.perf_counter() - start) / 60
     per_image = {col: [float(v) for v in values] for col, values in ctx.per_image.items()}
-    return row, outputs, notes, per_image
+    return row, outputs, notes, per_image, dict(ctx.embeddings)

@@ -2,6 +2,7 @@
 and loaded back as translate functions."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -13,6 +14,8 @@ from typing import Any, Callable, Optional
 import torch
 from torch import Tensor
 
+from toonkit.errors import Interrupted
+from toonkit.methods.assemble import method_class
 from toonkit.plugins import get_registry
 from toonkit.bench.data import SuiteData, load_style
 from toonkit.bench.suite import Suite, SuiteError
@@ -24,18 +27,24 @@ DONE_FILE = "bench_done.json"
 FINGERPRINT_FILE = "bench_fingerprint.txt"
 
 
+class BenchInterrupted(Interrupted):
+    """Ctrl-C while a method of the suite trained: its checkpoint was saved; rerunning continues (exit 130)."""
+
+
 @dataclass
 class MethodPlan:
     """One column of the benchmark.
 
     Attributes:
         name: the suite's name for it.
-        kind: ``train`` (a recipe trained under the budget), ``run`` (an existing run or checkpoint) or
-            ``optimise`` (a method without training, e.g. NST, run per image).
+        kind: ``train`` (a recipe trained under the budget), ``run`` (an existing run or checkpoint),
+            ``optimise`` (a method without training, e.g. NST, run per image) or ``filter`` (a registered
+            non-learned filter, e.g. ``photo``, the zero point).
         recipe: the resolved recipe (``train`` and ``optimise``).
         run_dir: where it is (or will be) trained, or the given run / checkpoint.
         fingerprint: hash of what determines the trained weights (data paths excluded).
         phase_steps: steps per phase it is trained for.
+        phases: its method's phases, in the method's order (reports show phases in it).
     """
 
     name: str
@@ -47,6 +56,9 @@ class MethodPlan:
     phase_steps: dict[str, int] = field(default_factory=dict)
     style: Optional[Path] = None
     ema: bool = True
+    filter: Optional[dict[str, Any]] = None  # the resolved filter block of a ``filter`` method
+    colors: str = "style"  # translate's --colors for trained models (keep: the photo's colours, by the masker)
+    phases: tuple[str, ...] = ()
 
 
 def _value(value: Any) -> str:
@@ -95,9 +107,19 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
     registry = get_registry()
     for name, m in suite.spec.methods.items():
         where = f"{suite.path}: methods.{name}"
+        if m.of is not None:
+            continue  # planned below, as a copy of the method it names
+        if m.filter is not None:
+            from toonkit.recipe.validate import check_block
+
+            block, _ = check_block(registry, "filter", m.filter, f"methods.{name}.filter")  # checked on load
+            assert block is not None
+            plans.append(MethodPlan(name, "filter", None, None, json.dumps(block, sort_keys=True), block["type"],
+                                    filter=block))
+            continue
         if m.run is not None:
             plans.append(_plan_run(name, suite.resolve(m.run), where, problems))
-            plans[-1].ema = m.ema
+            plans[-1].ema, plans[-1].colors = m.ema, m.colors
             continue
         assert m.recipe is not None
         path = suite.resolve(m.recipe)
@@ -112,7 +134,7 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
                 continue
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        method_cls = registry.get("method", raw.method).factory
+        method_cls = method_class(raw.method, registry)
         phases = [p.name for p in method_cls.phases]
         if not method_cls.trainable:
             style = suite.resolve(m.style) if m.style else data.style
@@ -129,12 +151,17 @@ def plan_methods(suite: Suite, data: SuiteData, work: Path, skipped: list[str] |
         except RecipeError as exc:
             problems += [f"{where}: {line}" for line in exc.problems]
             continue
-        steps = {p: int(recipe.spec.train.phases[p].steps) for p in phases}
+        steps = {p: int(recipe.spec.train.phases[p].steps or 0) for p in phases}  # the budget set each one
         plans.append(MethodPlan(name, "train", recipe, work / "runs" / name, fingerprint(recipe), recipe.method,
-                                steps, ema=m.ema))
+                                steps, ema=m.ema, colors=m.colors, phases=tuple(phases)))
     if problems:
         raise SuiteError(problems)
-    return plans
+    by_name = {p.name: p for p in plans}
+    for name, m in suite.spec.methods.items():
+        if m.of is not None and m.of in by_name:  # (a skipped plugin method leaves its copies out too)
+            plans.append(dataclasses.replace(by_name[m.of], name=name, colors=m.colors, ema=m.ema))
+    order = list(suite.spec.methods)
+    return sorted(plans, key=lambda p: order.index(p.name))
 
 
 def _skip_reason(name: str, dists: list[str]) -> str:
@@ -149,18 +176,31 @@ def _file_hash(path: Path) -> str:
 
 
 def _plan_run(name: str, path: Path, where: str, problems: list[str]) -> MethodPlan:
-    from toonkit.core.checkpoint import CheckpointError, read_checkpoint
+    from toonkit.errors import ModelError
+    from toonkit.translate.pretrained import is_model_folder
+    from toonkit.translate.stored import read_folder, read_run
 
     try:
-        ckpt = read_checkpoint(path)
-    except CheckpointError as exc:
+        if is_model_folder(path):  # a model folder (save_pretrained / export): no training state
+            folder = read_folder(path)
+            trained = (folder.info.get("trained") or {}).get("steps") or {}
+            steps = {k: int(v) for k, v in trained.items() if isinstance(v, int)}
+            from toonkit.pretrained import WEIGHTS_FILE
+
+            return MethodPlan(name, "run", None, path, f"{path.name}:{_file_hash(path / WEIGHTS_FILE)}",
+                              folder.spec.method_name,
+                              steps, phases=tuple(p.name for p in folder.spec.method_class().phases))
+        stored = read_run(path)
+    except ModelError as exc:
         problems.append(f"{where}.run: {exc}")
         return MethodPlan(name, "run", None, path, "", "")
-    method = (ckpt.recipe.get("method") or {}).get("type", "?")
-    phases = (ckpt.recipe.get("train") or {}).get("phases") or {}
-    steps = {k: v.get("steps") for k, v in phases.items() if isinstance(v, dict) and v.get("steps")}
-    return MethodPlan(name, "run", None, path, f"{ckpt.path.name}:{ckpt.step}:{_file_hash(ckpt.path)}", method,
-                      steps)
+    phases = tuple(p.name for p in stored.spec.method_class().phases)
+    # how long each phase was planned to train (the bench's training-time estimate), from the run's recipe
+    planned = ((stored.recipe or {}).get("train") or {}).get("phases") or {}
+    steps = {p: int(planned[p]["steps"]) for p in phases
+             if isinstance(planned.get(p), dict) and isinstance(planned[p].get("steps"), int)}
+    return MethodPlan(name, "run", None, path, f"{stored.path.name}:{stored.step}:{_file_hash(stored.path)}",
+                      stored.spec.method_name, steps, phases=phases)
 
 
 # -- training ---------------------------------------------------------------------------------------
@@ -189,8 +229,9 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     """
     if is_trained(plan):
         return False
-    from toonkit.train import train
     from toonkit.core.checkpoint import list_checkpoints
+    from toonkit.train import train
+    from toonkit.train.trainer import TrainingInterrupted
 
     assert plan.run_dir is not None and plan.recipe is not None
     run_dir = plan.run_dir
@@ -204,7 +245,11 @@ def ensure_trained(plan: MethodPlan, quiet: bool = True) -> bool:
     total = sum(plan.phase_steps.values())
     log.info("%s: %s %s (%d steps: %s)", plan.name, "resuming" if resume else "training", plan.method_type, total,
              ", ".join(f"{k} {v}" for k, v in plan.phase_steps.items()))
-    train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    try:
+        train(plan.recipe, run_dir, resume=resume, quiet=quiet)
+    except TrainingInterrupted:
+        raise BenchInterrupted(f"{plan.name}: training interrupted, a checkpoint saved; run the same "
+                               "`toonkit bench` command again to continue where it stopped") from None
     found = list_checkpoints(run_dir / "checkpoints")
     (run_dir / DONE_FILE).write_text(json.dumps({"fingerprint": plan.fingerprint,
                                                  "checkpoint": found[-1].name if found else None}) + "\n")
@@ -230,18 +275,27 @@ class Translator:
     params: int
     source: str
     nst_method: Any = None
+    filter: bool = False
 
     @property
     def optimisation(self) -> bool:
         """Whether the method optimises each image (no generator whose FLOPs are counted)."""
-        return self.flops_fn is None
+        return self.flops_fn is None and not self.filter
 
 
 def load_translator(plan: MethodPlan, device: str | torch.device, style_size: int) -> Translator:
     """Load ``plan``'s trained generator (EMA weights when present) or build its optimisation method."""
     from toonkit.metrics.perf import count_parameters
-    from toonkit.translate.api import Cartoonizer
+    from toonkit.translate import load
 
+    if plan.kind == "filter":
+        from toonkit.methods.assemble import build_block
+
+        assert plan.filter is not None
+        module = build_block("filter", plan.filter)
+        params = ", ".join(f"{k}={v}" for k, v in plan.filter.items() if k != "type")
+        return Translator(module, None, 0, f"filter {plan.filter['type']}" + (f" ({params})" if params else ""),
+                          filter=True)
     if plan.kind == "optimise":
         from toonkit.translate.nst import StyleTransfer
 
@@ -249,12 +303,21 @@ def load_translator(plan: MethodPlan, device: str | torch.device, style_size: in
         # the recipe as resolved, every block of it (an `arch: vgg19` set there reaches the network)
         st = StyleTransfer.from_recipe(plan.recipe, load_style(plan.style, style_size), size=style_size,
                                        device=device)
-        return Translator(st.generate, None, count_parameters(st.method.net["feature"]),
+        return Translator(st.generate, None, count_parameters(st.generator),
                           f"{st.source}, style {plan.style.name}", nst_method=st.method)
     assert plan.run_dir is not None
-    toon = Cartoonizer.from_checkpoint(plan.run_dir, device=device, masker=False, ema=plan.ema)
+    keep = plan.colors == "keep"
+    toon = load(plan.run_dir, device=device, masker=None if keep else False, ema=plan.ema)
 
     def flops_fn(x: Tensor) -> Tensor:
         return toon.generator(toon.prepare_input(x))
 
-    return Translator(toon.generate, flops_fn, count_parameters(toon.generator), toon.source)
+    def translate(x: Tensor) -> Tensor:
+        if not keep:
+            return toon.generate(x)
+        from toonkit.translate.colors import keep_colors
+
+        return keep_colors(x, toon.generate(x), toon.mask(x) if toon.has_masker else None)
+
+    source = toon.source + (", --colors keep" if keep else "")
+    return Translator(translate, flops_fn, count_parameters(toon.generator), source)

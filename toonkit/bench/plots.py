@@ -6,7 +6,7 @@ import csv
 import math
 import re
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -17,7 +17,7 @@ from toonkit.imaging import to_uint8
 LABEL_H = 22
 
 
-def _font(size: int = 14) -> ImageFont.ImageFont:
+def _font(size: int = 14) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1 has one bitmap size
@@ -27,7 +27,7 @@ def _font(size: int = 14) -> ImageFont.ImageFont:
 def _tile(image: Tensor, side: int) -> Image.Image:
     arr = to_uint8(image).permute(1, 2, 0).cpu().numpy()
     tile = Image.fromarray(arr)
-    return tile if tile.size == (side, side) else tile.resize((side, side), Image.BICUBIC)
+    return tile if tile.size == (side, side) else tile.resize((side, side), Image.Resampling.BICUBIC)
 
 
 def save_grid(path: Path, photos: Tensor, columns: Sequence[tuple[str, Tensor]], rows: Sequence[int],
@@ -103,12 +103,12 @@ def bar_chart(path: Path, column: str, methods: list[str], values: list[float], 
     return path
 
 
-def read_losses(csv_path: Path) -> dict[str, dict[str, list[float]]]:
+def read_losses(csv_path: Path) -> dict[str, dict[str, list[Any]]]:
     """``{column: {"step": [...], "value": [...]}}`` plus ``_phases: {name: first step}`` from losses.csv."""
     with open(csv_path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     skip = {"step", "phase", "phase_step", "time", "lr"}
-    out: dict[str, dict[str, list[float]]] = {}
+    out: dict[str, dict[str, list[Any]]] = {}
     phases: dict[str, float] = {}
     for row in rows:
         step = float(row["step"])
@@ -120,7 +120,7 @@ def read_losses(csv_path: Path) -> dict[str, dict[str, list[float]]]:
             series["step"].append(step)
             series["value"].append(float(value))
     out["_phases"] = {"step": list(phases.values()), "value": list(range(len(phases))),
-                      "names": list(phases)}  # type: ignore[dict-item]
+                      "names": list(phases)}
     return out
 
 
@@ -143,7 +143,7 @@ def loss_curves(path: Path, runs: list[tuple[str, Path]]) -> Optional[Path]:
             values = np.asarray(series["value"])
             positive &= bool((values > 0).all())
             ax.plot(series["step"], values, label=key, linewidth=1)
-        for step, phase in zip(phases["step"], phases["names"]):  # type: ignore[arg-type]
+        for step, phase in zip(phases["step"], phases["names"]):
             ax.axvline(step, color="grey", linewidth=0.6, linestyle=":")
             ax.annotate(phase, (step, 1), xycoords=("data", "axes fraction"), xytext=(2, -3),
                         textcoords="offset points", fontsize=7, rotation=90, va="top", ha="left", color="grey")
@@ -156,7 +156,7 @@ def loss_curves(path: Path, runs: list[tuple[str, Path]]) -> Optional[Path]:
     return _save_panels(fig, axes, n, "training losses", path)
 
 
-def _save_panels(fig, axes, used: int, title: str, path: Path) -> Path:  # type: ignore[no-untyped-def]
+def _save_panels(fig: Any, axes: Any, used: int, title: str, path: Path) -> Path:
     """Blank the unused panels of a grid figure, title it, save it and free it."""
     for ax in list(axes.flat)[used:]:
         ax.axis("off")

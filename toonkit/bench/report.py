@@ -18,14 +18,23 @@ import torch
 from toonkit.bench import plots
 from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
-from toonkit.bench.columns import Scores, best_of, fmt, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
-from toonkit.bench.measure import losses_csv
+from toonkit.bench.columns import Scores, best_of, fmt, markdown_table, merged_order, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
+from toonkit.bench.measure import TRAIN_STEP_PREFIX, losses_csv
 from toonkit.bench.methods import BUDGET_KEYS
+from toonkit.bench.zero_point import skin_group_lines, zero_point_lines
 
 if TYPE_CHECKING:
     from toonkit.bench.result import BenchResult
 
 log = logging.getLogger("toonkit.bench")
+
+
+def _speed_info(col: str) -> tuple[str, bool, int]:
+    """:func:`speed_column` of a column known to be a size/speed one."""
+    info = speed_column(col)
+    if info is None:
+        raise KeyError(f"{col} is not a size/speed column")
+    return info
 
 
 def speed_column(col: str) -> Optional[tuple[str, bool, int]]:
@@ -64,7 +73,7 @@ def speed_columns(result: BenchResult) -> list[str]:
     cols = {c for r in result.results for c in r.row if speed_column(c) is not None}
     if any(peak_memory(r.row)[1] is not None for r in result.results):
         cols.add(PEAK)
-    return sorted(cols, key=lambda c: speed_column(c)[2])  # type: ignore[index]
+    return sorted(cols, key=lambda c: _speed_info(c)[2])
 
 
 # -- environment ------------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def _plots(result: BenchResult, folder: Path, scores: Scores) -> list[Path]:
         made.append(plots.bar_chart(folder / f"metric_{plots.safe_name(col)}.png", col, names, values, hib,
                                     errors=errors))
     for col in speed_columns(result):
-        label, hib, _ = speed_column(col)  # type: ignore[misc]
+        label, hib, _ = _speed_info(col)
         values = [speed_value(r.row, col) for r in result.results]
         if any(math.isfinite(v) for v in values):
             made.append(plots.bar_chart(folder / f"speed_{plots.safe_name(col)}.png", label, names, values, hib))
@@ -224,7 +233,7 @@ def _tradeoff_axis(result: BenchResult) -> tuple[str, str, str]:
     col = next((c for c in ("img_per_s_b1", "train_min") if everyone(c)), "eval_img_per_s")
     if col == "train_min":
         return col, "training minutes (seconds/step × steps)", "quality against training time"
-    return col, speed_column(col)[0], "speed against quality"  # type: ignore[index]
+    return col, _speed_info(col)[0], "speed against quality"
 
 
 def _settings(result: BenchResult, name: str) -> str:
@@ -239,9 +248,7 @@ def _relative(text: str, result: BenchResult) -> str:
     return text
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+_table = markdown_table
 
 
 def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_rows: int) -> str:
@@ -284,6 +291,8 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
     claims = claim_lines(result, scores)
     if claims:
         lines += ["## The paper's claim", ""] + claims + [""]
+    lines += zero_point_lines(result)
+    lines += skin_group_lines(result)
     lines += ["## Methods", ""]
     method_rows = []
     for r in res:
@@ -364,9 +373,9 @@ def _speed_section(result: BenchResult) -> list[str]:
                   f"method after another: other work on the machine lowers them.", ""]
     cols = speed_columns(result)
     if cols:
-        info = {c: speed_column(c) for c in cols}
-        header = ["method"] + [info[c][0] for c in cols]  # type: ignore[index]
-        bests = {c: best_of([speed_value(r.row, c) for r in res], info[c][1]) for c in cols}  # type: ignore[index]
+        info = {c: _speed_info(c) for c in cols}
+        header = ["method"] + [info[c][0] for c in cols]
+        bests = {c: best_of([speed_value(r.row, c) for r in res], info[c][1]) for c in cols}
         usual = max(sp.batch_sizes) if sp is not None and sp.batch_sizes else None
 
         def cell(row: dict[str, float], col: str) -> str:
@@ -375,9 +384,10 @@ def _speed_section(result: BenchResult) -> list[str]:
             return text + (f" (batch {batch})" if col == PEAK and batch is not None and batch != usual else "")
 
         lines += _table(header, [[r.plan.name] + [cell(r.row, c) for c in cols] for r in res]) + [""]
-    train_cols = sorted({c for r in res for c in r.row if c.startswith("train_s_per_step_")},
-                        key=lambda c: ["init", "masker", "adversarial"].index(c[17:])
-                        if c[17:] in ("init", "masker", "adversarial") else 9)
+    order = merged_order(r.plan.phases for r in res)  # each method's phases in its own order
+    train_cols = sorted({c for r in res for c in r.row if c.startswith(TRAIN_STEP_PREFIX)},
+                        key=lambda c: order.index(c[len(TRAIN_STEP_PREFIX):])
+                        if c[len(TRAIN_STEP_PREFIX):] in order else len(order))
     if train_cols:
         lines += [f"Training seconds per step (batch {result.suite.spec.budget.batch_size}, "
                   f"{result.suite.spec.budget.size}²), median over the logged intervals of each phase. These are "
@@ -385,7 +395,7 @@ def _speed_section(result: BenchResult) -> list[str]:
                   "slows them, so they compare methods only roughly.", ""]
         bests = {c: best_of([r.row.get(c, math.nan) for r in res], False) for c in train_cols}
         bests["train_min"] = best_of([r.row.get("train_min", math.nan) for r in res], False)
-        lines += _table(["method"] + [c[17:] for c in train_cols] + ["≈ minutes in all"],
+        lines += _table(["method"] + [c[len(TRAIN_STEP_PREFIX):] for c in train_cols] + ["≈ minutes in all"],
                         [[r.plan.name] + [_cell(r.row.get(c, math.nan), bests[c]) for c in train_cols + ["train_min"]]
                          for r in res if r.plan.kind != "optimise"]) + [""]
     return lines

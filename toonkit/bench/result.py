@@ -25,6 +25,7 @@ class MethodResult:
     source: str = ""
     cached: bool = False
     per_image: dict[str, list[float]] = field(default_factory=dict)  # column -> one value per test photo
+    embeddings: dict[str, Tensor] = field(default_factory=dict)  # set-level metrics' (N, D) features
 
 
 @dataclass

@@ -32,8 +32,8 @@ from toonkit.weights import WEIGHTS_ENV, weights_dir
 log = logging.getLogger("toonkit.bench")
 
 # Bump when cached results would no longer match what is computed (v2: per-photo values for the claims'
-# bootstrap intervals, and leakage_rel).
-RESULT_VERSION = "bench-result-v2"
+# bootstrap intervals, and leakage_rel; v3: embeddings for the zero point's KID ratio).
+RESULT_VERSION = "bench-result-v3"
 
 
 @contextlib.contextmanager
@@ -74,6 +74,7 @@ def _result_key(plan: MethodPlan, suite: Suite, metrics: list[dict[str, Any]], s
         assert plan.run_dir is not None
         trained = (plan.run_dir / DONE_FILE).read_text()
     parts = {"version": RESULT_VERSION, "fingerprint": plan.fingerprint, "trained": trained, "ema": plan.ema,
+             "colors": plan.colors,
              "eval": suite.spec.eval.model_dump(mode="json"), "metrics": metrics, "test": stems,
              "references": [references.shape[0], float(references.double().sum())], "device": str(device)}
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -87,6 +88,20 @@ def _load_cached(path: Path, key: str) -> Optional[dict[str, Any]]:
     except (OSError, ValueError):
         return None
     return cached if cached.get("key") == key else None
+
+
+def _embeddings_path(cache: Path) -> Path:
+    return cache.with_name(cache.stem + ".embeddings.pt")
+
+
+def _load_embeddings(cache: Path) -> dict[str, Tensor]:
+    """The cached embeddings of a result (empty when the file is missing or unreadable)."""
+    path = _embeddings_path(cache)
+    try:
+        loaded = torch.load(path, weights_only=True) if path.is_file() else {}
+    except (OSError, RuntimeError, ValueError):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(v, Tensor)} if isinstance(loaded, dict) else {}
 
 
 def _to_json(row: dict[str, float]) -> dict[str, Any]:
@@ -106,13 +121,13 @@ def _check_methods(suite: Suite, methods: Sequence[str] | None) -> None:
                           f"(methods: {', '.join(known)})" for m in unknown])
 
 
-def run_suite(suite_path: str | Path, out: str | Path | None = None, command: str = "",
+def run_suite(suite_path: str | Path | Suite, out: str | Path | None = None, command: str = "",
               device: str | None = None, quiet: bool = True,
               methods: Sequence[str] | None = None) -> BenchResult:
     """Run a suite end to end and write its report; see :mod:`toonkit.bench`.
 
     Args:
-        suite_path: the suite YAML.
+        suite_path: the suite YAML, or a validated :class:`Suite` (e.g. from ``suite_from_dict``).
         out: output folder (default :func:`default_out`).
         command: the command line, quoted in the report.
         device: overrides the suite's ``budget.device`` for training and evaluation.
@@ -128,7 +143,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
     from toonkit.core.runtime import pick_device
 
     start = time.perf_counter()
-    suite = load_suite(suite_path)
+    suite = suite_path if isinstance(suite_path, Suite) else load_suite(suite_path)
     _check_methods(suite, methods)
     if device is not None:
         suite.spec.budget.device = device
@@ -157,20 +172,23 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, command: st
                 row = {**_from_json(cached["row"]), **training_stats(plan)}
                 per_image = {c: [math.nan if v is None else v for v in vs]
                              for c, vs in cached.get("per_image", {}).items()}
+                embeddings = _load_embeddings(cache)
                 results.append(MethodResult(plan, row, outputs, cached["notes"], cached["source"], cached=True,
-                                            per_image=per_image))
+                                            per_image=per_image, embeddings=embeddings))
                 continue
             log.info("%s: evaluating", plan.name)
             tr = load_translator(plan, dev, ev.size)
-            row, outputs, notes, per_image = evaluate(plan, tr, metrics, photos, masks, references, dev, ev.batch_size,
-                                           ev.speed)
+            row, outputs, notes, per_image, embeddings = evaluate(plan, tr, metrics, photos, masks, references,
+                                                                  dev, ev.batch_size, ev.speed)
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(to_uint8(outputs), cache.with_suffix(".pt"))
+            torch.save(embeddings, _embeddings_path(cache))
             cache.write_text(json.dumps({"key": key, "row": _to_json(row), "notes": notes, "source": tr.source,
                                          "per_image": {c: [None if math.isnan(v) else v for v in vs]
                                                        for c, vs in per_image.items()}}, indent=1))
             row.update(training_stats(plan))  # from the run's loss log: not cached, always current
-            results.append(MethodResult(plan, row, outputs, notes, tr.source, per_image=per_image))
+            results.append(MethodResult(plan, row, outputs, notes, tr.source, per_image=per_image,
+                                        embeddings=embeddings))
             del tr
     result = BenchResult(suite, out_dir, data, stems, photos, masks, metrics, results, dev, command,
                          time.perf_counter() - start, trained, skipped)

@@ -45,12 +45,29 @@ class _Strict(BaseModel):
 
 
 class PhotoSource(_Strict):
-    """One folder of photos with person masks (same file stems), split into test and training photos."""
+    """One folder of photos with person masks (same file stems), split into test and training photos.
+
+    Masks come from the ``masks`` folder, or, for photos without masks, from a ``mask_teacher`` (a
+    registered masker such as ``mediapipe_selfie``) that writes them once into the bench's work folder.
+    ``test_per_skin_group: k`` picks the test photos by skin tone instead of ``test``: up to ``k`` photos
+    of each ITA° group (:mod:`toonkit.metrics.skin`), spread evenly within the group, from photos that
+    show enough skin to classify.
+    """
 
     photos: str
-    masks: str
+    masks: Optional[str] = None
+    mask_teacher: Optional[Union[str, dict[str, Any]]] = None
     test: Union[int, Literal["all"]] = Field(0, description="photos of this folder in the test set")
+    test_per_skin_group: Optional[int] = Field(None, ge=1)
     train: bool = True  # the photos not in the test set are training photos
+
+    @model_validator(mode="after")
+    def _one_mask_source(self) -> "PhotoSource":
+        if (self.masks is None) == (self.mask_teacher is None):
+            raise ValueError("give exactly one of 'masks' (a folder) or 'mask_teacher' (a masker name)")
+        if self.test_per_skin_group is not None and self.test not in (0,):
+            raise ValueError("give 'test' or 'test_per_skin_group', not both")
+        return self
 
     @field_validator("test")
     @classmethod
@@ -119,32 +136,48 @@ class SpeedSpec(_Strict):
     repeats: int = Field(3, ge=1)
 
 
+#: what a suite measures when it names no metrics
+DEFAULT_METRICS: tuple[Union[str, dict[str, Any]], ...] = ("style_distance", "lpips", "background_leakage",
+                                                           "color_drift")
+
+
 class EvalSpec(_Strict):
     """How outputs are made and scored."""
 
     size: int = Field(128, ge=16)  # test photos and references are resized and centre-cropped to size²
-    metrics: list[Union[str, dict[str, Any]]] = Field(
-        default_factory=lambda: ["style_distance", "lpips", "background_leakage", "color_drift"])
+    metrics: list[Union[str, dict[str, Any]]] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     batch_size: int = Field(8, ge=1)
     grid_rows: int = Field(8, ge=1)
     speed: Optional[SpeedSpec] = Field(default_factory=SpeedSpec)  # null: no speed measurements
 
 
 class MethodSpec(_Strict):
-    """A method: a recipe to train under the budget, or an existing run directory / checkpoint."""
+    """A method: a recipe to train under the budget, an existing run directory / checkpoint / model
+    folder, or a registered non-learned ``filter`` (``photo``: the input unchanged, the zero point)."""
 
     recipe: Optional[str] = None
     run: Optional[str] = None
+    filter: Optional[Union[str, dict[str, Any]]] = None
+    # another method of the suite, scored again with other translate options (``colors``, ``ema``)
+    # without training it twice
+    of: Optional[str] = None
     overrides: list[str] = Field(default_factory=list)  # recipe overrides, KEY.PATH=VALUE
     style: Optional[str] = None  # style image for optimisation methods (default: first training cartoon)
     ema: bool = True  # translate with the generator's EMA weights when the checkpoint has them
+    # the translate option --colors: keep puts the photo's colours back on the person (the model's masker);
+    # style (the default here) scores the generator's own output
+    colors: Literal["keep", "style"] = "style"
 
     @model_validator(mode="after")
     def _one_source(self) -> "MethodSpec":
-        if (self.recipe is None) == (self.run is None):
-            raise ValueError("give exactly one of 'recipe' or 'run'")
+        if sum(v is not None for v in (self.recipe, self.run, self.filter, self.of)) != 1:
+            raise ValueError("give exactly one of 'recipe', 'run', 'filter' or 'of'")
+        if self.of is not None and self.overrides:
+            raise ValueError("'overrides' change training: give them to the method named by 'of'")
         if self.run is not None and self.overrides:
             raise ValueError("'overrides' apply to recipes, not to a trained 'run'")
+        if self.filter is not None and self.colors != "style":
+            raise ValueError("'colors' applies to trained models, not to a 'filter'")
         return self
 
 
@@ -156,6 +189,12 @@ class Claim(_Strict):
     columns: list[str] = Field(default_factory=lambda: ["leakage", "dE2000"])
 
 
+class ZeroPoint(_Strict):
+    """The method every other one's style distance is divided by (usually a ``photo`` filter): the report
+    gives each method's KID as a ratio to it, with a bootstrap interval over test photos and references."""
+
+    method: str
+
 class SuiteSpec(_Strict):
     name: str
     description: str = ""
@@ -165,6 +204,7 @@ class SuiteSpec(_Strict):
     methods: dict[str, MethodSpec]
     eval: EvalSpec = Field(default_factory=EvalSpec)
     claims: list[Claim] = Field(default_factory=list)
+    zero_point: Optional[ZeroPoint] = None
 
     @field_validator("name")
     @classmethod
@@ -228,12 +268,32 @@ def _check_paths(spec: SuiteSpec, base: Path) -> list[str]:
 def _check_claims(spec: SuiteSpec) -> list[str]:
     problems = []
     names = list(spec.methods)
-    for i, claim in enumerate(spec.claims):
-        for key in ("method", "baseline"):
-            value = getattr(claim, key)
-            if value not in spec.methods:
-                problems.append(f"claims.{i}.{key}: no method '{value}' in this suite"
-                                f"{did_you_mean(value, names)} (methods: {', '.join(names)})")
+    named = [(f"claims.{i}.{key}", getattr(claim, key)) for i, claim in enumerate(spec.claims)
+             for key in ("method", "baseline")]
+    named += [(f"methods.{name}.of", m.of) for name, m in spec.methods.items() if m.of is not None]
+    for name, m in spec.methods.items():
+        target = spec.methods.get(m.of) if m.of is not None else None
+        if target is not None and (target.of is not None or target.filter is not None):
+            problems.append(f"methods.{name}.of: '{m.of}' must be a trained method or a run, "
+                            "not a filter or another 'of'")
+    if spec.zero_point is not None:
+        named.append(("zero_point.method", spec.zero_point.method))
+    for where, value in named:
+        if value not in spec.methods:
+            problems.append(f"{where}: no method '{value}' in this suite"
+                            f"{did_you_mean(value, names)} (methods: {', '.join(names)})")
+    return problems
+
+
+def check_components(spec: SuiteSpec, registry: Registry) -> list[str]:
+    """The suite's filter and mask-teacher blocks against the registry (one line per problem)."""
+    problems: list[str] = []
+    for name, m in spec.methods.items():
+        if m.filter is not None:
+            problems += check_block(registry, "filter", m.filter, f"methods.{name}.filter")[1]
+    for i, src in enumerate(spec.data.photos):
+        if src.mask_teacher is not None:
+            problems += check_block(registry, "masker", src.mask_teacher, f"data.photos.{i}.mask_teacher")[1]
     return problems
 
 
@@ -264,6 +324,7 @@ def suite_from_dict(data: dict[str, Any], path: str | Path, registry: Registry |
         raise SuiteError([f"{source}: {p}" for p in _pydantic_problems(exc, SuiteSpec)]) from None
     problems = _check_paths(spec, path.parent)
     problems += _check_claims(spec)
+    problems += check_components(spec, registry)
     metrics, probs = check_metrics(spec.eval.metrics, registry)
     problems += probs
     if problems:

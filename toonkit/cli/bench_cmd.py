@@ -33,23 +33,18 @@ def run(args: argparse.Namespace) -> int:
     from toonkit.cli.main import CLIError
 
     if args.progress:
-        print("toonkit bench: --progress is deprecated: progress bars are on by default (-q turns them off)",
-              file=sys.stderr)
+        from toonkit._compat import flag_notice
+
+        print(f"toonkit bench: {flag_notice('bench', '--progress')}", file=sys.stderr)
     if not Path(args.suite).is_file():
         raise CLIError(f"suite file not found: {args.suite}")
-    from toonkit.train.trainer import TrainingInterrupted
-
     command = _command(args)
     # like `toonkit run`: bars on a terminal, log lines in files and CI logs
     quiet = args.quiet or not (args.progress or sys.stderr.isatty())
-    try:
-        methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-        result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=quiet,
-                           methods=methods)
-    except TrainingInterrupted as exc:
-        print(f"toonkit bench: {exc}; run the same command again to continue where it stopped",
-              file=sys.stderr)
-        return 130
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    # Ctrl-C while a method trains is a BenchInterrupted (exit 130) saying how to continue
+    result = run_suite(args.suite, out=args.out, command=command, device=args.device, quiet=quiet,
+                       methods=methods)
     print(f"report: {result.out / 'report.md'} ({len(result.results)} method{'s' if len(result.results) != 1 else ''}, {result.wall_s / 60:.1f} min)")
     return 0
 

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--max-file-size must be a whole number with a unit (b, kb, mb, gb, tb), like 20mb; "
                        f"got {args.max_file_size!r}")
     from toonkit.demo.app import serve
-    from toonkit.demo.core import DemoError, resolve_models
+    from toonkit.demo.core import resolve_models
 
     try:
         models = resolve_models(args.models)
@@ -68,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
 
         serve(models, args.host, args.port, device=args.device, amp=args.amp, max_pixels=args.max_pixels,
               max_file_size=args.max_file_size, on_ready=ready)
-    except DemoError as exc:
-        raise CLIError(str(exc)) from None
     except OSError as exc:  # the port is taken, the host cannot be bound
         raise CLIError(f"cannot serve on {args.host}:{args.port or 'auto'}: {exc}") from None
     return 0

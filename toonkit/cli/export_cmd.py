@@ -72,16 +72,19 @@ def _format(given: str | None, out: Path) -> str:
     if given is not None and implied is not None and given != implied:
         raise CLIError(f"--format {given} does not match the file name '{out.name}' ({out.suffix} is {implied}): "
                        f"change one of them")
-    return given or implied  # type: ignore[return-value]
+    fmt = given or implied
+    assert fmt is not None
+    return fmt
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate import TranslateError, load
+    from toonkit._compat import flag_notice
+    from toonkit.translate import load
     from toonkit.translate.background import NEEDS_MASK
-    from toonkit.translate.export import ExportError, build_module, export
+    from toonkit.translate.export import build_module, export
 
     if args.old_size is not None:
-        print("toonkit export: --size H W is deprecated, use --input-size H W", file=sys.stderr)
+        print(f"toonkit export: {flag_notice('export', '--size')}", file=sys.stderr)
         args.size = args.size or args.old_size
     if args.out is None:
         args.out = _default_out(args.run, args.format)
@@ -100,32 +103,22 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--masker only matters with --with-masker")
     if args.exporter != "auto" and args.format != "onnx":
         raise CLIError("--exporter applies to --format onnx")
-    try:
-        # contiguous: the exported copy is made contiguous anyway (export.build_module)
-        toon = load(args.run, device="cpu", ema=not args.no_ema,
-                    masker=args.masker if args.with_masker else False, channels_last=False)
-    except TranslateError as exc:
-        raise CLIError(str(exc)) from None
+    # contiguous: the exported copy is made contiguous anyway (export.build_module)
+    toon = load(args.run, device="cpu", ema=not args.no_ema,
+                masker=args.masker if args.with_masker else False, channels_last=False)
     if args.with_masker and not toon.has_masker:
         raise CLIError("--with-masker: the run has no masker; pass --masker FILE")
     size = tuple(args.size) if args.size else (toon.size, toon.size)
     if min(size) < 1:
         raise CLIError(f"--input-size must be positive, got {size[0]} {size[1]}")
-    try:
-        module = build_module(toon, args.with_masker, args.background, size)
-    except ExportError as exc:
-        raise CLIError(str(exc)) from None
+    module = build_module(toon, args.with_masker, args.background, size)
     m = module.size_multiple
     if not args.size:  # the training size, rounded up to what the networks accept
         size = (-(-size[0] // m) * m, -(-size[1] // m) * m)
     elif size[0] % m or size[1] % m:
         raise CLIError(f"--input-size {size[0]} {size[1]}: height and width must be multiples of {m} "
                        f"(e.g. {-(-size[0] // m) * m} {-(-size[1] // m) * m})")
-    try:
-        used, checks = export(module, args.format, args.out, size, args.dynamic, args.opset, args.exporter)
-    except ExportError as exc:
-        print(f"toonkit export: {exc}", file=sys.stderr)
-        return 1
+    used, checks = export(module, args.format, args.out, size, args.dynamic, args.opset, args.exporter)
     how = f"{args.format}, {used} exporter" if args.format == "onnx" else "torchscript, traced"
     dims = "N×3×H×W" if args.dynamic else f"1×3×{size[0]}×{size[1]}"
     outputs = " and ".join(module.output_names)
@@ -146,7 +139,7 @@ def _save_pretrained(args: argparse.Namespace) -> int:
     """``--format pretrained``: the generator and masker as a model folder, loaded back to check it."""
     import torch
 
-    from toonkit.translate import TranslateError, load
+    from toonkit.translate import load
 
     if Path(args.out).suffix.lower() in EXTENSIONS:
         raise CLIError(f"--format pretrained writes a folder, not '{Path(args.out).name}'")
@@ -154,12 +147,9 @@ def _save_pretrained(args: argparse.Namespace) -> int:
         card = Path(args.card).read_text(encoding="utf-8") if args.card else None
     except OSError as exc:
         raise CLIError(f"--card: {exc}") from None
-    try:
-        toon = load(args.run, device="cpu", ema=not args.no_ema, channels_last=False)
-        out = toon.save_pretrained(args.out, card=card, overwrite=args.overwrite)
-        again = load(out, device="cpu", channels_last=False)
-    except TranslateError as exc:
-        raise CLIError(str(exc)) from None
+    toon = load(args.run, device="cpu", ema=not args.no_ema, channels_last=False)
+    out = toon.save_pretrained(args.out, card=card, overwrite=args.overwrite)
+    again = load(out, device="cpu", channels_last=False)
     photo = torch.rand(1, 3, toon.size, toon.size, generator=torch.Generator().manual_seed(0)) * 2 - 1
     diff = float((toon.generate(photo) - again.generate(photo)).abs().max())
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

@@ -7,7 +7,6 @@ import re
 import typing
 from typing import Any
 
-from toonkit.cli.main import CLIError
 
 WIDTH = 100  # characters of summary per line: a terminal line with the name column
 
@@ -74,23 +73,21 @@ def describe_type(annotation: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import toonkit
-    from toonkit.registry import UnknownComponentError
+    from toonkit.pretrained import PretrainedModel
+    from toonkit.protocols import model_folder
 
-    try:
-        entries = toonkit.list_components(args.kind, args.pattern)
-    except UnknownComponentError as exc:
-        raise CLIError(str(exc)) from None
+    entries = toonkit.list_components(args.kind, args.pattern)  # an unknown kind: one line, exit 2 (main)
     kind = None
     for e in entries:
         if e.kind != kind:
             kind = e.kind
             print(f"{kind}:")
         print(f"  {e.name:<22} {summary_text(e.summary, e.factory)}  [{e.plugin}]")
-        folder = getattr(e.factory, "folder", None)  # a pretrained model: where its card is
+        folder = model_folder(e.factory)  # a pretrained model: where its card is
         if folder is not None:
             print(f"      card: {folder / 'README.md'}  (toonkit list model {e.name} --card)")
             if args.card:
-                print(e.factory.card)
+                print(PretrainedModel(e.name, folder).card)
         if args.params:
             for p in e.params:
                 default = "required" if p.required else repr(p.default)

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from toonkit._version import __version__
-from toonkit.errors import ToonkitError
+from toonkit.errors import INTERRUPTED_EXIT, ToonkitError
 
 # command name -> module exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"toonkit {args.command}: {' '.join(exc.lines())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED_EXIT
 
 
 if __name__ == "__main__":

@@ -31,14 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toonkit.recipe import RecipeError, load_recipe
+    from toonkit.recipe import load_recipe
     from toonkit.train import train
 
     recipe = load_recipe(args.recipe, args.overrides)
-    import toonkit
-    from toonkit.core.checkpoint import CheckpointError, CheckpointWriteError, list_checkpoints
+    from toonkit.core.checkpoint import list_checkpoints
+    from toonkit.methods.assemble import method_class
 
-    if not toonkit.get_registry().get("method", recipe.method).factory.trainable:
+    if not method_class(recipe.method).trainable:
         raise CLIError(f"method '{recipe.method}' has no training phase (it optimises each image): use "
                        f"`toonkit translate --method {recipe.method} --style STYLE.jpg PHOTOS -o OUT`")
     out = Path(args.out) if args.out else Path("runs") / recipe.spec.name  # a plain name (schema)
@@ -62,27 +62,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         raise CLIError(f"{out} already holds checkpoints: pass --resume to continue it, --overwrite to start "
                        "afresh, or another --out")
-    from toonkit.data import EmptyFolderError, MissingMasksError
-    from toonkit.train.lock import RunLockedError
-    from toonkit.train.optim import NonFiniteLossError
-    from toonkit.train.trainer import TrainingInterrupted
-    from toonkit.weights import WeightsUnavailableError
-
-    try:
-        train(recipe, out, resume=args.resume, quiet=args.quiet or not sys.stderr.isatty())  # as `bench`
-    except WeightsUnavailableError as exc:  # offline without the file: its message names the file to place
-        raise CLIError(str(exc)) from None
-    except TrainingInterrupted as exc:
-        print(f"toonkit run: {exc}; resume with --resume", file=sys.stderr)
-        return 130
-    except NonFiniteLossError as exc:
-        print(f"toonkit run: {exc}", file=sys.stderr)
-        return 1
-    except CheckpointWriteError:  # disk full while saving: a failure (exit 1), not a usage error
-        raise
-    except (EmptyFolderError, MissingMasksError, RecipeError, RunLockedError, CheckpointError) as exc:
-        # data problems: one line, nothing half-built
-        raise CLIError(str(exc)) from None
+    # every problem is a ToonkitError with its own exit code, printed by main as one line: data problems
+    # and a locked run (2), a diverged run or a full disk (1), Ctrl-C after saving a checkpoint (130)
+    train(recipe, out, resume=args.resume, quiet=args.quiet or not sys.stderr.isatty())  # as `bench`
     print(f"run directory: {out}")
     return 0
 
@@ -90,15 +72,12 @@ def run(args: argparse.Namespace) -> int:
 def _clear(out: Path, demo: bool) -> None:
     """Remove what an earlier training run wrote into ``out``; other files (translations) are kept."""
     from toonkit.train.finished import FINISHED_FILE
-    from toonkit.train.lock import RunLock, RunLockedError
+    from toonkit.train.lock import RunLock
 
-    try:
-        with RunLock(out):  # never under a training that is still running
-            for name in (*RUN_OUTPUTS, FINISHED_FILE, *(("data",) if demo else ())):
-                path = out / name
-                if path.is_dir():
-                    shutil.rmtree(path)
-                elif path.exists():
-                    path.unlink()
-    except RunLockedError as exc:
-        raise CLIError(str(exc)) from None
+    with RunLock(out):  # never under a training that is still running (RunLockedError otherwise)
+        for name in (*RUN_OUTPUTS, FINISHED_FILE, *(("data",) if demo else ())):
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()

@@ -9,8 +9,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from toonkit.cli import translate_media
 from toonkit.cli.main import CLIError
+
+if TYPE_CHECKING:
+    from toonkit.translate.api import Cartoonizer
 
 BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the cartoonised person over "
                    "white, the blurred photo or the photo's own background; transparent: RGBA with the "
@@ -19,6 +24,7 @@ BACKGROUND_HELP = ("keep: the cartoon as generated; white / blur / original: the
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from toonkit.translate.background import BACKGROUNDS
+    from toonkit.translate.colors import COLORS, DEFAULT_COLORS
 
     p.usage = ("toonkit translate MODEL_OR_RUN INPUT... -o OUTDIR [options]\n"
                "       toonkit translate --method nst --style IMAGE INPUT... -o OUTDIR [options]")
@@ -38,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="largest output in pixels (default 16777216 = 4096²); larger inputs are processed "
                         "downscaled to this, with a log line")
     p.add_argument("--background", default="keep", choices=BACKGROUNDS, help=BACKGROUND_HELP)
+    p.add_argument("--colors", default=DEFAULT_COLORS, choices=COLORS,
+                   help=f"keep: the person keeps the photo's colours (skin tone among them) under the model's "
+                        f"paint; style: the model's own colours ({DEFAULT_COLORS})")
     p.add_argument("--masker", metavar="FILE",
                    help="person masker: a run directory or checkpoint with a masker, a masker weights file, "
                         "or a registered pretrained masker such as mediapipe_selfie (default: the run's own)")
@@ -130,9 +139,9 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
             raise CLIError("give the run directory (or checkpoint) and at least one input image or folder")
         run, inputs = args.inputs[0], list(args.inputs[1:])
         _check_order(run, inputs)
-    if args.masker and args.background not in NEEDS_MASK:
-        raise CLIError(f"--masker is used by --background {'|'.join(m for m in BACKGROUNDS if m in NEEDS_MASK)}, "
-                       f"not {args.background}")
+    if args.masker and args.background not in NEEDS_MASK and args.colors != "keep":
+        raise CLIError(f"--masker is used by --background {'|'.join(m for m in BACKGROUNDS if m in NEEDS_MASK)} "
+                       f"and --colors keep, not by --background {args.background} with --colors {args.colors}")
     if args.background == "transparent" and args.format == "jpg":
         raise CLIError("--background transparent writes an alpha channel, which jpg cannot hold: "
                        "use --format png or webp")
@@ -146,32 +155,27 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
     return run, inputs, _parse_size(args.size)
 
 
-def _load_model(args: argparse.Namespace, run: str | None):
-    from toonkit.translate import TranslateError, load, load_masker
+def _load_model(args: argparse.Namespace, run: str | None) -> Cartoonizer:
+    from toonkit.translate import load, load_masker
 
-    try:
-        if run is not None:
-            # keep needs no masker: do not load (or warn about) one
-            masker = False if args.background == "keep" else args.masker
-            toon = load(run, device=args.device, masker=masker, ema=not args.no_ema,
-                        amp=args.amp, channels_last=args.channels_last, max_pixels=args.max_pixels)
-        else:
-            from toonkit.data.decode import DecodeError
-            from toonkit.translate.io import read_image
-            from toonkit.translate.nst import StyleTransfer
+    if run is not None:
+        # background keep with the model's colours needs no masker: do not load (or warn about) one
+        masker = False if args.background == "keep" and args.colors == "style" else args.masker
+        toon = load(run, device=args.device, masker=masker, ema=not args.no_ema,
+                    amp=args.amp, channels_last=args.channels_last, max_pixels=args.max_pixels)
+    else:
+        from toonkit.translate.io import read_image
+        from toonkit.translate.nst import StyleTransfer
 
-            try:
-                style = read_image(args.style)
-            except (DecodeError, OSError) as exc:
-                raise CLIError(f"--style: {exc}") from None
-            masker = load_masker(args.masker) if args.masker else None
-            given = {k: getattr(args, k) for k in NST_OPTIONS if getattr(args, k) is not None}
-            toon = StyleTransfer(style, masker, device=args.device, amp=args.amp, vgg_weights=args.vgg_weights,
-                                 progress=not args.quiet, **given)
-            if args.max_pixels is not None:
-                toon.max_pixels = args.max_pixels
-    except TranslateError as exc:
-        raise CLIError(str(exc)) from None
+        try:
+            style = read_image(args.style)  # a DecodeError names the file itself
+        except OSError as exc:
+            raise CLIError(f"--style: {exc}") from None
+        masker = load_masker(args.masker) if args.masker else None
+        given = {k: getattr(args, k) for k in NST_OPTIONS if getattr(args, k) is not None}
+        toon = StyleTransfer(style, masker, device=args.device, amp=args.amp, vgg_weights=args.vgg_weights,
+                             progress=not args.quiet, **given,
+                             **({"max_pixels": args.max_pixels} if args.max_pixels is not None else {}))
     from toonkit.translate.background import NEEDS_MASK
 
     if args.background in NEEDS_MASK and not toon.has_masker:
@@ -208,135 +212,39 @@ def _check_out_dir(out: str) -> Path:
     return out_dir
 
 
-def _names(paths: list[Path], limit: int = 5) -> str:
-    shown = ", ".join(str(p) for p in paths[:limit])
-    return shown + (f" … and {len(paths) - limit} more" if len(paths) > limit else "")
-
-
 def run(args: argparse.Namespace) -> int:
-    from toonkit.translate.io import (InputError, check_unique_outputs, collect_inputs, output_path,
-                                      replaces_input)
-
-    run_path, specs, size = _check_args(args)
-    videos: list = []
-    failed_videos: list[Path] = []
-    out_dir = _check_out_dir(args.out)
-    try:
-        items = collect_inputs(specs, exclude=out_dir)
-        videos, items = translate_media.split_videos(items)
-        check_unique_outputs(items, out_dir, args.format)
-    except InputError as exc:
-        raise CLIError(str(exc)) from None
-    if videos and args.faces == "crop":
-        raise CLIError("--faces crop writes portraits of photos; for videos use --faces auto or off")
-    toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
-    if videos:
-        done_videos, failed_videos = translate_media.translate_videos(toon, videos, args, out_dir)
-        if not items:
-            summary = f"translated {done_videos} video{'s' * (done_videos != 1)} into {out_dir}"
-            if failed_videos:
-                print(f"{summary}; {len(failed_videos)} of {len(videos)} failed: {_names(failed_videos)}",
-                      file=sys.stderr)
-                return 1
-            print(summary)
-            return 0
-        if failed_videos:
-            print(f"{len(failed_videos)} of {len(videos)} videos failed: {_names(failed_videos)}", file=sys.stderr)
-    # an output never replaces an input, --overwrite or not (-o pointing at the photos' own folder)
-    itself = [it.path for it in items if replaces_input(it, output_path(it, out_dir, args.format))]
-    for path in itself:
-        print(f"toonkit translate: {path}: skipped: its output would replace this input; use another -o",
-              file=sys.stderr)
-    def done_already(it) -> bool:
-        target = output_path(it, out_dir, args.format)
-        return (translate_media.portrait_path(target, 0) if args.faces == "crop" else target).exists()
-
-    todo = [it for it in items if it.path not in itself and (args.overwrite or not done_already(it))]
-    kept = len(items) - len(todo) - len(itself)
-    if not todo and not itself:
-        if items:
-            print(f"all {len(items)} outputs already exist in {out_dir} (--overwrite to replace them)")
-        return 1 if videos and failed_videos else 0
-    if todo:
-        print(f"translating {len(todo)} image{'s' * (len(todo) != 1)} with {toon.source} on {toon.device}",
-              file=sys.stderr)
-    failed = itself + (_translate_all(toon, todo, args, size, out_dir) if todo else [])
-    done = len(todo) - len(failed) + len(itself)
-    summary = f"translated {done} image{'s' * (done != 1)} into {out_dir}"
-    if kept:
-        summary += f" ({kept} existing kept; --overwrite to replace them)"
-    if failed:
-        print(f"{summary}; {len(failed)} of {len(items)} failed: {_names(failed)}", file=sys.stderr)
-        return 1
-    print(summary)
-    return 1 if videos and failed_videos else 0
-
-
-def _translate_all(toon, todo, args: argparse.Namespace, size, out_dir: Path) -> list[Path]:
-    """Translate ``todo`` in batches of equal-size images; returns the inputs that failed."""
-    import torch
     from tqdm import tqdm
 
-    from toonkit.data.decode import DecodeError, prefetch
-    from toonkit.translate.io import output_path, read_image, save_image
-    from toonkit.weights import describe_error
+    from toonkit.translate.folder import SELF_OVERWRITE, plan_folder, translate_planned
+    from toonkit.translate.options import TranslateOptions
 
-    failed: list[Path] = []
-    by_path = {it.path: it for it in todo}
-    bar = tqdm(total=len(todo), unit="img", disable=True if args.quiet else None, file=sys.stderr,
-               dynamic_ncols=True)
+    run_path, specs, size = _check_args(args)
+    out_dir = _check_out_dir(args.out)
+    plan = plan_folder(specs, out_dir, format=args.format, overwrite=args.overwrite, portraits=args.faces == "crop")
+    options = TranslateOptions.of(background=args.background, size=size, colors=args.colors, faces=args.faces,
+                                  face_size=args.face_size)
+    translate_media.check_videos(plan, options)
+    toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
+    for path in plan.itself:
+        print(f"toonkit translate: {path}: {SELF_OVERWRITE}", file=sys.stderr)
+    if not plan.todo and not plan.videos and not plan.itself:
+        print(f"all {len(plan.items)} outputs already exist in {out_dir} (--overwrite to replace them)")
+        return 0
+    if plan.todo or plan.videos:
+        print(f"translating {translate_media.count(plan)} with {toon.source} on {toon.device}", file=sys.stderr)
+    with tqdm(total=len(plan.todo) + len(plan.videos), unit="file" if plan.videos else "img",
+              disable=True if args.quiet else None, file=sys.stderr, dynamic_ncols=True) as bar, \
+            translate_media.term_as_interrupt(), translate_media.FrameBars(args.quiet) as frames:
 
-    def fail(path: Path, why: str) -> None:
-        failed.append(path)
-        bar.write(f"toonkit translate: {path}: {why}", file=sys.stderr)
-        bar.update(1)
-
-    def flush(batch: list[tuple[Path, torch.Tensor]]) -> None:
-        if not batch:
-            return
-        if args.faces == "crop":  # one portrait per face instead of the whole image
-            for path, image in batch:
-                try:
-                    if not translate_media.save_portraits(toon, image, output_path(by_path[path], out_dir,
-                                                                                   args.format), args):
-                        bar.write(f"toonkit translate: {path}: no face found, nothing written", file=sys.stderr)
-                except Exception as exc:  # noqa: BLE001 - reported per file, the rest go on
-                    fail(path, f"translation failed: {describe_error(exc, limit=None)}")
-                    continue
-                bar.update(1)
-            return
-        try:
-            outs = toon.translate_tensors([image for _, image in batch], args.background, size, args.batch,
-                                          faces=args.faces)
-        except Exception as exc:  # noqa: BLE001 - a failing batch is reported per file, the rest go on
-            if len(batch) > 1:  # retry one by one so one bad image does not take the batch down
-                for one in batch:
-                    flush([one])
-                return
-            fail(batch[0][0], f"translation failed: {describe_error(exc, limit=None)}")
-            return
-        for (path, _), out in zip(batch, outs):
-            try:
-                save_image(out, output_path(by_path[path], out_dir, args.format), args.format, args.quality)
-            except (OSError, ValueError) as exc:
-                fail(path, f"cannot write output: {exc}")
-                continue
+        def progress(path: Path, error: str | None) -> None:
+            if error is not None:
+                bar.write(f"toonkit translate: {path}: {error}", file=sys.stderr)
             bar.update(1)
 
-    batch: list[tuple[Path, torch.Tensor]] = []
-    for path, future in prefetch([it.path for it in todo], read_image, ahead=2 * args.batch):
-        try:
-            decoded = future.result()
-        except DecodeError as exc:
-            fail(path, f"cannot decode: {exc.reason}")
-            continue
-        except OSError as exc:
-            fail(path, f"cannot read: {exc}")
-            continue
-        batch.append((path, decoded))
-        if len(batch) >= args.batch:
-            flush(batch)
-            batch = []
-    flush(batch)
-    bar.close()
-    return failed
+        report = translate_planned(toon, plan, options, quality=args.quality, batch_size=args.batch,
+                                   progress=progress, frames=frames, smoothing=not args.no_smoothing)
+    if report.failed:
+        print(report.summary(), file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0

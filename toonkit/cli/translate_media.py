@@ -1,8 +1,8 @@
-"""``toonkit translate`` for faces and clips: the ``--faces`` options, portraits, and video inputs.
+"""``toonkit translate`` for faces and clips: the ``--faces`` options, the face detector, and the per-frame
+progress and interruption of video inputs.
 
-Kept beside :mod:`toonkit.cli.translate_cmd` so that the image path stays as it is: videos are split off
-the inputs and translated one by one here (each failure one line, the others still done), and
-``--faces crop`` writes ``name_face0.png``, ``name_face1.png`` … per photo.
+The folder engine (:mod:`toonkit.translate.folder`) translates clips and writes portraits; this module only
+adds their command-line options, checks them before any work, and draws one progress bar per clip.
 """
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toonkit.cli.main import CLIError
 
+if TYPE_CHECKING:
+    from toonkit.translate.folder import FolderPlan
+    from toonkit.translate.options import TranslateOptions
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from toonkit.translate.faces import DEFAULT_DETECTOR, DEFAULT_FACES, FACE_MODES
+    from toonkit.translate.faces import DEFAULT_DETECTOR, DEFAULT_FACE_SIZE, DEFAULT_FACES, FACE_MODES
 
     g = p.add_argument_group("faces and videos")
     g.add_argument("--faces", default=DEFAULT_FACES, choices=FACE_MODES,
@@ -26,8 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"at the model's scale and blend it in; crop: write one upright portrait per face, "
                         f"NAME_face0.png …; off: the whole image only ({DEFAULT_FACES}; benchmarks/faces.md). "
                         "Needs a face detector: pip install \"toonkit[faces]\"")
-    g.add_argument("--face-size", type=int, default=256, metavar="N",
-                   help="side of each portrait with --faces crop (256)")
+    g.add_argument("--face-size", type=int, default=DEFAULT_FACE_SIZE, metavar="N",
+                   help=f"side of each portrait with --faces crop ({DEFAULT_FACE_SIZE})")
     g.add_argument("--face-detector", default=DEFAULT_DETECTOR, metavar="NAME",
                    help=f"registered face_detector (toonkit list face_detector; {DEFAULT_DETECTOR})")
     g.add_argument("--no-smoothing", action="store_true",
@@ -35,17 +39,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_args(args: argparse.Namespace) -> None:
-    if args.face_size != 256 and args.faces != "crop":
+    from toonkit.translate.faces import DEFAULT_FACE_SIZE, MIN_FACE_SIZE
+
+    if args.face_size != DEFAULT_FACE_SIZE and args.faces != "crop":
         raise CLIError("--face-size applies to --faces crop")
-    if args.face_size < 16:
-        raise CLIError(f"--face-size must be >= 16, got {args.face_size}")
+    if args.face_size < MIN_FACE_SIZE:
+        raise CLIError(f"--face-size must be >= {MIN_FACE_SIZE}, got {args.face_size}")
+
+
+def check_videos(plan: FolderPlan, options: TranslateOptions) -> None:
+    """Options no clip can take are a usage error before any work, not one failure per clip."""
+    from toonkit.translate.video import VideoError, check_video_options
+
+    if not plan.videos:
+        return
+    try:
+        check_video_options(options)
+    except VideoError as exc:
+        raise CLIError(f"{plan.videos[0].path}: --{exc}") from None
 
 
 def prepare(toon: Any, args: argparse.Namespace) -> None:
     """Give the model its face detector; ``--faces crop`` without one is a usage error."""
     from toonkit.registry import UnknownComponentError
-    from toonkit.translate.faces import get_detector
     from toonkit.translate.errors import TranslateError
+    from toonkit.translate.faces import get_detector
 
     toon.face_detector = args.face_detector
     if args.faces == "off":
@@ -56,37 +74,47 @@ def prepare(toon: Any, args: argparse.Namespace) -> None:
         raise CLIError(str(exc)) from None
 
 
-def split_videos(items: list[Any]) -> tuple[list[Any], list[Any]]:
-    """``(videos, images)`` among the collected inputs."""
-    from toonkit.translate.video import is_video
-
-    videos = [it for it in items if is_video(it.path)]
-    return videos, [it for it in items if it not in videos]
-
-
-def video_output(item: Any, out_dir: Path) -> Path:
-    """A clip keeps its relative path, stem and container: ``clip.mp4`` → ``OUT/clip.mp4``."""
-    return Path(out_dir) / item.rel
+def count(plan: FolderPlan) -> str:
+    """``3 images and 1 video``: what the plan translates."""
+    parts = [f"{n} {what}{'s' * (n != 1)}" for n, what in ((len(plan.todo), "image"), (len(plan.videos), "video"))
+             if n]
+    return " and ".join(parts)
 
 
-def portrait_path(target: Path, index: int) -> Path:
-    """``OUT/name.png`` → ``OUT/name_face{index}.png``."""
-    return target.with_name(f"{target.stem}_face{index}{target.suffix}")
+class FrameBars:
+    """One progress bar per clip, in frames, under the files' bar (a context manager closes the last)."""
 
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.path: Path | None = None
+        self.bar: Any = None
 
-def save_portraits(toon: Any, image: Any, target: Path, args: argparse.Namespace) -> int:
-    """Write one portrait per face of ``image`` beside ``target``; returns how many."""
-    from toonkit.translate.faces import find_portraits
-    from toonkit.translate.io import save_image
+    def __call__(self, path: Path, done: int, expected: int) -> None:
+        from tqdm import tqdm
 
-    portraits = find_portraits(toon, image, args.face_size, args.background)
-    for i, portrait in enumerate(portraits):
-        save_image(portrait, portrait_path(target, i), args.format, args.quality)
-    return len(portraits)
+        if path != self.path:
+            self.close()
+            self.path = path
+            self.bar = tqdm(unit="frame", desc=path.name, disable=True if self.quiet else None, file=sys.stderr,
+                            dynamic_ncols=True, leave=False)
+        if expected and self.bar.total != expected:
+            self.bar.total = expected
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.path = None, None
+
+    def __enter__(self) -> FrameBars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextmanager
-def _term_as_interrupt() -> Iterator[None]:
+def term_as_interrupt() -> Iterator[None]:
     """``kill`` (SIGTERM) unwinds like Ctrl-C, so the temporary file of a clip being written is removed."""
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -100,38 +128,3 @@ def _term_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def translate_videos(toon: Any, videos: list[Any], args: argparse.Namespace, out_dir: Path) -> tuple[int, list[Path]]:
-    """Translate each clip; returns ``(written, failed inputs)``. A bad clip is one line, the rest go on."""
-    from tqdm import tqdm
-
-    from toonkit.translate.video import VideoError, translate_video
-
-    written, failed = 0, []
-    with _term_as_interrupt():
-        for item in videos:
-            target = video_output(item, out_dir)
-            if target.exists() and not args.overwrite:
-                print(f"toonkit translate: {target} exists (--overwrite to replace it)", file=sys.stderr)
-                continue
-            bar = tqdm(unit="frame", desc=item.path.name, disable=True if args.quiet else None, file=sys.stderr,
-                       dynamic_ncols=True)
-
-            def progress(done: int, total: int, bar: Any = bar) -> None:
-                if total and bar.total != total:
-                    bar.total = total
-                bar.update(done - bar.n)
-
-            try:
-                frames = translate_video(toon, item.path, target, args.background, faces=args.faces,
-                                         smoothing=not args.no_smoothing, progress=progress)
-            except VideoError as exc:
-                bar.close()
-                print(f"toonkit translate: {exc}", file=sys.stderr)
-                failed.append(item.path)
-                continue
-            bar.close()
-            written += 1
-            print(f"{item.path}: {frames} frames → {target}", file=sys.stderr)
-    return written, failed

@@ -3,7 +3,8 @@
 Layout of ``<run>/checkpoints/``::
 
     step_000000120.safetensors   # "<net>/<param>" and "ema/<net>/<param>" tensors; metadata holds
-                                 # format, step, phase and the resolved recipe (YAML)
+                                 # format, step, phase, the resolved recipe (YAML) and the model's
+                                 # spec (JSON, toonkit.methods.spec.ModelSpec)
     step_000000120.state.pt      # optimisers, schedulers, grad scalers, RNG states, counters
 
 Both are written to a temporary name and renamed (:func:`toonkit.io_utils.atomic_write`), the state
@@ -24,13 +25,13 @@ from safetensors.torch import save_file
 from torch import nn
 
 from toonkit.io_utils import atomic_write
-from toonkit.errors import ToonkitError
+from toonkit.errors import ModelError
 
 FORMAT = "toonkit-1"
 _NAME = re.compile(r"^step_(\d{9})\.safetensors$")
 
 
-class CheckpointError(ToonkitError, RuntimeError):
+class CheckpointError(ModelError):
     """A path holds no usable toonkit checkpoint."""
 
 
@@ -75,6 +76,12 @@ class Checkpoint:
 
         return yaml.safe_load(self.recipe_yaml)
 
+    @property
+    def model(self) -> str | None:
+        """The model's spec as stored (JSON text; :func:`toonkit.methods.spec.read_spec` reads it), or
+        None for a checkpoint written before specs were stored."""
+        return self.metadata.get("model")
+
 
 def _flat(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
     return {f"{prefix}/{k}": v.detach().to("cpu").contiguous().clone()
@@ -83,8 +90,19 @@ def _flat(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
 
 def save_checkpoint(ckpt_dir: str | Path, step: int, phase: str, nets: dict[str, nn.Module],
                     state: dict[str, Any], recipe_yaml: str, ema: dict[str, nn.Module] | None = None,
-                    keep: int = 3) -> Path:
-    """Write one checkpoint atomically and keep the newest ``keep``."""
+                    keep: int = 3, model: str | None = None) -> Path:
+    """Write one checkpoint atomically and keep the newest ``keep``.
+
+    Args:
+        ckpt_dir: the run's ``checkpoints/`` folder.
+        step, phase: where training is.
+        nets: the trained networks by slot.
+        state: training state (optimisers, RNG ...), saved beside the weights.
+        recipe_yaml: the resolved recipe.
+        ema: EMA copies of networks by slot.
+        keep: how many checkpoints to keep.
+        model: the model's spec as JSON (:meth:`toonkit.methods.spec.ModelSpec.to_json`).
+    """
     ckpt_dir = Path(ckpt_dir)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     stem = f"step_{step:09d}"
@@ -98,7 +116,7 @@ def save_checkpoint(ckpt_dir: str | Path, step: int, phase: str, nets: dict[str,
         raise NonFiniteWeightsError(f"non-finite (NaN/inf) values in {bad[0]}"
                                     + (f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""))
     meta = {"format": FORMAT, "step": str(step), "phase": phase, "recipe": recipe_yaml,
-            "nets": ",".join(nets), "ema": ",".join(ema or {})}
+            "nets": ",".join(nets), "ema": ",".join(ema or {}), **({"model": model} if model is not None else {})}
     try:
         atomic_write(ckpt_dir / f"{stem}.state.pt", lambda p: torch.save(state, p), by_path=True)
         atomic_write(ckpt_dir / f"{stem}.safetensors", lambda p: save_file(tensors, str(p), metadata=meta),

@@ -122,7 +122,7 @@ def seed_everything(seed: int) -> None:
 def rng_state() -> dict[str, Any]:
     """RNG states as tensors and plain values, so they save with ``weights_only`` loading."""
     py = random.getstate()
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()  # the legacy tuple (its annotation also allows a dict)
     state: dict[str, Any] = {
         "python": [py[0], list(py[1]), py[2]],
         "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),

@@ -1,12 +1,11 @@
 """Data: robust decoding, folder scanning, datasets (photos + masks, cartoons + edge-smoothed twins,
-outline → cartoon pairs), the smoothed-twin cache and the synthetic demo set."""
+unpaired), the smoothed-twin cache and the synthetic demo set."""
 from __future__ import annotations
 
 from toonkit.data.cache import SmoothCache
 from toonkit.data.datasets import (
     CartoonDataset,
     MissingMasksError,
-    OutlinePairDataset,
     PhotoDataset,
     UnpairedDataset,
     require_masks,
@@ -28,7 +27,6 @@ __all__ = [
     "DecodeError",
     "EmptyFolderError",
     "MissingMasksError",
-    "OutlinePairDataset",
     "PhotoDataset",
     "SmoothCache",
     "UnpairedDataset",

@@ -1,5 +1,5 @@
-"""Datasets the trainer composes: photos (+ person masks), cartoons (+ edge-smoothed twins), outline →
-cartoon pairs for pix2pix, and an unpaired zip of photos and cartoons.
+"""Datasets the trainer composes: photos (+ person masks), cartoons (+ edge-smoothed twins), and an
+unpaired zip of photos and cartoons (pix2pix makes its outline → cartoon pairs from cartoon batches).
 
 Every dataset scans its folder recursively, decodes each file once up front and keeps only the good
 ones: each bad file gets one warning on the ``toonkit.data`` logger and is listed in ``skipped`` as
@@ -22,16 +22,14 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from toonkit.augment.edge_smooth import EdgeSmooth
-from toonkit.augment.outline import outline
 from toonkit.data.cache import SmoothCache, smooth_uint8
 from toonkit.data.decode import DecodeError, load_mask
 from toonkit.data.folders import EmptyFolderError, match_by_stem, scan_images, validate_images
 from toonkit.data.transforms import CropFlip, load_resized, sample_crop_flip
 from toonkit.imaging import from_uint8, unit_from_uint8, unit_to_uint8
-from toonkit.io_utils import atomic_write
 from toonkit.errors import ToonkitError
 
-__all__ = ["CartoonDataset", "MissingMasksError", "OutlinePairDataset", "PhotoDataset", "UnpairedDataset",
+__all__ = ["CartoonDataset", "MissingMasksError", "PhotoDataset", "UnpairedDataset",
            "require_masks"]
 
 logger = logging.getLogger("toonkit.data")
@@ -177,7 +175,7 @@ class PhotoDataset(_ImageFolder):
                 continue
             self.masks[photo] = mask
 
-    def _mask_for(self, photo: Path, hw: tuple[int, int]) -> Tensor:
+    def _mask_for(self, photo: Path, hw: tuple[int, ...]) -> Tensor:
         if photo in self.generated_masks:
             m = unit_from_uint8(self.generated_masks[photo])
         elif photo in self.masks:
@@ -265,50 +263,6 @@ class CartoonDataset(_ImageFolder):
         return sample
 
 
-class OutlinePairDataset(_ImageFolder):
-    """Paired pix2pix samples from one folder of cartoons: outline of the cartoon → the cartoon.
-
-    The outline is :func:`~toonkit.augment.outline.outline` (``|dilate − erode|`` of the gray image)
-    computed on the cropped cartoon, the paper's pix2pix baseline input.
-
-    Args:
-        root: folder of cartoons.
-        size: side of the square crop returned.
-        load_size: shorter side the cartoon is resized to before cropping.
-        train: random crop and flip; ``False``: centre crop, no flip.
-        hflip: allow horizontal flips when training.
-        kernel: dilation/erosion kernel of the outline.
-        invert: dark lines on white instead of bright on black.
-        validate: ``"full"`` or ``"header"``.
-
-    Sample:
-        ``{"outline": 3×size×size, "cartoon": 3×size×size}``, both in [-1, 1].
-    """
-
-    def __init__(
-        self,
-        root: PathLike,
-        size: int = 256,
-        load_size: int | None = None,
-        train: bool = True,
-        hflip: bool = True,
-        kernel: int = 3,
-        invert: bool = False,
-        validate: Validate = "full",
-    ) -> None:
-        super().__init__(root, size, load_size, train, hflip, validate, "cartoon")
-        self.kernel = kernel
-        self.invert = invert
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        _, img = self._load(index)
-        win = self._window(img)
-        cartoon = from_uint8(win(img))
-        with torch.no_grad():
-            edges = outline(cartoon.unsqueeze(0), self.kernel, self.invert).squeeze(0)
-        return {"outline": edges, "cartoon": cartoon}
-
-
 class UnpairedDataset(Dataset):
     """Zip a photo dataset with a cartoon dataset: each photo with a random cartoon.
 
@@ -319,15 +273,15 @@ class UnpairedDataset(Dataset):
         the union of both samples' keys, e.g. ``photo``, ``mask``, ``cartoon``, ``smooth``.
     """
 
-    def __init__(self, photos: Dataset, cartoons: Dataset) -> None:
+    def __init__(self, photos: PhotoDataset, cartoons: CartoonDataset) -> None:
         self.photos = photos
         self.cartoons = cartoons
 
     def __len__(self) -> int:
-        return len(self.photos)  # type: ignore[arg-type]
+        return len(self.photos)
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        j = int(torch.randint(0, len(self.cartoons), (1,)))  # type: ignore[arg-type]
+        j = int(torch.randint(0, len(self.cartoons), (1,)))
         return {**self.photos[index], **self.cartoons[j]}
 
 
@@ -349,7 +303,7 @@ def require_masks(
     Returns:
         the number of masks the teacher produced.
     """
-    from toonkit.data.teacher import predict_mask
+    from toonkit.data.teacher import predict_mask, save_mask
 
     if not dataset.needs_masks:
         return 0
@@ -368,11 +322,7 @@ def require_masks(
         m8 = unit_to_uint8(predict_mask(teacher, from_uint8(img), max_side=None))[None]
         dataset.generated_masks[photo] = m8
         if out_dir is not None:
-            from PIL import Image
-
             rel = photo.relative_to(dataset.root) if photo.is_relative_to(dataset.root) else Path(photo.name)
-            target = (out_dir / rel).with_suffix(".png")
-            image = Image.fromarray(m8[0].numpy(), "L")
-            atomic_write(target, lambda fh, im=image: im.save(fh, format="PNG"), fsync=False)
+            save_mask(m8[0], (out_dir / rel).with_suffix(".png"))
     logger.info("mask teacher produced %d masks", len(missing))
     return len(missing)

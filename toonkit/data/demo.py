@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -44,7 +45,7 @@ def _color(rng: np.random.Generator, palette: list[tuple[int, int, int]], jitter
 # figure layout (shared by photos and cartoons)
 
 
-def _layout(rng: np.random.Generator, s: int) -> dict[str, object]:
+def _layout(rng: np.random.Generator, s: int) -> dict[str, Any]:
     """Random geometry of one figure on an s×s canvas (supersampled coordinates)."""
     head_r = s * rng.uniform(0.14, 0.2)
     cx = s * rng.uniform(0.36, 0.64)
@@ -72,7 +73,7 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float) -> tuple[float, float, 
     return (cx - rx, cy - ry, cx + rx, cy + ry)
 
 
-def _person_parts(g: dict) -> list[tuple[str, str, tuple[float, ...]]]:
+def _person_parts(g: dict) -> list[tuple[str, str, tuple[Any, ...]]]:
     """(name, shape, box) in painting order; 'hair_back' and the body form the silhouette."""
     cx, cy, rx, ry = g["cx"], g["cy"], g["rx"], g["ry"]
     hv = g["hair_volume"]
@@ -134,7 +135,7 @@ def _face(draw: ImageDraw.ImageDraw, g: dict, s: float, colors: dict, outline, w
                      width=width)
 
 
-def _palette(rng: np.random.Generator) -> dict[str, tuple[int, int, int]]:
+def _palette(rng: np.random.Generator) -> dict[str, tuple[int, ...]]:
     skin = _color(rng, _SKIN)
     return {
         "skin": tuple(int(v) for v in skin),
@@ -154,7 +155,7 @@ def _palette(rng: np.random.Generator) -> dict[str, tuple[int, int, int]]:
 
 def _value_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     grid = rng.random((cells, cells)).astype(np.float32)
-    img = Image.fromarray((grid * 255).astype(np.uint8), "L").resize((size, size), Image.BICUBIC)
+    img = Image.fromarray((grid * 255).astype(np.uint8), "L").resize((size, size), Image.Resampling.BICUBIC)
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
@@ -168,7 +169,8 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     base = c0 + (c1 - c0) * t[..., None]
     kind = rng.choice(["gradient", "texture", "clutter"])
     if kind == "texture":
-        noise = sum(_value_noise(rng, size, c) * w for c, w in ((4, 0.5), (9, 0.3), (23, 0.2)))
+        octaves = [_value_noise(rng, size, c) * w for c, w in ((4, 0.5), (9, 0.3), (23, 0.2))]
+        noise = octaves[0] + octaves[1] + octaves[2]
         tint = rng.uniform(0.4, 1.0, 3)
         base = base * (0.6 + 0.8 * (noise[..., None] - 0.5) * tint + 0.4)
         if rng.random() < 0.5:  # stripes (blinds, tiles, shelves)
@@ -240,6 +242,7 @@ def _cartoon(rng: np.random.Generator, size: int) -> np.ndarray:
     colors["skin"] = tuple(int(min(255, c * 1.08 + 10)) for c in colors["skin"])
     colors["neck"] = tuple(int(c * 0.88) for c in colors["skin"])
     share, rr, gr, br = _RED_BG
+    bg: tuple[int, ...]
     if rng.random() < share:
         bg = (int(rng.integers(*rr)), int(rng.integers(*gr)), int(rng.integers(*br)))
     else:
@@ -255,7 +258,7 @@ def _cartoon(rng: np.random.Generator, size: int) -> np.ndarray:
         for side in (-1, 1):
             bx, by = g["cx"] + side * g["eye_dx"] * 1.1, g["mouth_y"] - g["ry"] * 0.2
             draw.ellipse(_ellipse(bx, by, g["rx"] * 0.16, g["rx"] * 0.09), fill=(240, 150, 150))
-    return np.asarray(img.resize((size, size), Image.LANCZOS))
+    return np.asarray(img.resize((size, size), Image.Resampling.LANCZOS))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,13 @@ from torch import nn
 
 from toonkit.data.decode import DecodeError, load_rgb_tensor, prefetch
 from toonkit.data.folders import EmptyFolderError, scan_images
-from toonkit.errors import ToonkitError
+from toonkit.core.geometry import run_padded
+from toonkit.errors import ToonkitError, describe_error, first_line
 from toonkit.imaging import from_uint8, unit_to_uint8
-from toonkit.weights import describe_error
+from toonkit.io_utils import OutputsReport
+from toonkit.protocols import size_multiple
 
-__all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "write_masks"]
+__all__ = ["MaskReport", "TeacherError", "build_teacher", "mask_path", "predict_mask", "save_mask", "write_masks"]
 
 
 def mask_path(photo: Path, photos_root: Path, out: Path) -> Path:
@@ -33,12 +34,14 @@ def mask_path(photo: Path, photos_root: Path, out: Path) -> Path:
 
 
 @torch.no_grad()
-def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None = 1024) -> torch.Tensor:
+def predict_mask(teacher: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor,
+                 max_side: int | None = 1024) -> torch.Tensor:
     """The teacher's person probability for one decoded photo, at the photo's resolution.
 
     Large photos are downscaled (antialiased) so the long side is at most ``max_side`` before the
-    teacher runs, and the probability is resized back; inputs are reflect-padded to the teacher's
-    ``size_multiple`` when it has one (U-Net maskers need sides divisible by ``2 ** depth``).
+    teacher runs, and the probability is resized back; the teacher runs as translation runs a masker
+    (:func:`toonkit.core.geometry.run_padded`: reflect-padded to its ``size_multiple``, which U-Net
+    maskers need, and cropped back).
 
     Args:
         teacher: a masker returning logits (a module, or any callable on CPU tensors).
@@ -58,51 +61,40 @@ def predict_mask(teacher: nn.Module, image: torch.Tensor, max_side: int | None =
         size = (max(1, round(h * scale)), max(1, round(w * scale)))
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
     sh, sw = x.shape[-2:]
-    multiple = int(getattr(teacher, "size_multiple", 1) or 1)
-    ph, pw = (-sh) % multiple, (-sw) % multiple
-    if ph or pw:
-        mode = "reflect" if ph < sh and pw < sw else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    prob = torch.sigmoid(teacher(x).float())[..., :sh, :sw]
+    prob = torch.sigmoid(run_padded(teacher, x, size_multiple(teacher)).float())
     if (sh, sw) != (h, w):
         prob = F.interpolate(prob, size=(h, w), mode="bilinear", align_corners=False)
     return prob[0, 0].clamp(0, 1).cpu()
 
 
-def _save_png(mask: np.ndarray, path: Path) -> None:
-    """Write an 8-bit grayscale PNG through a temporary file, so an interrupted run leaves no half mask."""
+def save_mask(mask: torch.Tensor | np.ndarray, path: Path) -> None:
+    """Write an 8-bit mask (``(H, W)`` uint8) as a grayscale PNG through a temporary file, so an
+    interrupted run leaves no half mask; the folders above it are made. ``toonkit data masks`` and
+    training's mask teacher both write masks this way."""
     from PIL import Image
 
     from toonkit.io_utils import atomic_write
 
-    atomic_write(path, lambda fh: Image.fromarray(mask, "L").save(fh, format="PNG"), fsync=False)
+    array = mask.numpy() if isinstance(mask, torch.Tensor) else mask
+    atomic_write(path, lambda fh: Image.fromarray(array, "L").save(fh, format="PNG"), fsync=False)
 
 
 class TeacherError(ToonkitError):
     """A mask-teacher request that cannot be done (unknown teacher, bad threshold, missing folder)."""
 
 
-@dataclass
-class MaskReport:
+class MaskReport(OutputsReport):
     """What :func:`write_masks` did: photos found, masks written and kept, and the photos that failed."""
-
-    out: Path
-    total: int
-    written: int = 0
-    kept: int = 0
-    failed: list[tuple[Path, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line: ``wrote N of M masks into OUT[; kept K existing][; F failed: …]``."""
-        if self.written == 0 and not self.failed and self.kept == self.total:
+        if self.all_kept:
             return f"all {self.total} masks already exist in {self.out} (--overwrite to replace them)"
         text = f"wrote {self.written} of {self.total} masks into {self.out}"
         if self.kept:
             text += f"; kept {self.kept} existing (--overwrite to replace)"
         if self.failed:
-            shown = ", ".join(str(p) for p, _ in self.failed[:5])
-            shown += f" … and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
-            text += f"; {len(self.failed)} failed: {shown}"
+            text += f"; {len(self.failed)} failed: {self.failed_names()}"
         return text
 
 
@@ -141,8 +133,7 @@ def build_teacher(teacher: str | nn.Module, device: str = "auto", requires: tupl
     try:
         model = get_registry().build("masker", teacher)
     except Exception as exc:  # noqa: BLE001 - e.g. its model file is missing: a setup problem, as in translate
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TeacherError(f"cannot build masker '{teacher}': {why}") from None
+        raise TeacherError(f"cannot build masker '{teacher}': {first_line(exc)}") from None
     return model.eval().to(dev)
 
 
@@ -219,7 +210,7 @@ def write_masks(photos: str | os.PathLike, out: str | os.PathLike,
         try:
             prob = predict_mask(model, future.result(), max_side)
             values = (prob > threshold).float() if threshold is not None else prob
-            _save_png(unit_to_uint8(values).numpy(), targets[path])
+            save_mask(unit_to_uint8(values), targets[path])
             report.written += 1
         except DecodeError as exc:
             error = f"cannot decode: {exc.reason}"

@@ -41,6 +41,7 @@ from toonkit.demo.core import (
     read_photo,
 )
 from toonkit.translate.background import BACKGROUNDS
+from toonkit.translate.colors import COLORS, DEFAULT_COLORS
 from toonkit.translate.faces import DEFAULT_FACES, FACE_MODES
 
 log = logging.getLogger("toonkit.demo")
@@ -84,7 +85,8 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
 
     out_dir = Path(out_dir)
 
-    def run(path: str | None, model: str, background: str, size: str, show_mask: bool, faces: str) -> tuple:
+    def run(path: str | None, model: str, background: str, size: str, show_mask: bool,
+            colors: str = DEFAULT_COLORS, faces: str = DEFAULT_FACES) -> tuple:
         no_mask = gr.update(value=None, visible=bool(show_mask))
         no_faces = gr.update(value=None, visible=faces == "crop")
         if not path:
@@ -93,9 +95,9 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
             start = time.perf_counter()
             toon = pool.get(model)
             photo = read_photo(path)
-            result = cartoonise(toon, photo, background, parse_size(size), with_mask=show_mask,
+            result = cartoonise(toon, photo, background, parse_size(size), with_mask=show_mask, colors=colors,
                                 faces="off" if faces == "crop" else faces)
-            cut = portraits(toon, photo, background=background) if faces == "crop" else None
+            cut = portraits(toon, photo, background=background, colors=colors) if faces == "crop" else None
             png = _write_png(result.tensor, out_dir, Path(path).stem)
         except DemoError as exc:
             return None, None, no_mask, f"**Error:** {exc}", no_faces
@@ -109,13 +111,14 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
         return (result.cartoon, png, gr.update(value=result.mask, visible=bool(show_mask)), status,
                 gr.update(value=cut, visible=faces == "crop"))
 
-    def run_other(path: str | None, model: str, background: str, size: str, colour: str) -> tuple:
+    def run_other(path: str | None, model: str, background: str, size: str, colour: str,
+                  colors: str = DEFAULT_COLORS) -> tuple:
         if not path:
             return None, None, "Upload a photo first."
         try:
             toon = pool.get(model)
             photo, result = other_background(toon, read_photo(path), parse_colour(colour), background,
-                                             parse_size(size))
+                                             parse_size(size), colors)
         except DemoError as exc:
             return None, None, f"**Error:** {exc}"
         except Exception as exc:  # noqa: BLE001 - as in run()
@@ -129,6 +132,9 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
             model = gr.Dropdown([(display_name(m), m) for m in models], value=models[0], label="Model", elem_id="model",
                                 allow_custom_value=False)
             background = gr.Radio(list(BACKGROUNDS), value="keep", label="Background", elem_id="background")
+            colors = gr.Radio(list(COLORS), value=DEFAULT_COLORS, label="Colours",
+                              info="keep: the person keeps the photo's colours (skin tone); style: the model's",
+                              elem_id="colors")
             size = gr.Radio(list(SIZE_CHOICES), value=SIZE_CHOICES[0], label="Output size (short side)",
                             info="auto: the photo's size, painted at the model's working size; "
                                  "original: painted at full resolution (slower)", elem_id="size")
@@ -163,14 +169,14 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
                                          buttons=["download", "fullscreen"])
             other_status = gr.Markdown("", elem_id="other_status")
 
-        inputs = [photo, model, background, size, show_mask, faces]
+        inputs = [photo, model, background, size, show_mask, colors, faces]
         outputs = [cartoon, download, mask, status, face_gallery]
         # one slot for every inference: a second request waits for the running one, never beside it
-        slot = {"concurrency_limit": 1, "concurrency_id": "inference"}
+        slot: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "inference"}
         for trigger in (photo.change, model.change, background.change, size.change, show_mask.change,
-                        faces.change):
+                        colors.change, faces.change):
             trigger(run, inputs, outputs, **slot)
-        other_inputs = [photo, model, background, size, colour]
+        other_inputs = [photo, model, background, size, colour, colors]
         show_other.click(run_other, other_inputs, [other_photo, other_cartoon, other_status], **slot)
         colour.change(run_other, other_inputs, [other_photo, other_cartoon, other_status], **slot)
     return demo

@@ -26,7 +26,9 @@ import torch
 from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
-from toonkit.translate.geometry import resize
+from toonkit.translate.colors import DEFAULT_COLORS
+from toonkit.translate.faces import API_FACES, DEFAULT_FACE_SIZE
+from toonkit.core.geometry import resize
 from toonkit.errors import ToonkitError
 
 #: refused before decoding: a small file that claims more pixels than this is a decompression bomb
@@ -110,7 +112,7 @@ def parse_size(choice: str | int | None) -> int | str | None:
     if choice == "original":
         return "original"
     try:
-        value = int(choice)  # type: ignore[arg-type]
+        value = int(choice)
     except (TypeError, ValueError):
         raise DemoError(f"unknown output size {choice!r} (options: {', '.join(SIZE_CHOICES)})") from None
     if value < 1:
@@ -127,25 +129,26 @@ def parse_colour(value: str) -> tuple[int, int, int]:
     """
     text = (value or "").strip().lower()
     if re.fullmatch(r"#[0-9a-f]{6}", text):
-        return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
     if re.fullmatch(r"#[0-9a-f]{3}", text):
-        return tuple(int(c * 2, 16) for c in text[1:])  # type: ignore[return-value]
+        return int(text[1] * 2, 16), int(text[2] * 2, 16), int(text[3] * 2, 16)
     match = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)", text)
     if match:
-        return tuple(min(255, round(float(v))) for v in match.groups())  # type: ignore[return-value]
+        r, g, b = (min(255, round(float(v))) for v in match.groups()[:3])
+        return r, g, b
     raise DemoError(f"not a colour: {value!r} (expected #rrggbb)")
 
 
 def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
-               faces: str = "off") -> torch.Tensor:
-    from toonkit.translate.api import TranslateError
+               colors: str = DEFAULT_COLORS, faces: str = API_FACES) -> torch.Tensor:
+    from toonkit.translate.errors import TranslateError
 
     check_background(background)
     if background in NEEDS_MASK and not toon.has_masker:
         raise DemoError(f"background '{background}' needs a person masker, and this model has none: "
                         "use 'keep'")
     try:
-        return toon.translate_tensors([photo], background, size, faces=faces)[0]
+        return toon.translate_tensors([photo], background, size, colors=colors, faces=faces)[0]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
@@ -167,7 +170,7 @@ def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
-               with_mask: bool = False, faces: str = "off") -> Cartoon:
+               with_mask: bool = False, colors: str = DEFAULT_COLORS, faces: str = API_FACES) -> Cartoon:
     """Translate one photo the way ``toonkit translate`` does, optionally with its person mask.
 
     Args:
@@ -176,8 +179,9 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         background: ``keep``, ``white``, ``blur``, ``original`` or ``transparent``.
         size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
+        colors: ``keep`` (the photo's colours on the person) or ``style`` (the model's own).
         faces: ``off`` or ``auto`` (faces small for the model painted at its scale, as
-            ``toonkit translate --faces auto``).
+            ``toonkit translate --faces auto``; the page's Faces setting defaults to ``auto``).
 
     Shape:
         - photo: :math:`(1, 3, H, W)`
@@ -188,14 +192,15 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     """
     from toonkit.translate.io import to_uint8_array
 
-    out = _translate(toon, photo, background, size, faces)
+    out = _translate(toon, photo, background, size, colors, faces)
     mask = None
     if with_mask and toon.has_masker:
         mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
     return Cartoon(to_uint8_array(out), out, mask)
 
 
-def portraits(toon: Any, photo: torch.Tensor, size: int = 256, background: str = "keep") -> list[np.ndarray]:
+def portraits(toon: Any, photo: torch.Tensor, size: int = DEFAULT_FACE_SIZE, background: str = "keep",
+              colors: str = DEFAULT_COLORS) -> list[np.ndarray]:
     """One upright translated portrait per face, as ``toonkit translate --faces crop`` writes them.
 
     Raises:
@@ -204,15 +209,17 @@ def portraits(toon: Any, photo: torch.Tensor, size: int = 256, background: str =
     from toonkit.translate.errors import TranslateError
     from toonkit.translate.faces import find_portraits
     from toonkit.translate.io import to_uint8_array
+    from toonkit.translate.options import TranslateOptions
 
     try:
-        return [to_uint8_array(p) for p in find_portraits(toon, photo, size, background)]
+        options = TranslateOptions.of(background=background, colors=colors, faces="crop", face_size=size)
+        return [to_uint8_array(p) for p in find_portraits(toon, photo, options)]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",
-                     size: int | str | None = None) -> tuple[np.ndarray, Cartoon]:
+                     size: int | str | None = None, colors: str = DEFAULT_COLORS) -> tuple[np.ndarray, Cartoon]:
     """The same person on another background: ``m·photo + (1−m)·colour``, and its cartoon.
 
     The masker's mask (:func:`person_mask`) puts the person over a flat ``colour`` at the output size;
@@ -224,7 +231,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
         toon: a :class:`toonkit.translate.Cartoonizer` with a masker.
         photo: ``(1, 3, H, W)`` in [-1, 1].
         colour: the new background as 8-bit RGB.
-        background, size: as for :func:`cartoonise`.
+        background, size, colors: as for :func:`cartoonise`.
 
     Returns:
         the re-composited photo ``(H', W', 3)`` uint8 and its :class:`Cartoon`.
@@ -241,7 +248,7 @@ def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int
     fill = from_uint8(torch.tensor(colour)).view(1, 3, 1, 1)
     recomposed = to_uint8_array(mask * x + (1 - mask) * fill)
     x2 = from_uint8(torch.from_numpy(recomposed).permute(2, 0, 1)[None])
-    out = _translate(toon, x2, background, size)
+    out = _translate(toon, x2, background, size, colors)
     return recomposed, Cartoon(to_uint8_array(out), out)
 
 

@@ -1,26 +1,12 @@
 """Training methods (registered kind ``method``): Selfie-GAN and the baselines it is compared with.
 
-Each method lives in its own module here with a ``register(registry)`` function; :func:`register` finds
-them, so adding a method is one new file (see CONTRIBUTING.md, "Adding a method").
+Each method lives in its own module here and ends with ``register(registry)``, the same
+``registry.add("method", name, cls)`` a plugin's hook calls; :mod:`toonkit.plugins.builtin` lists the
+modules (see CONTRIBUTING.md, "Adding a method"). ``base`` (what a method is), ``context`` (the step
+context), ``assemble`` (building from a recipe) and ``spec`` (saved models) are the machinery around them.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import Any
+from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext
-
-__all__ = ["Method", "Phase", "Slot", "StepContext", "register"]
-
-# the machinery every method uses, not methods themselves
-_NOT_METHODS = {"base", "context", "assemble"}
-
-
-def register(registry: Any) -> None:
-    """Register every method module of this package (``selfie_gan`` first, then by name)."""
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_METHODS)
-    for name in sorted(names, key=lambda n: n != "selfie_gan"):
-        module = importlib.import_module(f"{__name__}.{name}")
-        if callable(getattr(module, "register", None)):
-            module.register(registry)
+__all__ = ["Method", "Phase", "Roles", "Slot", "StepContext"]

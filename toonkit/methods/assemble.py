@@ -45,8 +45,16 @@ def build_block(kind: str, block: dict[str, Any], registry: Registry | None = No
 
 
 def method_class(name: str, registry: Registry | None = None) -> type[Method]:
-    """The registered method class ``name`` (an unknown name lists the registered ones)."""
-    return _registry(registry).get("method", name).factory
+    """The registered method class ``name`` (an unknown name lists the registered ones).
+
+    Raises:
+        UnknownComponentError: no method of that name.
+        TypeError: what is registered under it is not a :class:`~toonkit.methods.base.Method` subclass.
+    """
+    factory = _registry(registry).get("method", name).factory
+    if not (isinstance(factory, type) and issubclass(factory, Method)):
+        raise TypeError(f"method '{name}' is registered as {factory!r}, not a subclass of toonkit.methods.base.Method")
+    return factory
 
 
 def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:
@@ -57,7 +65,8 @@ def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:
         registry: the registry the recipe was resolved against (default: the process-wide one).
 
     Returns:
-        the method with its components bound (on the CPU, in training mode).
+        the method with its components bound and the weights its parameters name loaded
+        (:meth:`~toonkit.methods.base.Method.init_weights`), on the CPU, in training mode.
     """
     registry = _registry(registry)
     method = build_block("method", recipe.spec.method, registry)
@@ -67,7 +76,9 @@ def assemble(recipe: Recipe, registry: Registry | None = None) -> Method:
         table = slots.slots(section)
         built[section] = {slot: build_block(table[slot].kind, block, registry)
                           for slot, block in getattr(recipe.spec, section).items() if block is not None}
-    return method.bind(built["nets"], built["losses"], built["augment"])
+    method.bind(built["nets"], built["losses"], built["augment"])
+    method.init_weights()
+    return method
 
 
 def default_recipe(method: str, blocks: dict[str, dict[str, Any]] | None = None,

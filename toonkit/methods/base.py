@@ -39,14 +39,57 @@ class Slot:
 
 @dataclass(frozen=True)
 class Phase:
-    """A training phase: which networks it optimises and which batch it reads."""
+    """A training phase: which networks it optimises and which batch it reads.
+
+    Args:
+        name: the phase's name (recipes set its length under ``train.phases.<name>``).
+        trains: the network slots it optimises.
+        data: the batches it reads: ``photos`` (photo [+ mask]), ``cartoons`` (cartoon [+ smoothed
+            twin]) or ``unpaired`` (both).
+        epochs, steps: its default length when the recipe gives none (steps win).
+        summary: one line for ``toonkit list method --params`` and reports.
+        masks: its photo batches carry person masks (``batch["mask"]``); the trainer then requires
+            ``data.masks`` or a ``data.mask_teacher`` when the phase runs.
+    """
 
     name: str
     trains: tuple[str, ...]
-    data: str = "unpaired"  # which loader the phase consumes: unpaired | photos | paired
-    epochs: float | None = 1  # default length when the recipe does not give one
+    data: str = "unpaired"
+    epochs: float | None = 1
     steps: int | None = None
     summary: str = ""
+    masks: bool = False
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The parts a method's slots play outside its own ``train_step``: what training keeps an EMA of and
+    samples, what translation, export and model folders use, what the data pipeline prepares.
+
+    Code outside a method never names a slot or phase literally: it asks the method's :attr:`Method.roles`
+    (and :attr:`Method.phases`, whose order is also the order reports show phases in).
+
+    Args:
+        generator: the ``nets`` slot that turns photos into cartoons (EMA-averaged in training, saved in
+            model folders, exported).
+        masker: the ``nets`` slot of a person masker that translation may use for its background modes
+            (None: the method has none).
+        smoothing: the ``augment`` slot that makes each cartoon's edge-smoothed twin; the data pipeline
+            computes it once per image and caches it (``batch["smooth"]``); None when the method uses none.
+
+    Example:
+        >>> Roles(masker="masker", smoothing="edge_smooth").translation
+        ('generator', 'masker')
+    """
+
+    generator: str = "generator"
+    masker: str | None = None
+    smoothing: str | None = None
+
+    @property
+    def translation(self) -> tuple[str, ...]:
+        """The ``nets`` slots a translator needs: the generator, then the masker when there is one."""
+        return (self.generator,) + ((self.masker,) if self.masker else ())
 
 
 @contextlib.contextmanager
@@ -80,18 +123,25 @@ def frozen(*modules: nn.Module) -> Iterator[tuple[nn.Module, ...]]:
 class Method(nn.Module):
     """Base class of training methods.
 
-    Subclasses set :attr:`nets`, :attr:`losses`, :attr:`augment` (slot tables), :attr:`phases`, and
-    implement :meth:`train_step`. Keyword arguments of ``__init__`` are the method's recipe parameters.
+    Subclasses set :attr:`nets`, :attr:`losses`, :attr:`augment` (slot tables), :attr:`phases` (in the
+    order they run, which is also the order reports show them in), :attr:`roles` when their slots are
+    not the defaults', and implement :meth:`train_step`. Keyword arguments of ``__init__`` are the
+    method's recipe parameters. A subclass whose roles or phases name a slot it lacks fails when it is
+    defined.
     """
 
     nets: ClassVar[dict[str, Slot]] = {}
     losses: ClassVar[dict[str, Slot]] = {}
     augment: ClassVar[dict[str, Slot]] = {}
     phases: ClassVar[tuple[Phase, ...]] = ()
-    #: networks used for translation, in order: the photo→cartoon generator and an optional masker
-    generator_slot: ClassVar[str] = "generator"
-    needs_masks: ClassVar[bool] = False
+    roles: ClassVar[Roles] = Roles()
     trainable: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        problems = check_roles(cls)
+        if problems:
+            raise TypeError(f"method {cls.__name__}: " + "; ".join(problems))
 
     def __init__(self) -> None:
         super().__init__()
@@ -132,9 +182,23 @@ class Method(nn.Module):
         self.aug.update(augment)
         return self
 
+    def init_weights(self) -> None:
+        """Load the weights the method's parameters point at (Selfie-GAN's ``masker_weights``) into its
+        bound networks. :func:`~toonkit.methods.assemble.assemble` calls it when building a method to
+        train; a saved model (:func:`~toonkit.methods.spec.load_method`) brings its own weights instead."""
+
     def phase_active(self, phase: str) -> bool:
         """False to skip a phase (e.g. the masker phase when the masker was loaded from a file)."""
         return True
+
+    def active_phases(self) -> list[Phase]:
+        """The phases this instance trains, in order (:meth:`phase_active` ones)."""
+        return [p for p in self.phases if self.phase_active(p.name)]
+
+    @property
+    def needs_masks(self) -> bool:
+        """Whether a phase this instance trains reads person masks."""
+        return any(p.masks for p in self.active_phases())
 
     # -- training -----------------------------------------------------------------------------
     def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
@@ -153,4 +217,26 @@ class Method(nn.Module):
         return photo
 
     def translate(self, photo: torch.Tensor) -> torch.Tensor:
-        return self.net[self.generator_slot](self.prepare_input(photo))
+        return self.net[self.roles.generator](self.prepare_input(photo))
+
+
+def check_roles(cls: type[Method]) -> list[str]:
+    """Problems of a method class's :attr:`~Method.roles` and phases: each names a slot it declares.
+
+    Example:
+        >>> class Bad(Method):  # doctest: +SKIP
+        ...     roles = Roles(masker="segmenter")
+        TypeError: method Bad: roles.masker 'segmenter' is not one of its nets slots (none)
+    """
+    problems = []
+    nets, augment = cls.slots("nets"), cls.slots("augment")
+    for role, slot, table, section in (("generator", cls.roles.generator, nets, "nets"),
+                                       ("masker", cls.roles.masker, nets, "nets"),
+                                       ("smoothing", cls.roles.smoothing, augment, "augment")):
+        if slot is not None and table and slot not in table:
+            problems.append(f"roles.{role} '{slot}' is not one of its {section} slots ({', '.join(table)})")
+    for phase in cls.phases:
+        unknown = [n for n in phase.trains if n not in nets]
+        if unknown:
+            problems.append(f"phase '{phase.name}' trains {', '.join(unknown)}, not among its nets slots")
+    return problems

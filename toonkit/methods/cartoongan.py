@@ -1,11 +1,11 @@
 """CartoonGAN (Chen, Lai, Liu, CVPR 2018): content-loss initialisation, then edge-promoting GAN."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
+from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
 
 
 class CartoonGAN(Method):
@@ -14,6 +14,17 @@ class CartoonGAN(Method):
     Args:
         w_content: weight of the VGG content loss in the generator's adversarial-phase loss
             (CartoonGAN used 10; see the recipes for the value used with Selfie-GAN).
+        w_color: weight of the colour-consistency loss (slot ``color``) between G(p) and p in the
+            adversarial phase: the generator repaints texture but keeps the photo's local mean colours
+            (skin tone among them). 0 (CartoonGAN) leaves colour to the discriminator.
+        w_style: weight of a Gram style loss (slot ``style``, AnimeGAN's texture term) between G(p)'s
+            feature maps (the content loss's, computed once) and the mean Gram matrix of the step's
+            cartoons (after the style jitter, so their colours do not become the target). 0: none.
+        w_flat: weight of the flat-surface loss (slot ``flat``): G(p) against its own mean-shift
+            flattened version, which rewards flat colour regions with clean edges. 0: none.
+
+    An optional ``style_jitter`` augmenter (none by default) changes the colours of each cartoon and its
+    smoothed twin alike before D sees them, so D cannot learn the style set's skin tone as style.
 
     Phases:
         ``init`` (G, content loss only; photos) and ``adversarial`` (D then G; photos and cartoons).
@@ -28,17 +39,23 @@ class CartoonGAN(Method):
         "adversarial": Slot("loss", "adversarial"),
         "discriminator": Slot("loss", "edge_promoting"),
         "content": Slot("loss", "content"),
+        "color": Slot("loss", "color_consistency"),
+        "style": Slot("loss", "gram_style"),
+        "flat": Slot("loss", "flat_surface"),
     }
-    augment = {"edge_smooth": Slot("augmenter", "edge_smooth")}
-    phases = (
+    augment = {"edge_smooth": Slot("augmenter", "edge_smooth"),
+               "style_jitter": Slot("augmenter", None, optional=True)}
+    roles = Roles(smoothing="edge_smooth")
+    phases: ClassVar[tuple[Phase, ...]] = (
         Phase("init", ("generator",), "photos", epochs=1, summary="G reconstructs photos (content loss)"),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
               summary="edge-promoting adversarial training"),
     )
 
-    def __init__(self, w_content: float = 10.0) -> None:
+    def __init__(self, w_content: float = 10.0, w_color: float = 0.0, w_style: float = 0.0,
+                 w_flat: float = 0.0) -> None:
         super().__init__()
-        self.w_content = w_content
+        self.w_content, self.w_color, self.w_style, self.w_flat = w_content, w_color, w_style, w_flat
 
     # What D looks at; Selfie-GAN overrides this to hide the background.
     def discriminator_views(self, cartoon: torch.Tensor, smooth: torch.Tensor, fake: torch.Tensor
@@ -49,11 +66,21 @@ class CartoonGAN(Method):
     def view_again(self, images: torch.Tensor, memo: Any) -> torch.Tensor:
         return images
 
-    def content_loss(self, fake: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
+    def content_loss(self, fake: torch.Tensor, photo: torch.Tensor,
+                     fake_features: torch.Tensor | None = None) -> torch.Tensor:
+        """The content loss; ``fake_features`` (``feature(fake)``) when the caller already computed them."""
         feature = self.net["feature"]
         with torch.no_grad():
             target = feature(photo)
-        return self.loss["content"](feature(fake), target)
+        return self.loss["content"](feature(fake) if fake_features is None else fake_features, target)
+
+    def style_loss(self, fake_features: torch.Tensor, cartoon: torch.Tensor) -> torch.Tensor:
+        """Gram style loss of G's features against the mean Gram matrix of the cartoons' features."""
+        from toonkit.losses import gram_matrix
+
+        with torch.no_grad():
+            target = gram_matrix(self.net["feature"](cartoon)).mean(0, keepdim=True)
+        return self.loss["style"]([fake_features], [target])
 
     def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         G = self.net["generator"]
@@ -69,6 +96,8 @@ class CartoonGAN(Method):
         if smooth is None:  # not cached by the data pipeline: smooth on the device
             with torch.no_grad():
                 smooth = self.aug["edge_smooth"](cartoon)
+        if "style_jitter" in self.aug:
+            cartoon, smooth = self.aug["style_jitter"](cartoon, smooth.to(cartoon.dtype))
         fake = G(photo)
         n = photo.shape[0]
         # one D pass over cartoons, smoothed cartoons and fakes: a single forward per backward (DDP)
@@ -80,10 +109,23 @@ class CartoonGAN(Method):
         fake_view = self.view_again(fake, memo)
         with frozen(D) as (d,):
             adv = self.loss["adversarial"](d(fake_view), True, for_discriminator=False)
-        content = self.content_loss(fake, photo)
+        fake_features = self.net["feature"](fake)
+        content = self.content_loss(fake, photo, fake_features)
         g_loss = adv + self.w_content * content
-        ctx.optimize("generator", g_loss, adv=adv, content=content)
-        return {"d": d_loss.detach(), "g_adv": adv.detach(), "content": content.detach()}
+        parts = {"adv": adv, "content": content}
+        if self.w_style:
+            parts["style"] = self.style_loss(fake_features, cartoon)
+            g_loss = g_loss + self.w_style * parts["style"]
+        if self.w_color:
+            parts["color"] = self.loss["color"](fake, photo)
+            g_loss = g_loss + self.w_color * parts["color"]
+        if self.w_flat:
+            parts["flat"] = self.loss["flat"](fake)
+            g_loss = g_loss + self.w_flat * parts["flat"]
+        ctx.optimize("generator", g_loss, **parts)
+        logged = {"d": d_loss.detach(), "g_adv": adv.detach(), "content": content.detach()}
+        logged.update({k: parts[k].detach() for k in ("style", "color", "flat") if k in parts})
+        return logged
 
 
 def register(registry: Any) -> None:

@@ -16,7 +16,8 @@ class ImagePool:
     """
 
     def __init__(self, size: int = 50) -> None:
-        self.size, self.images = size, []  # type: ignore[var-annotated]
+        self.size = size
+        self.images: list[torch.Tensor] = []
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if self.size == 0:

@@ -7,7 +7,7 @@ from typing import Callable, Literal, Optional
 
 import torch
 
-from toonkit.methods.base import Method, Slot
+from toonkit.methods.base import Method, Roles, Slot
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 # The short side photos are optimised at when no size is asked for (``toonkit translate --method nst``):
@@ -41,7 +41,7 @@ class NeuralStyleTransfer(Method):
     losses = {"style": Slot("loss", "gram_style"), "content": Slot("loss", "content")}
     phases = ()
     trainable = False
-    generator_slot = "feature"
+    roles = Roles(generator="feature")  # what StyleTransfer optimises through
 
     def __init__(self, steps: int = 200, content_weight: float = 1.0, style_weight: float = 1e6,
                  tv_weight: float = 1e-4, lr: float = 0.04, init: Literal["photo", "noise"] = "photo") -> None:
@@ -65,7 +65,7 @@ class NeuralStyleTransfer(Method):
         Example:
             >>> nst = toonkit.build("method", "nst", steps=50)  # doctest: +SKIP
         """
-        feature = self.net["feature"]
+        feature: Any = self.net["feature"]  # a VGGFeatures: layer_names, and a dict of maps per call
         style_layers = [name for name in feature.layer_names if name != CONTENT_LAYER] or feature.layer_names
         content_layer = CONTENT_LAYER if CONTENT_LAYER in feature.layer_names else feature.layer_names[-1]
         with torch.no_grad():

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 import torch
 
-from toonkit.methods.base import Phase, Slot, StepContext
+from toonkit.methods.base import Phase, Roles, Slot, StepContext
 from toonkit.methods.cartoongan import CartoonGAN
 
 
@@ -18,6 +18,8 @@ class SelfieGAN(CartoonGAN):
             mean-reduced L1; the default is CartoonGAN's 10, which keeps identity (see
             ``benchmarks/results/gpu_selfie_gan_h100``).
         w_seg: ``w2``, weight of the masker's BCE loss (paper: 10).
+        w_color, w_style, w_flat: weights of the colour-consistency, Gram style and flat-surface
+            losses (see :class:`CartoonGAN`); not in the paper.
         fill: the constant in [-1, 1] that replaces the background D would have seen.
         masker_weights: a trained masker's weights (safetensors or state dict); the ``masker`` phase is
             then skipped.
@@ -33,25 +35,24 @@ class SelfieGAN(CartoonGAN):
     losses = {**CartoonGAN.losses, "segmentation": Slot("loss", "segmentation")}
     phases = (
         CartoonGAN.phases[0],
-        Phase("masker", ("masker",), "photos", epochs=20, summary="S learns person masks (BCE)"),
+        Phase("masker", ("masker",), "photos", epochs=20, summary="S learns person masks (BCE)", masks=True),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=20,
               summary="edge-promoting adversarial training through the frozen masker"),
     )
-    needs_masks = True
+    roles = Roles(masker="masker", smoothing="edge_smooth")
 
     def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
-                 masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True) -> None:
-        super().__init__(w_content=w_content)
+                 masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True,
+                 w_color: float = 0.0, w_style: float = 0.0, w_flat: float = 0.0) -> None:
+        super().__init__(w_content=w_content, w_color=w_color, w_style=w_style, w_flat=w_flat)
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
         self.reuse_cartoon_mask = reuse_cartoon_mask
 
-    def bind(self, nets: dict, losses: dict, augment: dict) -> "SelfieGAN":
-        super().bind(nets, losses, augment)
+    def init_weights(self) -> None:
         if self.masker_weights:
             from toonkit.weights import load_state_file
 
             self.net["masker"].load_state_dict(load_state_file(self.masker_weights))
-        return self
 
     def phase_active(self, phase: str) -> bool:
         return not (phase == "masker" and self.masker_weights)

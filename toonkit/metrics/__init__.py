@@ -32,9 +32,11 @@ metric                  columns                                     needs
 ``background_leakage``  ``leakage``                                 inputs, masks, translate
 ``color_drift``         ``dE2000``                                  inputs, outputs; masks optional
 ``face_redness``        ``da*``                                     inputs, outputs; masks optional
+``skin_tone``           ``skin_dL* skin_da* skin_db* skin_dITA``    inputs, outputs; masks optional
 ======================  ==========================================  ==================================
 
-All five are lower-is-better. Size and speed (parameters, FLOPs, images/s, peak memory) are functions
+All are lower-is-better (``skin_tone``'s signed shifts are best near 0; the bench reports them per ITA°
+skin-tone group, :mod:`toonkit.metrics.skin`). Size and speed (parameters, FLOPs, images/s, peak memory) are functions
 in :mod:`toonkit.metrics.perf`.
 """
 from __future__ import annotations
@@ -44,29 +46,25 @@ from toonkit.metrics.base import EvalContext, Metric
 from toonkit.metrics.color import ColorDrift, FaceRedness, delta_e_ciede2000
 from toonkit.metrics.leakage import BackgroundLeakage, composite_backgrounds
 from toonkit.metrics.perceptual import LPIPSDistance, build_lpips
-from toonkit.metrics.style import StyleDistance, VGG16PooledFeatures, frechet_and_kid
+from toonkit.metrics.skin import ITA_GROUPS, SkinTone, ita_group
+from toonkit.metrics.style import StyleDistance, VGG16PooledFeatures, frechet_and_kid, kid_unbiased
 from toonkit.registry import Registry
 
-METRICS: dict[str, type[Metric]] = {
-    StyleDistance.name: StyleDistance,
-    LPIPSDistance.name: LPIPSDistance,
-    BackgroundLeakage.name: BackgroundLeakage,
-    ColorDrift.name: ColorDrift,
-    FaceRedness.name: FaceRedness,
-}
 
 
 def register(registry: Registry) -> None:
-    """Add every metric to ``registry`` under kind ``"metric"``."""
-    for name, cls in METRICS.items():
-        registry.add("metric", name, cls)
+    """Add every metric to ``registry`` under kind ``"metric"``, named by its ``name`` (which its score
+    columns and reports use too)."""
+    for metric in (StyleDistance, LPIPSDistance, BackgroundLeakage, ColorDrift, FaceRedness, SkinTone):
+        registry.add("metric", metric.name, metric)
 
 
 __all__ = [
-    "METRICS",
     "BackgroundLeakage",
     "ColorDrift",
     "FaceRedness",
+    "ITA_GROUPS",
+    "SkinTone",
     "EvalContext",
     "LPIPSDistance",
     "Metric",
@@ -77,5 +75,7 @@ __all__ = [
     "composite_backgrounds",
     "delta_e_ciede2000",
     "frechet_and_kid",
+    "ita_group",
+    "kid_unbiased",
     "register",
 ]

@@ -29,7 +29,9 @@ class EvalContext:
 
     Metrics whose columns are means over the photos also leave the per-photo values in
     :attr:`per_image` (``{column: (N,) tensor}``, NaN where undefined, see :meth:`record`), so a report
-    can put a bootstrap interval on a difference between two methods.
+    can put a bootstrap interval on a difference between two methods. Set-level metrics (FD, KID) leave
+    the per-photo embeddings they compared in :attr:`embeddings` (``{name: (N, D) tensor}``; the
+    references' under ``name + "/references"``), so a report can resample the photos for them too.
 
     Shape:
         - inputs: :math:`(N, 3, H, W)` in [-1, 1].
@@ -51,6 +53,7 @@ class EvalContext:
     translate: Translate | None = None
     device: torch.device | str = "cpu"
     per_image: dict[str, Tensor] = field(default_factory=dict, init=False, repr=False)
+    embeddings: dict[str, Tensor] = field(default_factory=dict, init=False, repr=False)
     _translated: Tensor | None = field(default=None, init=False, repr=False)
 
     def record(self, column: str, values: Tensor) -> Tensor:
@@ -140,7 +143,7 @@ def eroded_mask(masks: Tensor, kernel_size: int, threshold: float = 0.5) -> Tens
     return erosion(mask, kernel)
 
 
-def resize_like(images: Tensor, size: tuple[int, int], mode: str = "bilinear") -> Tensor:
+def resize_like(images: Tensor, size: tuple[int, ...], mode: str = "bilinear") -> Tensor:
     """Resize ``images`` to ``size`` (H, W) when they differ; masks use ``mode='nearest'``."""
     if tuple(images.shape[-2:]) == tuple(size):
         return images

@@ -124,6 +124,8 @@ class BackgroundLeakage(Metric):
         """Spread of each photo's translated person when its ``replace`` part (``'background'``: the
         leakage; ``'person'``: the person response) is swapped for each fill; shape :math:`(N,)`, NaN
         where the eroded mask is empty."""
+        ctx.require(self.name, "masks", "translate")
+        assert ctx.masks is not None and ctx.translate is not None  # (for the type checker)
         k = len(self.fills)
         group = max(1, self.batch_size // k)  # photos per step: bounds memory to ~batch_size outputs
         values = []

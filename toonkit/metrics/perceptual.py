@@ -9,10 +9,10 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from toonkit.metrics._weights import imagenet_features_state
+from toonkit.metrics._weights import Arch, imagenet_features_state
 from toonkit.metrics.base import EvalContext, Metric, binary_mask, mean_over_images, resize_like
 
-_BACKBONE_ARCH = {"alex": "alexnet", "vgg": "vgg16"}
+_BACKBONE_ARCH: dict[str, Arch] = {"alex": "alexnet", "vgg": "vgg16"}
 
 
 def build_lpips(net: Literal["alex", "vgg"] = "alex", pretrained_backbone: bool = True) -> nn.Module:

@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -114,7 +115,7 @@ def _rss_peak_bytes() -> int:
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # Linux reports KiB, macOS bytes
 
 
-def peak_memory(fn: Callable[[], object], device: torch.device | str = "cpu") -> dict[str, object]:
+def peak_memory(fn: Callable[[], object], device: torch.device | str = "cpu") -> dict[str, Any]:
     """Run ``fn()`` and report the peak memory it reached.
 
     On CUDA: ``torch.cuda.max_memory_allocated`` after resetting the peak, i.e. the tensors the call

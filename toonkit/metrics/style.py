@@ -29,7 +29,8 @@ from toonkit.metrics._weights import (
     weights_dir,
 )
 from toonkit.metrics.base import EvalContext, Metric
-from toonkit.weights import describe_error, is_download_error
+from toonkit.errors import describe_error
+from toonkit.weights import is_download_error
 
 # torch-fidelity's converted TF Inception (what torchmetrics' FID uses), and pytorch-fid's equivalent.
 INCEPTION_FILES = ("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth")
@@ -66,6 +67,8 @@ class VGG16PooledFeatures(nn.Module):
         if pretrained:
             self.body.load_state_dict(imagenet_features_state("vgg16", "style_distance (FD-VGG16/KID-VGG16)"))
         self.image_size = image_size
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.eval().requires_grad_(False)
@@ -200,6 +203,28 @@ def frechet_and_kid(real: Tensor, fake: Tensor, kid_subsets: int = 100, kid_subs
     return fd, float(kid_mean), float(kid_std)
 
 
+def kid_unbiased(real: Tensor, fake: Tensor) -> float:
+    """KID on whole sets: the unbiased MMD² of KID's cubic polynomial kernel ``(x·y / D + 1)³``.
+
+    The same statistic as :func:`frechet_and_kid`'s KID without the subsets (equal in expectation), cheap
+    enough to recompute on bootstrap resamples of the photos.
+
+    Shape:
+        - real: :math:`(M, D)`, fake: :math:`(N, D)` with :math:`M, N \\ge 2`.
+
+    Example:
+        >>> f = torch.randn(32, 8)
+        >>> abs(kid_unbiased(f, f)) < 0.05
+        True
+    """
+    x, y = real.double(), fake.double()
+    dim = x.shape[1]
+    kxx, kyy, kxy = ((x @ x.T) / dim + 1) ** 3, ((y @ y.T) / dim + 1) ** 3, ((x @ y.T) / dim + 1) ** 3
+    m, n = x.shape[0], y.shape[0]
+    return float((kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
+                 + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1)) - 2 * kxy.mean())
+
+
 class StyleDistance(Metric):
     """Fréchet distance and KID between the outputs and the reference cartoons (lower is better).
 
@@ -290,9 +315,13 @@ class StyleDistance(Metric):
         if self._ref_cache is not None and self._ref_cache[0] is refs and self._ref_cache[1] == key:
             ref_feats = self._ref_cache[2]
         else:
+            if refs is None:
+                raise ValueError("style_distance needs reference images (ctx.references)")
             ref_feats = self.embed(refs, ctx.device)
             self._ref_cache = (refs, key, ref_feats)
         out_feats = self.embed(ctx.get_outputs(self.batch_size), ctx.device)
+        ctx.embeddings[self.name] = out_feats
+        ctx.embeddings[self.name + "/references"] = ref_feats
         fd, kid, kid_std = frechet_and_kid(ref_feats, out_feats, self.kid_subsets, self.kid_subset_size,
                                            self.seed)
         return dict(zip(self.columns(), (fd, kid, kid_std)))

@@ -163,7 +163,8 @@ class MTCNNDetector:
             faces = []
             if b is not None:
                 for box, prob, marks in zip(b, p, pts):
-                    face = Face(tuple(float(v) for v in box), float(prob),
+                    x0, y0, x1, y1 = (float(v) for v in box)
+                    face = Face((x0, y0, x1, y1), float(prob),
                                 tuple((float(u), float(v)) for u, v in marks))
                     faces.append(face.scaled(1 / scale) if scale < 1.0 else face)
             out.append(sorted(faces, key=lambda f: -f.score))

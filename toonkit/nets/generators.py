@@ -245,7 +245,8 @@ class UNetGenerator(nn.Module):
             level_in = width(i - 1) if i > 0 else in_channels
             use_dropout = dropout and 4 <= i < depth - 1
             level = _UNetLevel(outer, inner, level, level_in, norm, i == 0, use_dropout, out_channels)
-        self.model = level
+        assert level is not None  # depth >= 1
+        self.model: nn.Module = level
         init_gan_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

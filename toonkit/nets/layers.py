@@ -38,13 +38,13 @@ class _ReflectPadKeepDtype(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, pad: list[int]) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, pad: list[int]) -> torch.Tensor:
         ctx.shape, ctx.pad, ctx.dtype = x.shape, pad, x.dtype
         with torch.autocast(x.device.type, enabled=False):
             return F.pad(x, pad, mode="reflect")
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         grad32 = grad.float()
         dx = torch.ops.aten.reflection_pad2d_backward(grad32, grad32.new_empty(ctx.shape), list(ctx.pad))
         return dx.to(ctx.dtype), None

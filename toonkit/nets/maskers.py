@@ -14,7 +14,8 @@ from torch import nn
 from toonkit.nets.layers import NORMS, NormName, check_choice, check_size, conv_bias, make_norm
 from toonkit.plugins.view import PluginRegistry
 from toonkit.registry import close_matches, did_you_mean
-from toonkit.weights import WeightsUnavailableError, describe_error, is_download_error
+from toonkit.errors import describe_error
+from toonkit.weights import WeightsUnavailableError, is_download_error
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -122,7 +123,9 @@ def _weights_source(encoder: str, weights: str) -> str:
             import timm
 
             cfg = timm.models.get_pretrained_cfg(encoder[3:])
-            return f"Hugging Face repo {cfg.hf_hub_id}" if cfg and cfg.hf_hub_id else f"timm ({cfg.url})"
+            if cfg is None:
+                return "timm"
+            return f"Hugging Face repo {cfg.hf_hub_id}" if cfg.hf_hub_id else f"timm ({cfg.url})"
         return f"Hugging Face repo {_smp().encoders.encoders[encoder]['pretrained_settings'][weights]['repo_id']}"
     except Exception:  # noqa: BLE001 - only decorates an error message
         return "the model hub"
@@ -144,7 +147,9 @@ def _input_stats(encoder: str, weights: str) -> tuple[tuple[float, ...], tuple[f
             import timm
 
             cfg = timm.models.get_pretrained_cfg(encoder[3:])
-            return tuple(cfg.mean), tuple(cfg.std)
+            if cfg is not None:
+                return tuple(cfg.mean), tuple(cfg.std)
+            return IMAGENET_MEAN, IMAGENET_STD
         from huggingface_hub import hf_hub_download
 
         settings = _smp().encoders.encoders[encoder]["pretrained_settings"][weights]
@@ -212,8 +217,11 @@ class SmpMasker(nn.Module):
         self.arch, self.encoder, self.encoder_weights = arch.lower(), encoder, encoder_weights
         self.size_multiple = int(getattr(self.model.encoder, "output_stride", 32))
         self.normalize = encoder_weights is not None
-        mean, std = _input_stats(encoder, encoder_weights) if self.normalize else (IMAGENET_MEAN, IMAGENET_STD)
+        mean, std = (_input_stats(encoder, encoder_weights) if encoder_weights is not None
+                     else (IMAGENET_MEAN, IMAGENET_STD))
         # non-persistent: derived from the encoder choice, so checkpoints hold only learnt weights
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 

@@ -6,7 +6,8 @@ import importlib
 from toonkit.plugins.hookspecs import hookimpl
 from toonkit.plugins.view import PluginRegistry
 
-# Each module exposes ``register(registry)``; order only affects listing order.
+# Each module exposes ``register(registry)``, which calls ``registry.add(kind, name, factory)`` for what it
+# defines, as a third-party plugin's hook does; order only affects listing order.
 COMPONENT_MODULES = (
     "toonkit.nets.generators",
     "toonkit.nets.discriminators",
@@ -15,8 +16,13 @@ COMPONENT_MODULES = (
     "toonkit.features",
     "toonkit.losses",
     "toonkit.augment",
-    "toonkit.methods",
+    "toonkit.methods.selfie_gan",
+    "toonkit.methods.cartoongan",
+    "toonkit.methods.cyclegan",
+    "toonkit.methods.nst",
+    "toonkit.methods.pix2pix",
     "toonkit.metrics",
+    "toonkit.filters",
     "toonkit.pretrained",
 )
 

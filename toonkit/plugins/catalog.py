@@ -92,7 +92,8 @@ def missing_distributions(data: dict[str, Any], registry: Any = None) -> list[st
         data: a (merged, unvalidated) recipe mapping.
         registry: unused; kept for callers that pass the registry the recipe is validated against.
     """
-    requires = data.get("requires") if isinstance(data.get("requires"), list) else []
+    given = data.get("requires")
+    requires: list[Any] = given if isinstance(given, list) else []
     return [r for r in dict.fromkeys(requires) if isinstance(r, str) and requirement_problem(r)]
 
 

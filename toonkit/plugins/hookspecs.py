@@ -9,7 +9,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def toonkit_register(registry):  # type: ignore[no-untyped-def]
+def toonkit_register(registry):
     """Add components to ``registry``, a :class:`toonkit.plugins.PluginRegistry`: what the plugin adds
     through it is recorded as the plugin's own (``toonkit plugins`` lists it under the plugin's name).
 
@@ -22,7 +22,7 @@ def toonkit_register(registry):  # type: ignore[no-untyped-def]
 
 
 @hookspec
-def toonkit_commands(subparsers):  # type: ignore[no-untyped-def]
+def toonkit_commands(subparsers):
     """Add subcommands to the ``toonkit`` CLI (optional; like simonw/llm's ``register_commands``).
 
     ``subparsers`` is the CLI's ``argparse`` subparsers action. Each command names, with

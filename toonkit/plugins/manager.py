@@ -28,7 +28,7 @@ from toonkit.plugins import hookspecs
 from toonkit.plugins.hookspecs import PROJECT
 from toonkit.plugins.view import PluginRegistry
 from toonkit.registry import Registry
-from toonkit.weights import describe_error
+from toonkit.errors import describe_error
 
 ENTRY_POINT_GROUP = "toonkit"
 BUILTIN = "builtin"
@@ -212,7 +212,7 @@ def load_plugin_objects(plugins: dict[str, Any], registry: Registry | None = Non
     """
     candidates = [_builtin_candidate()] if builtin else []
     for name, plugin in plugins.items():
-        candidates.append((name, getattr(plugin, "__version__", None), None, lambda p=plugin: p))
+        candidates.append((name, getattr(plugin, "__version__", None), None, _returning(plugin)))
     loaded = _load(candidates, registry or Registry(), set(), strict)
     return loaded.registry, loaded.infos
 
@@ -238,12 +238,18 @@ def _load(candidates: list[Candidate], registry: Registry, disabled: set[str], s
     return loaded
 
 
+def _returning(plugin: Any) -> Callable[[], Any]:
+    """A loader of an already imported plugin object."""
+    return lambda: plugin
+
+
 def loaded() -> Loaded:
     """The process-wide load (registry, plugin manager, results), done on first use."""
     with _lock:
-        if _state["loaded"] is None:
-            _state["loaded"] = _load(installed_candidates(), Registry(), _disabled(), _strict())
-        return _state["loaded"]
+        state = _state["loaded"]
+        if state is None:
+            state = _state["loaded"] = _load(installed_candidates(), Registry(), _disabled(), _strict())
+        return state
 
 
 def get_registry() -> Registry:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from toonkit.protocols import param_check, recipe_check
 from toonkit.recipe.schema import COMPONENT_SECTIONS, split_block
 from toonkit.registry import Registry
 
@@ -52,11 +53,11 @@ def consistency_problems(method_cls: Any, resolved: dict[str, Any], registry: Re
     for path, kind, block in _blocks(method_cls, resolved):
         if (kind, block.get("type")) not in registry:
             continue
-        check = getattr(registry.get(kind, block["type"]).factory, "param_problems", None)
-        if callable(check):
+        check = param_check(registry.get(kind, block["type"]).factory)
+        if check is not None:
             _, params = split_block(block)
             problems += [f"{path}.{key}: {msg}" for key, msg in check(params).items()]
-    check_recipe = getattr(method_cls, "recipe_problems", None)
-    if callable(check_recipe):
+    check_recipe = recipe_check(method_cls)
+    if check_recipe is not None:
         problems += list(check_recipe(resolved))
     return problems

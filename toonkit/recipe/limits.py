@@ -14,6 +14,7 @@ import math
 import os
 import stat
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,8 @@ def _nesting_hint(text: str) -> int:
 
 
 def _stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
+    frame: types.FrameType | None = sys._getframe()
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth

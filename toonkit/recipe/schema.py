@@ -56,7 +56,11 @@ class DataSpec(Strict):
     flip: bool = True
     cache_smooth: bool = True  # compute edge-smoothed cartoons once per image and cache them
     max_images: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # cap per domain (quick experiments)
+    max_cartoons: Optional[int] = Field(None, ge=1, le=MAX_COUNT)  # the first N style images by name only
     mask_teacher: Optional[dict[str, Any]] = None  # masker block that makes masks for photos lacking one
+    # refuse, before training, a style folder that cannot teach a style (too few, too small, copies of one
+    # image, photos): toonkit.data.checks
+    check_style: bool = True
 
     @model_validator(mode="after")
     def _crop_fits(self) -> "DataSpec":
@@ -130,6 +134,8 @@ class RecipeSpec(Strict):
     requires: list[str] = Field(default_factory=list)  # plugin distributions the recipe needs
     # `method: cartoongan` is short for `method: {type: cartoongan}`, as for every component block
     method: Annotated[dict[str, Any], BeforeValidator(lambda v: {"type": v} if isinstance(v, str) else v)]
+    # start from a saved model's weights: a registered model, a model folder, a run or a checkpoint
+    init: Optional[str] = Field(None, min_length=1, max_length=4096)
     data: DataSpec = Field(default_factory=DataSpec)
     nets: dict[str, Any] = Field(default_factory=dict)
     losses: dict[str, Any] = Field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from toonkit import _compat
 from toonkit.recipe.limits import base_path as base_path_of
 from toonkit.recipe.limits import load_yaml, read_text, value_problem
 from toonkit.recipe.schema import COMPONENT_SECTIONS, RecipeSpec
@@ -43,7 +44,8 @@ class Recipe:
 
     @property
     def data(self) -> dict[str, Any]:
-        """Same as :meth:`to_dict` (kept for code written against toonkit 0.1, where it was a stored copy)."""
+        """Deprecated (:mod:`toonkit._compat`): :meth:`to_dict`."""
+        _compat.warn("Recipe.data", "Recipe.to_dict()")
         return self.to_dict()
 
     def to_yaml(self) -> str:
@@ -278,7 +280,7 @@ def resolve(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
     requires = [r for r in data.get("requires") or [] if isinstance(r, str)] \
         if isinstance(data.get("requires"), list) else []
     method_block = data.get("method")
-    method_cls = None
+    method_cls: Any = None  # a method class, from the registry
     if isinstance(method_block, (dict, str)):
         block, probs = check_block(registry, "method", method_block, "method", requires=requires)
         problems += probs
@@ -300,8 +302,9 @@ def resolve(data: dict[str, Any], source: str, registry: Registry) -> Recipe:
                         "" if hint else f" (method '{resolved['method']['type']}' uses: "
                         f"{', '.join(slots) or 'nothing'})"))
             for key, slot in slots.items():
-                if key in given and given[key] is None and slot.optional:
-                    out[key] = None
+                if slot.optional and (given.get(key, "absent") is None
+                                      or (key not in given and slot.default is None)):
+                    out[key] = None  # left out: set to null, or an optional slot with no default
                     continue
                 block, probs = check_block(registry, slot.kind, given.get(key), f"{section}.{key}",
                                            slot.default, slot.params, requires)

@@ -22,9 +22,20 @@ log = logging.getLogger("toonkit.train")
 
 
 class TrainData:
-    """Builds the datasets of a recipe once and hands out resumable batch streams."""
+    """Builds the datasets of a recipe once and hands out resumable batch streams.
 
-    def __init__(self, recipe: Recipe, run_dir: Path, dist: DistInfo, needs_masks: bool = False) -> None:
+    Args:
+        recipe: the resolved recipe (its ``data`` section and seed).
+        run_dir: the run folder (demo data and caches go there).
+        dist: this process's place in a DDP run.
+        needs_masks: a phase the method trains reads person masks.
+        smoothing: the recipe's block of the method's smoothing augmenter
+            (:attr:`~toonkit.methods.base.Roles.smoothing`), whose twins of the cartoons are made once per
+            image and cached (``batch["smooth"]``), or None.
+    """
+
+    def __init__(self, recipe: Recipe, run_dir: Path, dist: DistInfo, needs_masks: bool = False,
+                 smoothing: dict[str, Any] | None = None) -> None:
         from toonkit.data.datasets import CartoonDataset, PhotoDataset, UnpairedDataset, require_masks
 
         spec = recipe.spec.data
@@ -53,21 +64,35 @@ class TrainData:
             masks = str(teacher_dir)
         self.photos = PhotoDataset(photos, masks=masks if needs_masks else None, size=spec.size,
                                    load_size=load_size, hflip=spec.flip)
-        smooth = recipe.spec.augment.get("edge_smooth")
-        cache = run_dir / "cache" / "smooth" if spec.cache_smooth and smooth else None
+        if smoothing and not _is_edge_smooth(smoothing):
+            smoothing = None  # the data pipeline makes EdgeSmooth twins only: the method smooths on its device
+        cache = run_dir / "cache" / "smooth" if spec.cache_smooth and smoothing else None
         self.cartoons = CartoonDataset(cartoons, size=spec.size, load_size=load_size, hflip=spec.flip,
-                                       smooth=cache is not None, cache_dir=cache, warm=dist.is_main,
-                                       **_smooth_params(smooth))
+                                       smooth=cache is not None, cache_dir=cache, warm=False,
+                                       **_smooth_params(smoothing))
         if spec.max_images:
             for ds in (self.photos, self.cartoons):
                 ds.files = ds.files[: spec.max_images]
+        if spec.max_cartoons:  # how a style's image count is varied (benchmarks/finetune.py)
+            self.cartoons.files = self.cartoons.files[: spec.max_cartoons]
+        if spec.check_style:
+            from toonkit.data.checks import StyleFolderError, style_folder_problems
+
+            problems = style_folder_problems(self.cartoons.files, self.photos.files, spec.size)
+            if problems:
+                raise StyleFolderError("\n".join(f"{recipe.source}: data.cartoons ({cartoons}): {p}"
+                                                  for p in problems))
+        if dist.is_main and self.cartoons.cache is not None:  # after the checks and cuts: only what trains
+            n = self.cartoons.cache.warm(self.cartoons.files)
+            if n:
+                log.info("cached %d edge-smoothed cartoons in %s", n, self.cartoons.cache.root)
         if self.photos.missing_masks:  # build the teacher (a net, maybe a download) only when it has work
             require_masks(self.photos, teacher=_teacher(spec.mask_teacher),
                           cache_dir=teacher_dir if spec.mask_teacher else None)
         self.skipped = list(self.photos.skipped) + list(self.cartoons.skipped)
         self._fixed = copy.copy(self.photos)
         self._fixed.train = False  # sample grids: centre crops, no flips
-        self._datasets = {"photos": self.photos, "cartoons": self.cartoons,
+        self._datasets: dict[str, Any] = {"photos": self.photos, "cartoons": self.cartoons,
                           "unpaired": UnpairedDataset(self.photos, self.cartoons)}
 
     def _sampler(self, kind: str, start: int = 0) -> StepSampler:
@@ -97,11 +122,18 @@ class TrainData:
 
 
 def _smooth_params(block: dict[str, Any] | None) -> dict[str, Any]:
-    """The recipe's edge_smooth parameters, as the cartoon dataset names them."""
+    """The smoothing block's edge-smoothing parameters, as the cartoon dataset names them."""
     if not block:
         return {}
     names = {"low_threshold", "high_threshold", "dilate", "blur"}
     return {k: v for k, v in block.items() if k in names}
+
+
+def _is_edge_smooth(block: dict[str, Any]) -> bool:
+    from toonkit.augment.edge_smooth import EdgeSmooth
+    from toonkit.plugins import get_registry
+
+    return get_registry().get("augmenter", block["type"]).factory is EdgeSmooth
 
 
 def _teacher(block: dict[str, Any] | None) -> Any:

@@ -6,7 +6,7 @@ import io
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -23,7 +23,7 @@ class RunLogger:
         self.enabled, self.quiet, self.every = enabled, quiet, every
         self.resume_step = resume_step  # rows a killed run logged after its last checkpoint are dropped
         self.bar: tqdm | None = None
-        self._csv_file = None
+        self._csv_file: IO[str] | None = None
         self._csv: csv.DictWriter | None = None
         self._fields: list[str] = []
         self._writer = None
@@ -92,6 +92,7 @@ class RunLogger:
             atomic_write_text(path, text.getvalue())
             self._csv_file = open(path, "a", newline="")
             self._csv = csv.DictWriter(self._csv_file, fieldnames=self._fields)
+        assert self._csv_file is not None
         self._csv.writerow(row)
         self._csv_file.flush()
 
@@ -105,9 +106,13 @@ class RunLogger:
             self.bar = None
 
     def close(self) -> None:
+        """Flush and close the logs (a second call does nothing)."""
         self.end_phase()
         if self._writer is not None:
             self._writer.flush()
             self._writer.close()
+            self._writer = None
         if self._csv_file:
             self._csv_file.close()
+            self._csv_file = None
+            self._csv = None

@@ -1,4 +1,4 @@
-"""Per-network optimisers, schedulers and the step context methods call to update a network."""
+"""Per-network optimisers and schedulers (the step context methods call is :mod:`toonkit.methods.context`)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from toonkit.methods.context import Group, NonFiniteLossError, StepContext  # noqa: F401 (re-exported)
+from toonkit.methods.context import Group
 from toonkit.recipe.schema import OptimSpec
 
 
@@ -19,7 +19,7 @@ ADAM_IMPL: dict[str, dict[str, bool]] = {"auto": {}, "for_loop": {"foreach": Fal
 def make_optimizer(module: nn.Module, spec: OptimSpec) -> torch.optim.Optimizer:
     """Adam over ``module``'s trainable parameters, with the kernel ``spec.impl`` names."""
     params = [p for p in module.parameters() if p.requires_grad]
-    return torch.optim.Adam(params, lr=spec.lr, betas=tuple(spec.betas), weight_decay=spec.weight_decay,
+    return torch.optim.Adam(params, lr=spec.lr, betas=(spec.betas[0], spec.betas[1]), weight_decay=spec.weight_decay,
                             **ADAM_IMPL[spec.impl])
 
 

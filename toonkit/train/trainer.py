@@ -17,9 +17,11 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from toonkit.errors import Interrupted, first_line
 from toonkit.io_utils import atomic_write_text, remove_stale_temps
 from toonkit.methods.assemble import assemble
 from toonkit.methods.base import Method, Phase
+from toonkit.methods.spec import ModelSpec
 from toonkit.recipe import Recipe, RecipeError
 from toonkit.recipe.schema import OptimSpec
 from toonkit.core import checkpoint as ckpt
@@ -34,8 +36,30 @@ from toonkit.train.samples import save_sample_grid
 log = logging.getLogger("toonkit.train")
 
 
-class TrainingInterrupted(Exception):
-    """Ctrl-C: a checkpoint was saved; the CLI exits 130."""
+def _device_words(device: torch.device) -> str:
+    """The device as a card names it: the GPU's name, or the CPU's model and thread count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    threads = torch.get_num_threads()
+    return f"{name} (CPU, {threads} thread{'s' if threads != 1 else ''})"
+
+
+def _has_checkpoints(run_dir: Path) -> bool:
+    return bool(ckpt.list_checkpoints(run_dir / "checkpoints")) if (run_dir / "checkpoints").is_dir() else False
+
+
+class TrainingInterrupted(Interrupted):
+    """Ctrl-C during training: a checkpoint was saved and the run can be resumed (exit 130)."""
 
 
 class Trainer:
@@ -56,6 +80,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.manual_seed_all(self.spec.seed + self.dist.rank)
         self.method: Method = assemble(recipe)
+        self.model_spec = ModelSpec.from_recipe(recipe).to_json()  # stored in every checkpoint
         method_cls = type(self.method)
         if not method_cls.trainable:
             raise RecipeError([f"{recipe.source}: method '{recipe.method}' has no training phase; "
@@ -66,14 +91,23 @@ class Trainer:
         # checkpoints hold what training changes; frozen nets (VGG) come from their own weights
         self.raw_nets: dict[str, nn.Module] = {n: m for n, m in self.method.net.items()
                                                if method_cls.nets[n].trainable}
+        self.initialised: list[str] = []
+        if recipe.spec.init and not _has_checkpoints(self.out):  # a resumed run has weights of its own
+            from toonkit.train.init import apply_init
+
+            self.initialised = apply_init(self.raw_nets, recipe.spec.init, recipe.source)
         self.ema: AveragedModel | None = None
-        gen = method_cls.generator_slot
+        gen = method_cls.roles.generator
         if self.spec.ema is not None:
             self.ema = AveragedModel(self.raw_nets[gen], multi_avg_fn=ema_avg_fn(self.spec.ema),
                                      use_buffers=True)
         self._wrap_networks()
-        needs_masks = method_cls.needs_masks and self.method.phase_active("masker")
-        self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks)
+        smoothing = method_cls.roles.smoothing
+        # photo masks are read only by phases that run: a fine-tune that starts from a trained masker
+        # (masker steps 0) needs none
+        needs_masks = any(p.masks and not self._never_runs(p) for p in self.method.active_phases())
+        self.data = TrainData(recipe, self.out, self.dist, needs_masks=needs_masks,
+                              smoothing=recipe.spec.augment.get(smoothing) if smoothing else None)
         self.logger: RunLogger | None = None
         self.global_step = 0
         self._interrupted = False
@@ -81,7 +115,7 @@ class Trainer:
     # -- setup ----------------------------------------------------------------------------------
     def _wrap_networks(self) -> None:
         for name, module in self.raw_nets.items():  # trainable networks only
-            wrapped: nn.Module = module
+            wrapped: Any = module
             if self.spec.compile:
                 wrapped = torch.compile(wrapped)
             if self.dist.enabled and any(p.requires_grad for p in module.parameters()):
@@ -95,6 +129,11 @@ class Trainer:
         return {name: make_group(self.method.net[name], self.spec.optim.get(name) or OptimSpec(), total,
                                  self.device.type, fp16=self.amp == torch.float16)
                 for name in phase.trains}
+
+    def _never_runs(self, phase: Phase) -> bool:
+        """Whether the recipe gives ``phase`` no steps at all (``steps: 0``, or ``epochs: 0``)."""
+        spec = self.spec.phases.get(phase.name)
+        return spec is not None and (spec.steps == 0 or (spec.steps is None and spec.epochs == 0))
 
     def phase_length(self, phase: Phase) -> int:
         spec = self.spec.phases.get(phase.name)
@@ -111,10 +150,11 @@ class Trainer:
         state = {"global_step": self.global_step, "phase": phase, "phase_index": phase_index,
                  "phase_step": phase_step, "groups": {k: g.state_dict() for k, g in groups.items()},
                  "rng": rng_state(), "ema_n": self.ema.n_averaged.cpu() if self.ema is not None else None}
-        ema = {self.method.generator_slot: self.ema.module} if self.ema is not None else None
+        ema = {self.method.roles.generator: self.ema.module} if self.ema is not None else None
         try:
             path = ckpt.save_checkpoint(self.out / "checkpoints", self.global_step, phase, self.raw_nets,
-                                        state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints)
+                                        state, self.recipe.to_yaml(), ema=ema, keep=self.spec.keep_checkpoints,
+                                        model=self.model_spec)
         except ckpt.NonFiniteWeightsError as exc:  # diverged without a non-finite loss yet: stop here
             last = ckpt.list_checkpoints(self.out / "checkpoints")
             raise NonFiniteLossError(f"{exc} at step {self.global_step} of phase '{phase}'; stopping, "
@@ -135,7 +175,7 @@ class Trainer:
             try:
                 state = self._load(path)
             except (ckpt.CheckpointError, RuntimeError, KeyError, ValueError) as exc:
-                skipped.append((path, _first_line(exc)))
+                skipped.append((path, first_line(exc)))
                 continue
             for bad, why in skipped:  # renamed, not deleted: never resumed from again, kept for inspection
                 log.warning("checkpoint %s is unusable (%s); set aside as %s.damaged", bad.name, why, bad.name)
@@ -160,9 +200,9 @@ class Trainer:
                 module.load_state_dict(weights.nets[name])
             except RuntimeError as exc:
                 raise ckpt.CheckpointError(f"network '{name}' does not match the recipe's "
-                                           f"({_first_line(exc)})") from None
-        if self.ema is not None and self.method.generator_slot in weights.ema:
-            self.ema.module.load_state_dict(weights.ema[self.method.generator_slot])
+                                           f"({first_line(exc)})") from None
+        if self.ema is not None and self.method.roles.generator in weights.ema:
+            self.ema.module.load_state_dict(weights.ema[self.method.roles.generator])
         if self.ema is not None and state.get("ema_n") is not None:
             self.ema.n_averaged.copy_(state["ema_n"])
         self.global_step = int(state["global_step"])
@@ -192,8 +232,14 @@ class Trainer:
                 self._run_phase(index, phase, resume_state)
                 state = None
             if self.dist.is_main:  # every phase trained: `toonkit run` on this run now says it is finished
+                from toonkit.train.card import write_card
                 from toonkit.train.finished import mark_finished
 
+                self.logger.close()  # the card reads the complete loss log
+                counts = {"photos": len(self.data.photos), "cartoons": len(self.data.cartoons),
+                          "skipped": len(self.data.skipped)}
+                steps = {p.name: self.phase_length(p) for p in self.method.phases if self.method.phase_active(p.name)}
+                write_card(self.out, self.recipe, counts, steps, _device_words(self.device))
                 mark_finished(self.out, self.global_step, self.recipe.to_yaml())
         finally:
             if previous is not None:
@@ -239,11 +285,11 @@ class Trainer:
                                          f"{last[-1] if last else 'none yet'}") from None
             for name in ctx.stepped:
                 groups[name].scheduler.step()
-            if self.ema is not None and self.method.generator_slot in ctx.stepped:
-                self.ema.update_parameters(self.raw_nets[self.method.generator_slot])
+            if self.ema is not None and self.method.roles.generator in ctx.stepped:
+                self.ema.update_parameters(self.raw_nets[self.method.roles.generator])
             self.global_step += 1
             if phase_step % self.spec.log_every == 0 or phase_step == total:
-                lr = next(iter(groups.values())).scheduler.get_last_lr()[0] if groups else None
+                lr = float(next(iter(groups.values())).scheduler.get_last_lr()[0]) if groups else None
                 self.logger.step(self.global_step, phase_step, {k: float(v) for k, v in losses.items()}, lr)
             else:
                 self.logger.step(self.global_step, phase_step, {}, None)
@@ -254,7 +300,8 @@ class Trainer:
             if self._interrupted:
                 self.save(phase.name, index, phase_step, groups)
                 self.logger.end_phase()
-                raise TrainingInterrupted(f"interrupted at step {self.global_step}")
+                raise TrainingInterrupted(f"interrupted at step {self.global_step}, a checkpoint saved; "
+                                          f"continue with `toonkit run RECIPE --out {self.out} --resume`")
         self.logger.end_phase()
 
     def _due(self, phase_step: int, total: int) -> bool:
@@ -272,7 +319,7 @@ class Trainer:
 
     @contextlib.contextmanager
     def _ema_generator(self) -> Iterator[None]:
-        slot = self.method.generator_slot
+        slot = self.method.roles.generator
         if self.ema is None:
             yield
             return
@@ -294,11 +341,6 @@ class Trainer:
         grid = save_sample_grid(columns, self.out / "samples" / f"{phase}_{self.global_step:09d}.png")
         assert self.logger is not None
         self.logger.image(f"samples/{phase}", grid, self.global_step)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _main_thread() -> bool:

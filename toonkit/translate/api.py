@@ -11,21 +11,28 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from toonkit.methods.spec import ModelSpec, load_method
 from toonkit.translate import io
-from toonkit.translate.background import NEEDS_MASK, check_background, composite
-from toonkit.translate.geometry import resize, run_padded, short_side_size, size_multiple
+from toonkit.translate.background import composite
+from toonkit.translate.colors import keep_colors
+from toonkit.core.geometry import resize, run_padded, short_side_size
+from toonkit.protocols import size_multiple
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
-from toonkit.translate.faces import check_faces
+from toonkit.translate.faces import DEFAULT_FACE_SIZE, whole_image
+from toonkit.translate.options import Size, TranslateOptions
+from toonkit.translate.stored import load_masker, read_model, warn_if_untrained
+
+if TYPE_CHECKING:
+    from toonkit.translate.folder import FolderReport
+    from toonkit.translate.video import TemporalState
 
 log = logging.getLogger("toonkit.translate")
 
-Size = int | str | None  # a short side, "original", or None for the input's size (see Cartoonizer)
-Faces = str | Sequence[Sequence[Any]]  # "off" | "auto", or each photo's faces found beforehand
 
 # Largest output (and full-resolution working) size in pixels unless raised with ``max_pixels``: 16.8 MP
 # (4096²) covers phone photos (12 MP) while bounding the memory of one image's tensors (~200 MB in fp32).
@@ -37,8 +44,8 @@ WORK_SCALE = 2
 class Cartoonizer:
     """Translate photos with a trained generator, and composite backgrounds with a person masker.
 
-    Build one with :func:`load` (or :meth:`from_checkpoint`); construct it directly to wrap networks you
-    built yourself.
+    Build one with :func:`toonkit.load` (or :meth:`from_pretrained`), which rebuilds a saved model through
+    :func:`~toonkit.methods.spec.load_method`; construct it directly to wrap networks you built yourself.
 
     Args:
         generator: photo → cartoon network (images in [-1, 1]); its ``size_multiple`` is padded to.
@@ -46,7 +53,10 @@ class Cartoonizer:
             than ``keep``.
         prepare_input: what the generator is fed for a photo (the method's ``prepare_input``,
             e.g. pix2pix's outline); identity by default.
-        size: the training size (short side) of the generator; a loaded run sets it from its recipe.
+        size: the training size (short side) of the generator; a loaded model sets it from its spec.
+        spec: what the model is (:class:`~toonkit.methods.spec.ModelSpec`, restricted to the networks
+            given here): what :meth:`save_pretrained` writes. None for networks built by hand.
+        source: what was loaded, for messages (``toonkit translate`` prints it).
         work_size: the short side the generator runs at by default (``None``: ``WORK_SCALE`` × ``size``).
         max_pixels: the most pixels an output may have (default :data:`MAX_PIXELS`, 16.8 MP); a larger
             input comes back downscaled to this many pixels, aspect kept, and a log line says so.
@@ -84,8 +94,9 @@ class Cartoonizer:
 
     def __init__(self, generator: nn.Module, masker: nn.Module | None = None, *,
                  prepare_input: Callable[[torch.Tensor], torch.Tensor] | None = None, size: int = 256,
-                 device: str | torch.device = "auto", amp: str = "off", channels_last: bool | None = None,
-                 work_size: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
+                 spec: ModelSpec | None = None, source: str = "", device: str | torch.device = "auto",
+                 amp: str = "off", channels_last: bool | None = None, work_size: int | None = None,
+                 max_pixels: int = MAX_PIXELS) -> None:
         from toonkit.core.runtime import DeviceError, amp_dtype, pick_device
 
         try:
@@ -100,8 +111,8 @@ class Cartoonizer:
         # the generator's own dtype when it runs in low precision without autocast (CPU bf16), else None
         self.generator_dtype = (torch.bfloat16 if self.cast_generator and self.device.type == "cpu"
                                 and self.amp == torch.bfloat16 else None)
-        self.generator = generator.eval().to(self.device, self.generator_dtype, memory_format=self.memory_format)
-        self.masker = (masker.eval().to(self.device, memory_format=self.memory_format)
+        self.generator = generator.eval().to(self.device, self.generator_dtype).to(memory_format=self.memory_format)
+        self.masker = (masker.eval().to(self.device).to(memory_format=self.memory_format)
                        if masker is not None else None)
         self.prepare_input = prepare_input or (lambda x: x)
         self.size = int(size)
@@ -109,62 +120,66 @@ class Cartoonizer:
         if self.work_size < 1 or int(max_pixels) < 1:
             raise TranslateError(f"work_size and max_pixels must be >= 1, got {self.work_size} and {max_pixels}")
         self.max_pixels = int(max_pixels)
-        self.source: str = ""
-        # the network blocks and training size this model was loaded from (what save_pretrained writes)
-        self.config: dict[str, Any] | None = None
-        # faces="auto"/portraits(): a registered face_detector name, or a detector object (faces.py)
+        self.spec = spec
+        self.source = source
+        # faces="auto" and portraits(): a registered face_detector name, or a detector object, built on
+        # first use (toonkit.translate.faces.get_detector); None: the default detector
         self.face_detector: Any = None
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto",
+    def from_pretrained(cls, source: str | Path, device: str | torch.device = "auto", *,
                         masker: str | Path | bool | None = None, ema: bool = True, amp: str = "off",
                         channels_last: bool | None = None, max_pixels: int | None = None,
                         work_size: int | None = None) -> Cartoonizer:
-        """Rebuild a run's generator (and masker) from its newest checkpoint or a checkpoint file.
+        """Load a saved model for translation (this is :func:`toonkit.load`): a registered model, a model
+        folder, a Hub model, a run or a checkpoint; the counterpart of :meth:`save_pretrained`.
+
+        The one way back from a saved model: :func:`~toonkit.translate.stored.read_model` reads its spec and
+        weights, :func:`~toonkit.methods.spec.load_method` rebuilds the method with the constructors training
+        used, and the method's generator and masker become this translator.
 
         Args:
-            path: run directory, its ``checkpoints/`` directory, or one ``step_*.safetensors`` file.
-            device: see :class:`Cartoonizer`.
-            masker: None uses the run's own masker when it has one; a path or registered name loads
-                that one instead (:func:`load_masker`); False loads none.
-            ema: use the generator's EMA weights when the checkpoint has them.
-            amp: see :class:`Cartoonizer`.
-            channels_last: see :class:`Cartoonizer`.
-            max_pixels, work_size: see :class:`Cartoonizer` (None: its defaults).
-        """
-        from toonkit.core.checkpoint import CheckpointError, read_checkpoint
-        from toonkit.translate.rebuild import build_net, saved_method_class, warn_if_untrained, choose_masker
+            source: a registered model name (``handpainted``; ``toonkit list model`` shows them), a model
+                folder (:meth:`save_pretrained`), ``hf://owner/name[@revision]`` (needs
+                ``huggingface_hub``; ``HF_HUB_OFFLINE=1`` reads only its cache), a run directory, its
+                ``checkpoints/`` directory or a ``step_*.safetensors`` file.
+            device: ``auto`` (CUDA, else MPS, else CPU), ``cpu``, ``cuda`` …
+            masker: None uses the model's own masker when it has one; True requires it; a path (run,
+                checkpoint, model folder, weights file) or registered masker name loads that one instead
+                (:func:`~toonkit.translate.stored.load_masker`); False loads none.
+            ema: for runs and checkpoints, the generator's EMA weights when the checkpoint has them (a model
+                folder holds the weights it was saved with).
+            amp, channels_last, max_pixels, work_size: see :class:`~toonkit.translate.api.Cartoonizer`
+                (None: its defaults).
 
-        try:
-            ckpt = read_checkpoint(path)
-        except CheckpointError as exc:
-            raise TranslateError(str(exc)) from None
-        recipe = ckpt.recipe or {}
-        method = (recipe.get("method") or {}).get("type")
-        if not method:
-            raise TranslateError(f"{ckpt.path}: the checkpoint's recipe names no method")
-        method_cls = saved_method_class(method)
-        slot = method_cls.generator_slot
-        nets = recipe.get("nets") or {}
-        if not nets.get(slot) or slot not in ckpt.nets:
-            raise TranslateError(f"{ckpt.path}: method '{method}' translates with network '{slot}', "
-                                 f"which the checkpoint does not hold (it has: {', '.join(ckpt.nets)})")
-        generator = build_net(method_cls.nets[slot].kind, nets[slot], ckpt.weights(slot, prefer_ema=ema),
-                               str(ckpt.path))
-        own = ckpt.weights("masker") if "masker" in ckpt.nets else None
-        mask_net = choose_masker(masker, nets.get("masker"), own, f"{ckpt.path}: the run")
-        if mask_net is not None and masker in (None, True):
-            warn_if_untrained(ckpt.phase, method_cls, recipe, ckpt.path)
-        size = int((recipe.get("data") or {}).get("size", 256))
-        toon = cls(generator, mask_net, prepare_input=method_cls.prepare_input, size=size, device=device,
-                   amp=amp, channels_last=channels_last, work_size=work_size,
-                   **({"max_pixels": max_pixels} if max_pixels is not None else {}))
-        toon.source = f"{ckpt.path} (step {ckpt.step}, {method}{', EMA' if ema and slot in ckpt.ema else ''})"
-        toon.config = {"method": method, "size": size,
-                       "nets": {"generator": nets[slot], **({"masker": nets["masker"]} if mask_net is not None
-                                                           and masker in (None, True) else {})}}
-        return toon
+        Raises:
+            TranslateError: ``source`` names nothing loadable (the message lists close model names), or
+                ``masker=True`` for a model without one.
+            ModelError: a model that cannot be read or rebuilt (one line naming the file).
+
+        Example:
+            >>> toon = toonkit.load("handpainted")  # doctest: +SKIP
+            >>> toon.translate(Image.open("me.jpg"), background="white")  # doctest: +SKIP
+        """
+        stored = read_model(source, ema=ema)
+        roles = stored.spec.method_class().roles
+        own = masker is None or masker is True
+        # the generator always (a spec without it is refused), the model's own masker when it is wanted
+        own_masker = roles.masker if own and roles.masker in stored.spec.nets else None
+        wanted = [roles.generator] + ([own_masker] if own_masker else [])
+        method = load_method(stored.spec, stored.weights, nets=wanted, where=str(stored.path))
+        mask_net = method.net[own_masker] if own_masker else None
+        if masker is True and mask_net is None:
+            raise MaskerRequiredError(f"{stored.label} has no masker")
+        if mask_net is not None:
+            warn_if_untrained(stored, method)
+        elif isinstance(masker, (str, Path)):
+            mask_net = load_masker(masker, stored.spec.nets.get(roles.masker) if roles.masker else None)
+        return cls(method.net[roles.generator], mask_net, prepare_input=method.prepare_input,
+                   size=stored.spec.size, spec=stored.spec.for_translation(masker=own_masker is not None),
+                   source=stored.label, device=device, amp=amp, channels_last=channels_last,
+                   work_size=work_size, max_pixels=MAX_PIXELS if max_pixels is None else max_pixels)
 
     def save_pretrained(self, folder: str | Path, **kwargs: Any) -> Path:
         """Write this model as a folder (config, fp16 safetensors, model card) that :func:`load` reads;
@@ -197,17 +212,12 @@ class Cartoonizer:
                  "CLI --max-pixels, for more)", w, h, self.max_pixels, capped[1], capped[0])
         return capped
 
-    def _check_size(self, size: Size) -> None:
-        if size is None or size == "original":
-            return
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"size must be a positive int, 'original' or None, got {size!r}")
-
     def target_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
         """The ``(H, W)`` an input of this size is returned at for ``size`` (see :class:`Cartoonizer`)."""
-        self._check_size(size)
+        TranslateOptions.of(size=size)  # checked
         if size is None or size == "original":
             return self._cap((height, width))
+        assert isinstance(size, int)
         return self._cap(short_side_size(height, width, size))
 
     def working_size(self, height: int, width: int, size: Size = None) -> tuple[int, int]:
@@ -232,6 +242,28 @@ class Cartoonizer:
         return y.float().clamp(-1, 1)
 
     @torch.no_grad()
+    def paint(self, photo: torch.Tensor, colors: str = "style", mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The generator's output with the ``colors`` option applied: ``style`` as generated, ``keep``
+        with the photo's colour statistics put back on the person (:func:`~toonkit.translate.colors.keep_colors`).
+
+        Args:
+            photo: photos in [-1, 1].
+            colors: ``keep`` or ``style``.
+            mask: the photos' person masks for ``keep`` when already computed; otherwise the masker's
+                (the whole image without a masker).
+
+        Shape:
+            - Input: :math:`(N, 3, H, W)`; mask :math:`(N, 1, H, W)`
+            - Output: :math:`(N, 3, H, W)` in [-1, 1], float32
+        """
+        generated = self.generate(photo)
+        if colors != "keep":
+            return generated
+        if mask is None and self.masker is not None:
+            mask = self.mask(photo)
+        return keep_colors(self._prepare(photo), generated, mask)
+
+    @torch.no_grad()
     def mask(self, photo: torch.Tensor) -> torch.Tensor:
         """Soft person masks in [0, 1] for photos of any size.
 
@@ -248,38 +280,59 @@ class Cartoonizer:
 
     @torch.no_grad()
     def translate_batch(self, photo: torch.Tensor, background: str = "keep", size: Size = None,
-                        faces: Faces = "off") -> torch.Tensor:
+                        **options: Any) -> torch.Tensor:
         """Translate a batch of same-size photos: resize for ``size``, translate, composite.
 
         Args:
             photo: photos in [-1, 1].
-            background: one of :data:`toonkit.translate.background.BACKGROUNDS`.
-            size: ``None`` (the input's size, translated at :attr:`work_size`), a short side, or
-                ``"original"``; see :class:`Cartoonizer`.
-            faces: ``"off"``, ``"auto"`` (repaint faces that are small for the model at its scale,
-                :mod:`toonkit.translate.faces`), or the faces of each photo (at the output size) as
-                found beforehand, e.g. smoothed over the frames of a video.
+            background, size, **options: the :class:`~toonkit.translate.options.TranslateOptions`.
 
         Shape:
             - photo: :math:`(N, 3, H, W)`
             - Output: :math:`(N, 3, H', W')` (4 channels for ``transparent``) on the photo's device,
               :math:`(H', W')` = :meth:`target_size`.
         """
-        check_background(background)
-        if background in NEEDS_MASK and self.masker is None:
-            raise MaskerRequiredError(f"background '{background}' needs a person masker, and this run has "
+        return self._translate_batch(photo, TranslateOptions.of(background=background, size=size, **options))
+
+    def _translate_batch(self, photo: torch.Tensor, opts: TranslateOptions,
+                         state: TemporalState | None = None) -> torch.Tensor:
+        """:meth:`translate_batch` with checked options; ``state`` carries face tracks and masks from one
+        video frame to the next (:class:`~toonkit.translate.video.TemporalState`)."""
+        whole_image(opts)
+        if opts.needs_mask and self.masker is None:
+            raise MaskerRequiredError(f"background '{opts.background}' needs a person masker, and this model has "
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
-        hw = self.target_size(*photo.shape[-2:], size)
+        height, width = photo.shape[-2:]
+        hw = self.target_size(height, width, opts.size)
         x = resize(self._prepare(photo), hw)
-        work = resize(x, self.working_size(*photo.shape[-2:], size))
-        cartoon = resize(self.generate(work), hw)
-        if not isinstance(faces, str) or faces != "off":
-            cartoon = self._paint_faces(x, cartoon, faces, tuple(work.shape[-2:]))
-        mask = resize(self.mask(work), hw).clamp(0, 1) if background in NEEDS_MASK else None
-        return composite(cartoon, x, mask, background).to(photo.device)
+        work = resize(x, self.working_size(height, width, opts.size))
+        keep = opts.colors == "keep"
+        work_mask = self.mask(work) if opts.needs_mask or (keep and self.masker is not None) else None
+        # keep: the photo's colour statistics back on the person (the whole image without a masker)
+        cartoon = resize(self.paint(work, opts.colors, work_mask), hw)
+        if opts.faces == "auto":
+            cartoon = self._paint_faces(x, cartoon, opts.colors, (work.shape[-2], work.shape[-1]), state)
+        mask = resize(work_mask, hw).clamp(0, 1) if opts.needs_mask and work_mask is not None else None
+        if mask is not None and state is not None:
+            mask = state.smooth_mask(mask)
+        return composite(cartoon, x, mask, opts.background).to(photo.device)
+
+    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, colors: str, work_hw: tuple[int, int],
+                     state: TemporalState | None) -> torch.Tensor:
+        """``cartoon`` with the faces of ``x`` that are small for the model repainted at its scale."""
+        from toonkit.translate.faces import get_detector, paint_faces
+
+        detector = get_detector(self, required=False)
+        if detector is None:  # logged once: the whole image is translated as it is
+            return cartoon
+        found = detector.detect(x)
+        if state is not None:  # video: tracked, smoothed boxes
+            found = [state.faces(f) for f in found]
+        return torch.cat([paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors)
+                          for i in range(x.shape[0])])
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
-                  batch_size: int = 8, faces: str = "off") -> Any:
+                  batch_size: int = 8, **options: Any) -> Any:
         """Cartoonise a PIL image, a NumPy HWC uint8 array, a tensor, or a list of them.
 
         Args:
@@ -291,12 +344,13 @@ class Cartoonizer:
                 translated at the working short side :attr:`work_size` and upsampled; an int: translate
                 and return at that short side; ``"original"``: translate at each input's own size.
             batch_size: images per forward pass (same-size images are batched together).
-            faces: ``"off"`` or ``"auto"``: also translate each face that is small for the model
-                (group and full-body photos) at the model's scale and blend it in
+            **options: the other :class:`~toonkit.translate.options.TranslateOptions` (an unknown name
+                is a ``TypeError``): ``colors``, and ``faces="auto"`` to also translate each face that is
+                small for the model (group and full-body photos) at the model's scale and blend it in
                 (:mod:`toonkit.translate.faces`; needs a face detector, ``pip install "toonkit[faces]"``).
-                ``toonkit translate`` and the demo default to ``auto`` (``benchmarks/faces.md``); the API
-                stays ``off`` unless asked, so its output never depends on an optional package.
-                For one portrait per face, see :meth:`portraits`.
+                ``toonkit translate`` and the demo default to ``faces="auto"`` (``benchmarks/faces.md``);
+                the API stays ``off`` unless asked, so its output never depends on an optional package.
+                For one portrait per face (``faces="crop"``), see :meth:`portraits`.
 
         Returns:
             The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
@@ -304,59 +358,90 @@ class Cartoonizer:
             fourth channel for ``transparent``); a list for a list. Outputs have the input's size
             unless ``size`` is an int or the input has more than ``max_pixels`` pixels.
         """
-        check_background(background)
-        if faces == "crop":
-            raise ValueError("faces='crop' returns several images per photo: use portraits() for it")
-        check_faces(faces)
+        opts = TranslateOptions.of(background=background, size=size, **options)  # checked before decoding
+        whole_image(opts)
         single = not isinstance(images, (list, tuple))
         items = [images] if single else list(images)
         converted = [io.to_tensor(item) for item in items]
         # every image on its own, so equal sizes batch together whatever the inputs' grouping
-        flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image], background,
-                                           size, batch_size, faces=faces))
+        flat = iter(self.translate_tensors([img[None] for c in converted for img in c.image],
+                                           batch_size=batch_size, **opts.as_kwargs()))
         results = [io.from_tensor(torch.cat([next(flat) for _ in range(c.image.shape[0])]), c)
                    for c in converted]
         return results[0] if single else results
 
     def translate_tensors(self, images: Sequence[torch.Tensor], background: str = "keep", size: Size = None,
-                          batch_size: int = 8, faces: str = "off") -> list[torch.Tensor]:
+                          batch_size: int = 8, **options: Any) -> list[torch.Tensor]:
         """Translate single images, batching those of equal size; results in input order.
 
         Args:
             images: ``(1, 3, H, W)`` tensors in [-1, 1] (sizes may differ).
-            background, size, faces: see :meth:`translate`.
+            background, size, **options: see :meth:`translate`.
             batch_size: the most images per forward pass.
 
         Returns:
             ``(1, C, H', W')`` tensors, one per input.
         """
+        opts = TranslateOptions.of(background=background, size=size, **options).as_kwargs()
         results: list[torch.Tensor] = [torch.empty(0)] * len(images)
         for group in _groups(images, batch_size):
-            out = self.translate_batch(torch.cat([images[i] for i in group]), background, size, faces)
+            out = self.translate_batch(torch.cat([images[i] for i in group]), **opts)
             for j, i in enumerate(group):
                 results[i] = out[j:j + 1]
         return results
 
-    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, faces: Faces,
-                     work_hw: tuple[int, int]) -> torch.Tensor:
-        from toonkit.translate.faces import get_detector, paint_faces
+    def translate_folder(self, inputs: str | Path | Sequence[str | Path], out: str | Path, *,
+                         format: str = "png", quality: int = 95, overwrite: bool = False, batch_size: int = 4,
+                         progress: Callable[[Path, str | None], None] | None = None,
+                         smoothing: bool = True, **options: Any) -> FolderReport:
+        """Translate image files, folders (searched recursively) and globs into the folder ``out``, as
+        ``toonkit translate`` does: each output keeps its input's relative path and stem, existing
+        outputs are kept unless ``overwrite``, and a file that cannot be read or translated is reported
+        and skipped while the others are written. Clips among the inputs (mp4, mov, webm, mkv, avi,
+        animated GIF; ``pip install "toonkit[video]"``) are translated with the same options into the same
+        container; ``faces="crop"`` writes one portrait per face of each photo, ``NAME_face0.png`` ….
 
-        if isinstance(faces, str):
-            check_faces(faces)
-            detector = get_detector(self, required=False)
-            if detector is None:
-                return cartoon
-            faces = detector.detect(x)
-        return torch.cat([paint_faces(self, x[i:i + 1], cartoon[i:i + 1], faces[i], work_hw)
-                          for i in range(x.shape[0])])
+        Args:
+            inputs: files, folders or glob patterns (one or a list).
+            out: the output folder (created when missing).
+            format, quality: ``png``, ``jpg`` or ``webp``, and the jpg/webp quality.
+            overwrite: replace outputs that exist.
+            batch_size: images per forward pass.
+            progress: called after each image or clip as ``progress(path, note)`` (``note`` None when it
+                was written; see :data:`~toonkit.translate.folder.Progress`), e.g. to draw a progress bar.
+            smoothing: clips: smooth face boxes and masks over frames.
+            **options: the :class:`~toonkit.translate.options.TranslateOptions` (``background``, ``size`` …).
 
-    def portraits(self, image: Any, size: int = 256, background: str = "keep") -> list[Any]:
+        Returns:
+            a :class:`~toonkit.translate.folder.FolderReport` (``written``, ``kept``, ``failed`` …).
+
+        Raises:
+            InputError: an input names nothing, two inputs would write the same output, or clips with
+                ``faces="crop"``.
+            FacesUnavailableError: ``faces="crop"`` and no face detector is installed.
+
+        Example:
+            >>> report = toonkit.load("handpainted").translate_folder("photos/", "toons/")  # doctest: +SKIP
+            >>> print(report.summary())  # doctest: +SKIP
+            translated 3 images into toons
+        """
+        from toonkit.translate.folder import plan_folder, translate_planned
+
+        opts = TranslateOptions.of(**options)  # checked before anything is searched or loaded
+        specs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+        plan = plan_folder(specs, out, format=format, overwrite=overwrite, portraits=opts.faces == "crop")
+        return translate_planned(self, plan, opts, quality=quality, batch_size=batch_size, progress=progress,
+                                 smoothing=smoothing)
+
+    def portraits(self, image: Any, size: int = DEFAULT_FACE_SIZE, background: str = "keep",
+                  **options: Any) -> list[Any]:
         """One translated, upright portrait per face of ``image``, largest face first (``--faces crop``).
 
         Args:
             image: one image, as for :meth:`translate`.
-            size: the side of each square portrait.
+            size: the side of each square portrait (the ``face_size`` option).
             background: as for :meth:`translate`.
+            **options: the other :class:`~toonkit.translate.options.TranslateOptions` (``colors``).
 
         Returns:
             ``size`` × ``size`` images of the input's kind; empty when no face is found.
@@ -366,9 +451,9 @@ class Cartoonizer:
         """
         from toonkit.translate.faces import find_portraits
 
-        check_background(background)
+        opts = TranslateOptions.of(background=background, face_size=size, faces="crop", **options)
         converted = io.to_tensor(image)
-        return [io.from_tensor(p, converted) for p in find_portraits(self, converted.image[:1], size, background)]
+        return [io.from_tensor(p, converted) for p in find_portraits(self, converted.image[:1], opts)]
 
     def __repr__(self) -> str:
         masker = type(self.masker).__name__ if self.masker is not None else None
@@ -388,3 +473,7 @@ def _groups(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
             order.append(chunks[-1])
         chunks[-1].append(i)
     return order
+
+
+#: :func:`toonkit.load`: load a saved model for translation (see :meth:`Cartoonizer.from_pretrained`)
+load = Cartoonizer.from_pretrained

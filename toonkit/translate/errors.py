@@ -1,11 +1,11 @@
 """Errors of the translation layer (models that cannot be loaded or used as asked)."""
 from __future__ import annotations
 
-from toonkit.errors import ToonkitError
+from toonkit.errors import ModelError
 
 
-class TranslateError(ToonkitError, RuntimeError):
-    """A run, checkpoint or masker cannot be used for translation; the message says why."""
+class TranslateError(ModelError):
+    """A run, checkpoint, model folder or masker cannot be used for translation; the message says why."""
 
 
 class MaskerRequiredError(TranslateError):

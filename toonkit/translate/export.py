@@ -23,9 +23,8 @@ import torch
 from torch import nn
 
 from toonkit.translate.background import NEEDS_MASK, blur_sigma, check_background, composite
-from toonkit.translate.geometry import size_multiple
-from toonkit.weights import describe_error
-from toonkit.errors import ToonkitError
+from toonkit.protocols import size_multiple
+from toonkit.errors import ToonkitError, describe_error
 
 if TYPE_CHECKING:
     from toonkit.translate.api import Cartoonizer
@@ -34,7 +33,14 @@ EXPORT_FORMATS: tuple[str, ...] = ("onnx", "torchscript")
 
 
 class ExportError(ToonkitError, RuntimeError):
-    """Export or its check failed; the message says which step and why."""
+    """An export that cannot be made as asked (a size the networks do not take, a background without a
+    masker, a missing exporter package); the message says why."""
+
+
+class ExportFailed(ExportError):
+    """Exporting, or running the exported file to check it, failed (exit 1)."""
+
+    usage = False
 
 
 class TranslateModule(nn.Module):
@@ -85,10 +91,11 @@ def build_module(toon: Cartoonizer, with_masker: bool = False, background: str =
     """The :class:`TranslateModule` of a loaded :class:`~toonkit.translate.Cartoonizer`, on CPU, fp32."""
     if with_masker and toon.masker is None:
         raise ExportError("--with-masker: the run has no masker (pass --masker FILE)")
-    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
-        return copy.deepcopy(net).float().to("cpu", memory_format=torch.contiguous_format).eval()
 
-    masker = cpu(toon.masker) if with_masker else None
+    def cpu(net: nn.Module) -> nn.Module:  # a copy: the Cartoonizer keeps its device and precision
+        return copy.deepcopy(net).float().to("cpu").to(memory_format=torch.contiguous_format).eval()
+
+    masker = cpu(toon.masker) if with_masker and toon.masker is not None else None
     return TranslateModule(cpu(toon.generator), toon.prepare_input, masker, background, blur_sigma(*size)).eval()
 
 
@@ -145,6 +152,8 @@ def export_onnx(module: TranslateModule, path: str | Path, size: tuple[int, int]
             program = torch.onnx.export(module, (example,), dynamo=True, input_names=["photo"],
                                         output_names=names, dynamic_shapes=shapes, opset_version=opset,
                                         verbose=False, optimize=True)
+            if program is None:
+                raise ExportFailed("the dynamo ONNX exporter returned no program")
             program.save(str(path))
         else:
             axes = {n: {0: "batch", 2: "height", 3: "width"} for n in ["photo", *names]} if dynamic else None
@@ -224,10 +233,10 @@ def verify_export(module: TranslateModule, fmt: str, path: str | Path, shapes: S
         try:
             got = run(x)
         except Exception as exc:  # noqa: BLE001 - a runtime failure of the export is a check failure
-            raise ExportError(f"running the exported {fmt} file on input {tuple(shape)} failed: "
+            raise ExportFailed(f"running the exported {fmt} file on input {tuple(shape)} failed: "
                               f"{describe_error(exc, limit=None)}") from None
         if len(got) != len(ref) or any(g.shape != r.shape for g, r in zip(got, ref)):
-            raise ExportError(f"the exported {fmt} file returned shapes {[tuple(g.shape) for g in got]}, "
+            raise ExportFailed(f"the exported {fmt} file returned shapes {[tuple(g.shape) for g in got]}, "
                               f"PyTorch {[tuple(r.shape) for r in ref]} for input {tuple(shape)}")
         diff = max(float((g.float() - r.float()).abs().max()) for g, r in zip(got, ref))
         checks.append(Check(tuple(shape), diff))
@@ -239,8 +248,8 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
     """Export ``module`` as ``fmt`` to ``path`` and verify it; returns (exporter used, checks).
 
     Raises:
-        ExportError: the size is not a multiple of the networks' ``size_multiple``, export failed, or
-            the file could not be run.
+        ExportError: the format is unknown or the size not a multiple of the networks' ``size_multiple``.
+        ExportFailed: the export failed, or the file could not be run.
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (options: {', '.join(EXPORT_FORMATS)})")
@@ -257,8 +266,7 @@ def export(module: TranslateModule, fmt: str, path: str | Path, size: tuple[int,
             used = export_torchscript(module, path, size)
     except ExportError:
         raise
-    except Exception as exc:
-        lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-        raise ExportError(f"{fmt} export failed: {type(exc).__name__}: {lines[0] if lines else ''}") from exc
+    except Exception as exc:  # noqa: BLE001 - the exporter's own error, as one line
+        raise ExportFailed(f"{fmt} export failed: {describe_error(exc, limit=None)}") from exc
     checks = verify_export(module, fmt, path, check_shapes(size, m, dynamic))
     return used, checks

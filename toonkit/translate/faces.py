@@ -5,7 +5,10 @@ full-body photo a face is a few dozen pixels high at the working size, far from 
 smudge. ``faces="auto"`` translates the whole photo as usual, then, for each face that is small for the
 model, translates an enlarged square around it (hair and shoulders included) so that the face is as
 large as in a portrait at the working size, and blends it back with a feathered elliptical mask.
-``faces="crop"`` (:func:`face_portraits`) instead returns one upright portrait per face.
+``faces="crop"`` (:func:`face_portraits`) instead returns one upright portrait per face. ``faces`` and
+``face_size`` are :class:`~toonkit.translate.options.TranslateOptions` fields, so the API, the folder
+engine, videos, ``toonkit translate`` and the demo all check and pass them the same way; with
+``colors="keep"`` each repainted face gets the photo's colours back as the whole image does.
 
 Faces come from a registered ``face_detector`` component (:mod:`toonkit.nets.face_detectors`; the
 built-in ``mtcnn`` needs ``pip install "toonkit[faces]"``). Without a detector, ``auto`` translates the
@@ -19,24 +22,36 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
 from toonkit.nets.face_detectors import Face, FaceDetector, FaceDetectorUnavailable
+from toonkit.core.geometry import resize
 from toonkit.translate.errors import TranslateError
-from toonkit.translate.geometry import resize
+
+if TYPE_CHECKING:
+    from toonkit.translate.options import TranslateOptions
 
 log = logging.getLogger("toonkit.translate")
 
 FACE_MODES: tuple[str, ...] = ("off", "auto", "crop")
-#: what ``--faces`` and ``translate(faces=...)`` do unless told: chosen from benchmarks/faces.md
+#: what ``toonkit translate --faces`` and the demo do unless told: chosen from benchmarks/faces.md
 DEFAULT_FACES = "auto"
+#: the Python API's default (``TranslateOptions.faces``): ``off``, so that its output never depends on an
+#: optional package being installed
+API_FACES = "off"
+#: the side of each portrait with ``faces="crop"`` unless told (``TranslateOptions.face_size``)
+DEFAULT_FACE_SIZE = 256
+#: the smallest portrait side
+MIN_FACE_SIZE = 16
 #: the detector used unless another is named
 DEFAULT_DETECTOR = "mtcnn"
 #: face height (detector box) over the short side of a portrait as the model sees it at its working size:
@@ -55,9 +70,31 @@ class FacesUnavailableError(TranslateError):
 
 
 def check_faces(mode: str) -> None:
-    """Raise ``ValueError`` for a ``faces`` mode that is not one of :data:`FACE_MODES`."""
+    """Raise ``ValueError`` naming the choices for a ``faces`` mode that is not one of :data:`FACE_MODES`."""
     if mode not in FACE_MODES:
-        raise ValueError(f"unknown faces mode {mode!r} (options: {', '.join(FACE_MODES)})")
+        from toonkit.registry import did_you_mean
+
+        raise ValueError(f"unknown faces {mode!r}{did_you_mean(str(mode), FACE_MODES)} "
+                         f"(options: {', '.join(FACE_MODES)})")
+
+
+def check_face_size(size: int) -> None:
+    """Raise ``ValueError`` for a portrait side that is not an int of at least :data:`MIN_FACE_SIZE`."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < MIN_FACE_SIZE:
+        raise ValueError(f"face_size must be an int >= {MIN_FACE_SIZE} pixels, got {size!r}")
+
+
+def whole_image(options: TranslateOptions) -> None:
+    """Raise ``ValueError`` for ``faces="crop"`` where one image per photo is returned."""
+    if options.faces == "crop":
+        raise ValueError("faces='crop' returns one portrait per face, not one image per photo: use "
+                         "portraits() or translate_folder() for it")
+
+
+def portrait_path(target: Path, index: int) -> Path:
+    """Where ``faces="crop"`` writes portrait ``index`` of a photo whose output would be ``target``:
+    ``OUT/name.png`` → ``OUT/name_face{index}.png``."""
+    return target.with_name(f"{target.stem}_face{index}{target.suffix}")
 
 
 _warned: set[str] = set()
@@ -141,7 +178,7 @@ def ellipse_mask(height: int, width: int, cx: float, cy: float, radius: float,
 
 @torch.no_grad()
 def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Sequence[Face],
-                work_hw: tuple[int, int]) -> torch.Tensor:
+                work_hw: tuple[int, int], colors: str = "style") -> torch.Tensor:
     """Repaint each face of ``faces`` that is small for the model, at the model's scale, into ``cartoon``.
 
     Args:
@@ -150,6 +187,8 @@ def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Se
         cartoon: its translation, same size.
         faces: the photo's faces, in output pixels.
         work_hw: the size the generator ran at for the whole photo.
+        colors: the ``colors`` option ``cartoon`` was made with: each repainted face gets the same
+            (:meth:`~toonkit.translate.api.Cartoonizer.paint`), so that it matches its surroundings.
 
     Shape:
         - photo, cartoon: :math:`(1, 3, H, W)` in [-1, 1]
@@ -170,7 +209,7 @@ def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Se
         scale = toon.work_size / region.side
         crop_hw = (max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale)))
         crop = resize(photo[..., y0:y1, x0:x1].float(), crop_hw)
-        painted = resize(toon.generate(crop).to(out.device), (y1 - y0, x1 - x0))
+        painted = resize(toon.paint(crop, colors).to(out.device), (y1 - y0, x1 - x0))
         mask = ellipse_mask(y1 - y0, x1 - x0, region.cx - x0, region.cy - y0, region.side / 2,
                             device=out.device)
         patch = out[..., y0:y1, x0:x1]
@@ -210,36 +249,41 @@ def align_crop(photo: torch.Tensor, face: Face, size: int) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def find_portraits(toon: Any, photo: torch.Tensor, portrait_size: int = 256,
-                   background: str = "keep") -> list[torch.Tensor]:
+def find_portraits(toon: Any, photo: torch.Tensor, options: TranslateOptions) -> list[torch.Tensor]:
     """Detect the faces of ``photo`` and return one translated portrait per face (:func:`face_portraits`).
+
+    Args:
+        toon: a :class:`~toonkit.translate.Cartoonizer`.
+        photo: the photo.
+        options: ``face_size`` (the portraits' side), ``background`` and ``colors`` are used.
 
     Raises:
         FacesUnavailableError: no face detector is installed.
 
     Shape:
         - photo: :math:`(1, 3, H, W)` in [-1, 1]
-        - Output: :math:`(1, C, S, S)` tensors, S = ``portrait_size``
+        - Output: :math:`(1, C, S, S)` tensors, S = ``options.face_size``
     """
     x = resize(photo.float(), toon.target_size(*photo.shape[-2:], None))
-    found = get_detector(toon, required=True).detect(x)[0]
-    return face_portraits(toon, x, found, portrait_size, background)
+    detector = get_detector(toon, required=True)
+    assert detector is not None  # required: raised otherwise
+    return face_portraits(toon, x, detector.detect(x)[0], options)
 
 
 @torch.no_grad()
-def face_portraits(toon: Any, photo: torch.Tensor, faces: Sequence[Face], size: int = 256,
-                   background: str = "keep") -> list[torch.Tensor]:
+def face_portraits(toon: Any, photo: torch.Tensor, faces: Sequence[Face],
+                   options: TranslateOptions) -> list[torch.Tensor]:
     """One translated upright portrait per face, largest face first.
 
-    Each portrait is cut from the photo at ``size`` × ``size`` (:func:`align_crop`) and translated by
-    ``toon`` at its working size, so the face is painted at the scale the model learned.
+    Each portrait is cut from the photo at ``face_size`` × ``face_size`` (:func:`align_crop`) and
+    translated by ``toon`` at its working size with ``options``' background and colours, so the face is
+    painted at the scale the model learned.
 
     Shape:
         - photo: :math:`(1, 3, H, W)` in [-1, 1]
-        - Output: :math:`(1, C, size, size)` tensors (C = 4 for ``transparent``)
+        - Output: :math:`(1, C, S, S)` tensors, S = ``options.face_size`` (C = 4 for ``transparent``)
     """
-    if size < 16:
-        raise ValueError(f"portrait size must be >= 16 pixels, got {size}")
     ordered = sorted(faces, key=lambda f: -f.height)
-    crops = [align_crop(photo, face, size) for face in ordered]
-    return toon.translate_tensors(crops, background, None) if crops else []
+    crops = [align_crop(photo, face, options.face_size) for face in ordered]
+    each = dataclasses.replace(options, faces="off", size=None)  # a portrait is translated as a whole
+    return toon.translate_tensors(crops, **each.as_kwargs()) if crops else []

@@ -290,8 +290,10 @@ def save_image(image: torch.Tensor, path: str | Path, fmt: str, quality: int = 9
     if array.shape[2] == 4 and fmt == "jpg":
         raise ValueError("jpg cannot store transparency: use --format png or webp")
     pil = Image.fromarray(array, "RGBA" if array.shape[2] == 4 else "RGB")
-    options: dict[str, Any] = {"png": {"optimize": False}, "jpg": {"quality": quality, "subsampling": 0},
-                               "webp": {"quality": quality, "method": 4}}[fmt]
+    by_format: dict[str, dict[str, Any]] = {"png": {"optimize": False},
+                                            "jpg": {"quality": quality, "subsampling": 0},
+                                            "webp": {"quality": quality, "method": 4}}
+    options = by_format[fmt]
     from toonkit.io_utils import atomic_write
 
     atomic_write(path, lambda fh: pil.save(fh, format={"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[fmt],

@@ -13,13 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from toonkit.methods.nst import DEFAULT_SIZE
-from toonkit.translate.api import Cartoonizer, TranslateError
-from toonkit.weights import describe_error
-from toonkit.translate.geometry import resize, short_side_size
+from toonkit.methods.nst import DEFAULT_SIZE, NeuralStyleTransfer
+from toonkit.errors import describe_error
+from toonkit.translate.api import MAX_PIXELS, Cartoonizer
+from toonkit.translate.errors import TranslateError
+from toonkit.core.geometry import resize, short_side_size
 
 
-def build_nst(vgg_weights: str = "imagenet", feature: dict[str, Any] | None = None, **params: Any) -> nn.Module:
+def build_nst(vgg_weights: str = "imagenet", feature: dict[str, Any] | None = None, **params: Any) -> NeuralStyleTransfer:
     """The registered ``nst`` method with its VGG feature and losses, resolved and built as a recipe
     ``{method: {type: nst, **params}, nets: {feature: ...}}`` would be.
 
@@ -35,7 +36,13 @@ def build_nst(vgg_weights: str = "imagenet", feature: dict[str, Any] | None = No
     from toonkit.methods.assemble import assemble, default_recipe
 
     recipe = default_recipe("nst", {"nets.feature": {**(feature or {}), "weights": vgg_weights}}, **params)
-    return assemble(recipe).eval()
+    return _as_nst(assemble(recipe).eval())
+
+
+def _as_nst(method: Any) -> NeuralStyleTransfer:
+    if not isinstance(method, NeuralStyleTransfer):
+        raise TranslateError(f"neural style transfer needs the nst method, got {type(method).__name__}")
+    return method
 
 
 class StyleTransfer(Cartoonizer):
@@ -52,7 +59,7 @@ class StyleTransfer(Cartoonizer):
         masker: optional person masker for background modes.
         size: default short side to work at.
         style_size: short side the style image is resized to (default: ``size``).
-        device: see :class:`Cartoonizer`.
+        device, max_pixels: see :class:`Cartoonizer`.
         amp: autocast for the VGG passes (``off`` recommended: the optimisation is sensitive).
         vgg_weights: VGG weights, see :func:`build_nst`.
         progress: show a per-step progress bar (tqdm, on stderr) while a batch is optimised.
@@ -66,8 +73,8 @@ class StyleTransfer(Cartoonizer):
 
     def __init__(self, style: Any, masker: nn.Module | None = None, *, size: int = DEFAULT_SIZE,
                  style_size: int | None = None, device: str | torch.device = "auto", amp: str = "off",
-                 vgg_weights: str = "imagenet", progress: bool = False, method: nn.Module | None = None,
-                 **params: Any) -> None:
+                 vgg_weights: str = "imagenet", progress: bool = False, method: NeuralStyleTransfer | None = None,
+                 max_pixels: int = MAX_PIXELS, **params: Any) -> None:
         from toonkit.translate import io
 
         try:
@@ -78,13 +85,14 @@ class StyleTransfer(Cartoonizer):
         self.progress = progress
         # contiguous: channels-last was measured for the generators' forward passes, not for this optimisation
         # the optimisation runs at ``size`` (its cost grows with the pixel count), outputs are upsampled
-        super().__init__(method.net["feature"], masker, size=size, device=device, amp=amp, channels_last=False,
-                         work_size=size)
+        super().__init__(method.net[method.roles.generator], masker, size=size, device=device, amp=amp,
+                         channels_last=False, work_size=size, max_pixels=max_pixels,
+                         source=f"neural style transfer ({method.steps} steps)")
         self.method.to(self.device)
         image = style if isinstance(style, torch.Tensor) and style.dim() == 4 else io.to_tensor(style).image
-        hw = short_side_size(*image.shape[-2:], style_size or size)
+        height, width = image.shape[-2:]
+        hw = short_side_size(height, width, style_size or size)
         self.style = resize(image.float().to(self.device), hw)
-        self.source = f"neural style transfer ({self.method.steps} steps)"
 
     @classmethod
     def from_recipe(cls, recipe: Any, style: Any, masker: nn.Module | None = None, **kwargs: Any) -> "StyleTransfer":
@@ -97,7 +105,7 @@ class StyleTransfer(Cartoonizer):
         """
         from toonkit.methods.assemble import assemble
 
-        return cls(style, masker, method=assemble(recipe).eval(), **kwargs)
+        return cls(style, masker, method=_as_nst(assemble(recipe).eval()), **kwargs)
 
     def generate(self, photo: torch.Tensor) -> torch.Tensor:
         """Optimise ``photo`` towards the style image (gradients on, whatever the caller's mode).

@@ -3,9 +3,12 @@
 A model folder holds what translation needs and nothing of training::
 
     my_model/
-      config.json          # format, method, the generator and masker blocks, training size, dtype
-      model.safetensors    # "generator/<param>" and "masker/<param>" tensors (fp16 by default)
+      config.json          # format, name, the model's spec (method block, the generator's and masker's
+                           # blocks by slot, training size), dtype, toonkit version, facts of its training
+      model.safetensors    # "<slot>/<param>" tensors of those networks (fp16 by default)
       README.md            # the model card
+
+:mod:`toonkit.translate.stored` reads it back (older formats included).
 
 :func:`resolve_model` turns what a user types into such a folder: a registered model name
 (``handpainted``, or one a plugin registers, see :mod:`toonkit.pretrained`), ``hf://owner/name`` (or
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from toonkit._version import __version__
+from toonkit.errors import describe_error
 from toonkit.io_utils import temp_sibling
 from toonkit.translate.errors import TranslateError
 from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedModel
@@ -35,7 +39,8 @@ from toonkit.pretrained import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, PretrainedM
 if TYPE_CHECKING:
     from toonkit.translate.api import Cartoonizer  # noqa: F401 (type only)
 
-FORMAT = "toonkit-model-1"
+#: the format of model folders written now (``config.json``'s ``format``)
+MODEL_FORMAT = "toonkit-model-2"
 HUB_PREFIX = "hf://"
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
@@ -84,44 +89,11 @@ def _from_hub(spec: str) -> Path:
         folder = Path(snapshot_download(repo, revision=revision or None,
                                         allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
     except Exception as exc:  # noqa: BLE001 - offline, unknown repo, auth: one line either way
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise TranslateError(f"hf://{spec}: cannot fetch the model ({type(exc).__name__}: {first})") from None
+        raise TranslateError(f"hf://{spec}: cannot fetch the model ({describe_error(exc, limit=None)})") from None
     if not is_model_folder(folder):
         raise TranslateError(f"hf://{spec}: the repository holds no toonkit model ({CONFIG_FILE} and "
                              f"{WEIGHTS_FILE})")
     return folder
-
-
-def read_config(folder: str | Path) -> dict[str, Any]:
-    """A model folder's ``config.json``, checked for the fields loading needs."""
-
-    path = Path(folder) / CONFIG_FILE
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TranslateError(f"{path}: not a readable model config ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise TranslateError(f"{path}: not a toonkit model config (format {config.get('format')!r}, "
-                             f"expected {FORMAT!r})" if isinstance(config, dict) else f"{path}: not a JSON object")
-    nets = config.get("nets")
-    if not isinstance(nets, dict) or not isinstance(nets.get("generator"), dict):
-        raise TranslateError(f"{path}: 'nets.generator' is missing")
-    # a config.json is input like a recipe: the same bounds, so a tampered one is one line, not a
-    # traceback or a request for terabytes
-    from toonkit.recipe.limits import value_problem
-    from toonkit.recipe.schema import MAX_SIDE
-
-    size = config.get("size", 256)
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIDE:
-        raise TranslateError(f"{path}: size must be an integer in 1..{MAX_SIDE}, got {size!r}")
-    for net, block in nets.items():
-        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            raise TranslateError(f"{path}: nets.{net} must be a mapping with a 'type' name")
-        for key, value in block.items():
-            why = value_problem(key, value, net)
-            if why:
-                raise TranslateError(f"{path}: nets.{net}.{key} {why}")
-    return config
 
 
 def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = None, name: str | None = None,
@@ -129,8 +101,12 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
                     extra: dict[str, Any] | None = None) -> Path:
     """Write ``toon``'s generator (and masker) as a model folder, atomically.
 
+    ``config.json`` holds the model's :class:`~toonkit.methods.spec.ModelSpec` restricted to what
+    translation uses, so :func:`toonkit.load` rebuilds it through
+    :func:`~toonkit.methods.spec.load_method` like a run.
+
     Args:
-        toon: a loaded model (from a run, checkpoint or another folder: it knows its network blocks).
+        toon: a loaded model (from a run, checkpoint or another folder: it knows its spec).
         folder: where to write; must not exist unless ``overwrite``.
         card: the model card (Markdown) written as ``README.md``; a short generated one by default.
         name: the model's name in ``config.json`` (default: the folder's name).
@@ -144,11 +120,14 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
     """
     from safetensors.torch import save_file
 
+    from toonkit.methods.spec import SPEC_FIELDS
 
-    config = getattr(toon, "config", None)
-    if not config:
+    if toon.spec is None:
         raise TranslateError("this model was built from networks, not loaded: its network blocks are "
                              "unknown (load it from a run, checkpoint or model folder first)")
+    clash = sorted(set(extra or {}) & {"format", "name", "dtype", "toonkit_version", *SPEC_FIELDS})
+    if clash:
+        raise TranslateError(f"extra fields {', '.join(clash)} would replace the model's own in config.json")
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise TranslateError(f"{folder} exists: pass overwrite=True (CLI: --overwrite) to replace it")
@@ -159,23 +138,22 @@ def save_pretrained(toon: "Cartoonizer", folder: str | Path, card: str | None = 
                             or not {p.name for p in folder.iterdir()} <= ours):
         raise TranslateError(f"{folder} exists and holds more than a model folder's {', '.join(sorted(ours))}: "
                              "refusing to replace it, even with overwrite; choose a new folder")
-    nets = {"generator": config["nets"]["generator"]}
-    modules: dict[str, torch.nn.Module] = {"generator": toon.generator}
-    if masker and toon.masker is not None and config["nets"].get("masker"):
-        nets["masker"] = config["nets"]["masker"]
-        modules["masker"] = toon.masker
+    spec = toon.spec.for_translation(masker=masker and toon.masker is not None)
+    roles = spec.method_class().roles
+    modules = {roles.generator: toon.generator}
+    if roles.masker in spec.nets and toon.masker is not None:
+        modules[roles.masker] = toon.masker
     tensors = {f"{net}/{k}": (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
                for net, module in modules.items() for k, v in module.state_dict().items()}
-    meta = {"format": FORMAT, "name": name or folder.name, "method": config.get("method", "cartoongan"),
-            "size": int(config.get("size", toon.size)), "nets": nets, "dtype": str(dtype).replace("torch.", ""),
-            "toonkit_version": __version__, **(extra or {})}
-    card = card if card is not None else (f"# {meta['name']}\n\nA toonkit model ({meta['method']}, trained at "
-                                          f"{meta['size']}²).\n")
+    meta = {"format": MODEL_FORMAT, "name": name or folder.name, **spec.to_dict(),
+            "dtype": str(dtype).replace("torch.", ""), "toonkit_version": __version__, **(extra or {})}
+    card = card if card is not None else (f"# {meta['name']}\n\nA toonkit model ({spec.method_name}, trained at "
+                                          f"{spec.size}²).\n")
     folder.parent.mkdir(parents=True, exist_ok=True)
     # the shared temporary naming (with the writer's PID), so remove_stale_temps knows a killed save's leftovers
     tmp = temp_sibling(folder, directory=True)
     try:
-        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
+        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": MODEL_FORMAT})
         (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         _default_permissions(tmp)  # mkdtemp makes it private; a model folder is meant to be shared

@@ -6,10 +6,11 @@ and timing, and copies the audio packets unchanged. It streams: one frame at a t
 stays flat for a clip of any length. The file is written under a temporary name beside the target and
 renamed when complete, so an interrupted run never leaves a half-written file under the final name.
 
-Frames are translated as still images would be, plus two kinds of temporal smoothing
-(:class:`TemporalState`): face boxes (``faces="auto"``) are tracked and averaged over frames, so a face's
-repainted region does not jump, and person masks (background modes) are averaged over frames.
-:func:`flicker` measures what is left.
+Frames are translated as still images would be, by the same code and with the same
+:class:`~toonkit.translate.options.TranslateOptions` (``background``, ``colors``, ``faces``), plus two kinds
+of temporal smoothing (:class:`TemporalState`): face boxes (``faces="auto"``) are tracked and averaged over
+frames, so a face's repainted region does not jump, and person masks (background modes) are averaged over
+frames. :func:`flicker` measures what is left.
 
 Containers: mp4 and mov (H.264), webm (VP9), animated GIF (256-colour palette per frame), mkv and avi.
 
@@ -32,9 +33,9 @@ import torch
 
 from toonkit.errors import ToonkitError
 from toonkit.imaging import from_uint8, to_uint8
+from toonkit.core.geometry import resize
 from toonkit.nets.face_detectors import Face
-from toonkit.translate.background import NEEDS_MASK, check_background, composite
-from toonkit.translate.geometry import resize
+from toonkit.translate.options import TranslateOptions
 
 #: extensions treated as video (a ``.gif`` is a video when it has more than one frame)
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
@@ -140,12 +141,12 @@ class TemporalState:
             best = max(unmatched, key=lambda f: _iou(f.box, track.face.box), default=None)
             if best is not None and _iou(best.box, track.face.box) > 0.3:
                 unmatched.remove(best)
-                box = tuple(a * p + (1 - a) * n for p, n in zip(track.face.box, best.box))
+                x0, y0, x1, y1 = (a * p + (1 - a) * n for p, n in zip(track.face.box, best.box))
                 marks = best.landmarks
                 if track.face.landmarks and best.landmarks:
                     marks = tuple((a * p[0] + (1 - a) * n[0], a * p[1] + (1 - a) * n[1])
                                   for p, n in zip(track.face.landmarks, best.landmarks))
-                track.face, track.missed = Face(box, best.score, marks), 0
+                track.face, track.missed = Face((x0, y0, x1, y1), best.score, marks), 0
             else:
                 track.missed += 1
         self.tracks = [t for t in self.tracks if t.missed <= self.patience]
@@ -160,33 +161,32 @@ class TemporalState:
         return mask
 
 
+def check_video_options(options: TranslateOptions) -> None:
+    """Raise :class:`VideoError` for options a clip cannot take (its frames keep their size, no alpha)."""
+    if options.background == "transparent":
+        raise VideoError("background transparent needs an alpha channel, which these video encoders "
+                         "do not keep: use white, blur, original or keep")
+    if options.faces == "crop":
+        raise VideoError("faces crop writes portraits of photos, not of videos: use faces auto or off")
+    if isinstance(options.size, int):
+        raise VideoError(f"size {options.size} resizes images; a video's frames keep their size (leave size "
+                         "out, or use 'original' to translate them at full resolution)")
+
+
 @torch.no_grad()
-def translate_frame(toon: Any, frame: torch.Tensor, state: TemporalState | None, background: str = "keep",
-                    faces: str = "off") -> torch.Tensor:
-    """One frame as :meth:`Cartoonizer.translate_batch` would translate it, with temporal smoothing.
+def translate_frame(toon: Any, frame: torch.Tensor, state: TemporalState | None = None,
+                    options: TranslateOptions | None = None) -> torch.Tensor:
+    """One frame as :meth:`Cartoonizer.translate_batch` translates an image with ``options``, plus
+    temporal smoothing through ``state``; returned at the frame's size.
 
     Shape:
         - frame: :math:`(1, 3, H, W)` in [-1, 1]
         - Output: :math:`(1, C, H, W)` (C = 4 for ``transparent``)
     """
-    from toonkit.translate.faces import get_detector, paint_faces
-
-    hw = tuple(frame.shape[-2:])
-    x = toon._prepare(frame)
-    work = resize(x, toon.working_size(*hw))
-    cartoon = resize(toon.generate(work), hw)
-    if faces == "auto":
-        detector = get_detector(toon, required=False)
-        if detector is not None:
-            found = detector.detect(x)[0]
-            tracked = state.faces(found) if state is not None else found
-            cartoon = paint_faces(toon, x, cartoon, tracked, tuple(work.shape[-2:]))
-    mask = None
-    if background in NEEDS_MASK:
-        mask = resize(toon.mask(work), hw).clamp(0, 1)
-        if state is not None:
-            mask = state.smooth_mask(mask)
-    return composite(cartoon, x, mask, background)
+    out = toon._translate_batch(frame, options or TranslateOptions(), state)
+    hw = (frame.shape[-2], frame.shape[-1])
+    # a frame above the model's max_pixels comes back smaller: the encoder needs the clip's own size
+    return out if tuple(out.shape[-2:]) == hw else resize(out, hw)
 
 
 # -- reading and writing ------------------------------------------------------------------------------
@@ -271,9 +271,9 @@ def _open_output(av: Any, target: Path, suffix: str, info: ClipInfo, audio_in: A
     return out, stream, audio_out
 
 
-def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str = "keep",
-                    faces: str = "off", smoothing: bool = True,
-                    progress: Callable[[int, int], None] | None = None) -> int:
+def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str = "keep", *,
+                    smoothing: bool = True, progress: Callable[[int, int], None] | None = None,
+                    **options: Any) -> int:
     """Translate every frame of ``src`` into ``dst`` (same frame size, frame rate and timing, audio kept).
 
     Args:
@@ -281,10 +281,12 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
         src: the clip (mp4, mov, webm, mkv, avi, animated GIF).
         dst: the output file; its extension picks the container and encoder (:data:`ENCODERS`).
         background: as for :meth:`Cartoonizer.translate` (``transparent`` is not possible in video).
-        faces: ``"off"`` or ``"auto"`` (faces small for the model repainted at its scale, boxes tracked
-            and smoothed over frames).
         smoothing: smooth face boxes and masks over frames (:class:`TemporalState`).
         progress: called with ``(frames done, frames expected)`` after each frame (expected 0: unknown).
+        **options: the other :class:`~toonkit.translate.options.TranslateOptions`, as for
+            :meth:`Cartoonizer.translate`: ``colors``, ``faces`` (``off`` or ``auto``: faces small for the
+            model repainted at its scale, boxes tracked and smoothed over frames), ``size`` (None or
+            ``"original"``: the frames keep their size).
 
     Returns:
         The number of frames written.
@@ -295,11 +297,9 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
     """
     from toonkit.io_utils import atomic_write
 
+    opts = TranslateOptions.of(background=background, **options)  # a misspelt option is a TypeError
+    check_video_options(opts)
     av = check_av()
-    check_background(background)
-    if background == "transparent":
-        raise VideoError("--background transparent needs an alpha channel, which these video encoders "
-                         "do not keep: use white, blur, original or keep")
     src, dst = Path(src), Path(dst)
     suffix = dst.suffix.lower()
     if suffix not in ENCODERS:
@@ -335,7 +335,7 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
                         continue
                     rgb = torch.from_numpy(item.to_ndarray(format="rgb24")).permute(2, 0, 1)
                     x = from_uint8(rgb[None]).contiguous()
-                    y = translate_frame(toon, x, state, background, faces)
+                    y = translate_frame(toon, x, state, opts)
                     array = to_uint8(y[0, :3].cpu()).permute(1, 2, 0).contiguous().numpy()
                     frame = video_frame(array, palette=suffix == ".gif")
                     frame.pts, frame.time_base = item.pts, item.time_base
@@ -368,7 +368,7 @@ def video_frame(array: np.ndarray, palette: bool = False) -> Any:
     quantised = Image.fromarray(np.ascontiguousarray(array)).quantize(
         256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     colours = np.zeros((256, 4), np.uint8)
-    rgb = np.asarray(quantised.getpalette()[:768], np.uint8).reshape(-1, 3)
+    rgb = np.asarray((quantised.getpalette() or [])[:768], np.uint8).reshape(-1, 3)
     colours[:len(rgb), 0], colours[:len(rgb), 1:] = 255, rgb  # ARGB rows
     return av.VideoFrame.from_ndarray((np.asarray(quantised), colours), format="pal8")
 
@@ -397,11 +397,12 @@ def flicker(inputs: Sequence[np.ndarray] | Iterator[np.ndarray], outputs: Sequen
         still: the largest input change that counts as still.
     """
     total, pairs = 0.0, 0
-    prev_in = prev_out = None
+    prev_in: torch.Tensor | None = None
+    prev_out: torch.Tensor | None = None
     for a, b in zip(inputs, outputs):
         x = torch.from_numpy(np.asarray(a)).float() / 255
         y = torch.from_numpy(np.asarray(b)).float() / 255
-        if prev_in is not None:
+        if prev_in is not None and prev_out is not None:
             dx = (x - prev_in).abs().mean(-1)
             dy = (y - prev_out).abs().mean(-1)
             region = dx < still

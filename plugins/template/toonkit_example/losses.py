@@ -39,3 +39,10 @@ class CharbonnierLoss(nn.Module):
         diff = input.float() - target.float()
         value = torch.sqrt(diff * diff + self.eps * self.eps)
         return value.mean() if self.reduction == "mean" else value.sum()
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """What to check the loss with (toonkit.testing calls it): an output that takes a gradient, and
+        its target."""
+        output = (torch.rand(batch, 3, size, size) * 2 - 1).requires_grad_(True)
+        return output, torch.rand(batch, 3, size, size) * 2 - 1

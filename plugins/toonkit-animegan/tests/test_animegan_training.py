@@ -33,9 +33,9 @@ def toonkit_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 def test_recipe_validates_with_the_authors_settings() -> None:
     recipe = load_recipe(RECIPE)
     assert recipe.method == "animegan"
-    assert recipe.data["method"]["w_adv"] == 300.0 and recipe.data["method"]["w_color"] == 10.0
-    assert recipe.data["losses"]["discriminator"] == {"type": "edge_promoting", "mode": "lsgan"}
-    assert recipe.data["nets"]["generator"]["res_blocks"] == 4
+    assert recipe.to_dict()["method"]["w_adv"] == 300.0 and recipe.to_dict()["method"]["w_color"] == 10.0
+    assert recipe.to_dict()["losses"]["discriminator"] == {"type": "edge_promoting", "mode": "lsgan"}
+    assert recipe.to_dict()["nets"]["generator"]["res_blocks"] == 4
 
 
 def test_recipe_with_the_plugin_disabled_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,24 +12,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from toonkit.imaging import to_unit
+from toonkit.imaging import rgb_to_gray, to_unit
 from toonkit.losses import gram_matrix
 
 FeatureMaps = torch.Tensor | Sequence[torch.Tensor] | Mapping[str, torch.Tensor]
 
-# ITU-R BT.601 luma, as OpenCV's grayscale conversion (what AnimeGAN's data loader uses)
-LUMA = (0.299, 0.587, 0.114)
-
-
 def grayscale(images: torch.Tensor) -> torch.Tensor:
-    """RGB → gray repeated on 3 channels (range kept: the luma weights sum to 1).
+    """RGB → BT.601 gray (OpenCV's conversion, what AnimeGAN's data loader uses) repeated on 3 channels;
+    the range is kept.
 
     Shape:
         - Input: :math:`(N, 3, H, W)`.
         - Output: :math:`(N, 3, H, W)`.
     """
-    w = images.new_tensor(LUMA).view(1, 3, 1, 1)
-    return (images * w).sum(1, keepdim=True).expand(-1, 3, -1, -1)
+    return rgb_to_gray(images).expand(-1, 3, -1, -1)
 
 
 def rgb_to_yuv(images: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 import torch
 
-from toonkit.methods.base import Method, Phase, Slot, StepContext, frozen
+from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
 from toonkit_animegan.losses import grayscale
 
 
@@ -53,6 +53,7 @@ class AnimeGAN(Method):
         "tv": Slot("loss", "total_variation"),
     }
     augment: ClassVar[dict[str, Slot]] = {"edge_smooth": Slot("augmenter", "edge_smooth")}
+    roles: ClassVar[Roles] = Roles(smoothing="edge_smooth")  # the data pipeline caches the smoothed twins
     phases: ClassVar[tuple[Phase, ...]] = (
         Phase("init", ("generator",), "photos", epochs=10, summary="G reconstructs photos (content loss)"),
         Phase("adversarial", ("discriminator", "generator"), "unpaired", epochs=100,

@@ -1,10 +1,13 @@
-"""Sizes for translation: resize the short side, pad to a network's size multiple, crop back.
+"""Image sizes for networks: resize the short side, pad to a network's size multiple, crop back.
 
 Generators only accept heights and widths divisible by their ``size_multiple``; translating an image of
 any size means padding it up to the next multiple (reflection, so the network sees plausible content
-instead of a black frame) and cropping the result back to exactly the input's size.
+instead of a black frame) and cropping the result back to exactly the input's size. Translation and
+mask teachers both run networks this way (:func:`run_padded`).
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +28,7 @@ def short_side_size(height: int, width: int, short: int) -> tuple[int, int]:
     return max(1, round(height * scale)), short
 
 
-def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def resize(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     """Bilinear resize of ``(N, C, H, W)`` to ``size``; antialiased when shrinking; a no-op at the same size."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
@@ -64,7 +67,7 @@ def crop(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 MIN_SIDE = 16  # smaller inputs are upsampled first: the networks' reflect padding needs a few pixels
 
 
-def run_padded(net: torch.nn.Module, x: torch.Tensor, multiple: int) -> torch.Tensor:
+def run_padded(net: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, multiple: int) -> torch.Tensor:
     """``net(x)`` for any H and W: pad to ``multiple``, run, crop back to the input's size.
 
     An input under :data:`MIN_SIDE` pixels on a side (a 1×1 PNG, a 3-pixel-high strip) is upsampled to
@@ -78,8 +81,3 @@ def run_padded(net: torch.nn.Module, x: torch.Tensor, multiple: int) -> torch.Te
         return torch.nn.functional.interpolate(y.float(), size=(h, w), mode="area").to(y.dtype)
     padded, hw = pad_to_multiple(x, multiple)
     return crop(net(padded), hw)
-
-
-def size_multiple(net: torch.nn.Module) -> int:
-    """A network's ``size_multiple`` attribute (1 when it declares none)."""
-    return int(getattr(net, "size_multiple", 1) or 1)

@@ -1,0 +1,101 @@
+"""Selfie-GAN's optional painting terms (colour consistency, Gram style, flat surface, style jitter) and
+``init:`` (training from a saved model's weights)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from toonkit.data import make_demo
+from toonkit.recipe import RecipeError
+from toonkit.train.trainer import Trainer
+
+from .helpers import tiny_recipe
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    make_demo(root, n=6, size=40, seed=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Selfie-GAN run with every painting term on, trained once."""
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.method.update(w_color=5.0, w_style=10.0, w_flat=1.0)
+    recipe.spec.augment["style_jitter"] = {"type": "style_jitter", "max_gamma": 2.0, "p_dark": 0.75,
+                                           "saturation": 0.3, "hue": 0.03, "p": 1.0}
+    out = tmp_path_factory.mktemp("painting") / "run"
+    Trainer(recipe, out).fit()
+    return out
+
+
+def test_every_painting_term_is_logged_and_finite(trained: Path) -> None:
+    rows = (trained / "logs" / "losses.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    for name in ("color", "style", "flat"):
+        assert name in header, name
+    last = dict(zip(header, rows[-1].split(",")))
+    assert all(float(last[k]) >= 0 and last[k] != "nan" for k in ("color", "style", "flat"))
+
+
+def test_the_terms_are_off_by_default(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    assert recipe.spec.augment.get("style_jitter") is None
+    trainer = Trainer(recipe, tmp_path / "run")
+    assert "style_jitter" not in trainer.method.aug
+    assert (trainer.method.w_color, trainer.method.w_style, trainer.method.w_flat) == (0.0, 0.0, 0.0)
+
+
+def test_init_starts_every_network_it_has_from_the_source(trained: Path, demo: Path, tmp_path: Path) -> None:
+    from toonkit.core.checkpoint import read_checkpoint
+
+    recipe = tiny_recipe("selfie_gan", demo, ema=0.9)
+    recipe.spec.init = str(trained)
+    trainer = Trainer(recipe, tmp_path / "run")
+    assert set(trainer.initialised) == {"generator", "discriminator", "masker"}
+    source = read_checkpoint(trained)
+    gen = trainer.raw_nets["generator"].state_dict()
+    ema = source.weights("generator")  # the EMA generator: what the source translates with
+    assert all(torch.equal(gen[k], ema[k].float()) for k in gen)
+    averaged = trainer.ema.module.state_dict()  # the EMA copy starts from the loaded weights too
+    assert all(torch.equal(averaged[k], gen[k]) for k in gen)
+
+
+def test_init_from_a_source_of_another_architecture_names_the_network(trained: Path, demo: Path,
+                                                                       tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.nets["generator"]["base_channels"] = 4
+    recipe.spec.init = str(trained)
+    with pytest.raises(RecipeError, match=r"init: .*network 'generator' does not match"):
+        Trainer(recipe, tmp_path / "run")
+
+
+def test_init_naming_nothing_lists_the_models(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.init = "handpaintd"
+    with pytest.raises(RecipeError, match="did you mean 'handpainted'"):
+        Trainer(recipe, tmp_path / "run")
+
+
+def test_init_from_the_shipped_model_loads_its_generator_and_masker(demo: Path, tmp_path: Path) -> None:
+    import toonkit
+
+    config = toonkit.get_registry().get("model", "handpainted").factory().config
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.nets["generator"] = {**config["nets"]["generator"]}
+    recipe.spec.nets["masker"] = {**config["nets"]["masker"]}
+    recipe.spec.init = "handpainted"
+    trainer = Trainer(recipe, tmp_path / "run")
+    assert set(trainer.initialised) == {"generator", "masker"}  # a model folder keeps no discriminator
+
+
+def test_a_finished_run_carries_a_model_card(trained: Path) -> None:
+    card = (trained / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: toonkit\nlicense: other  # fill in")
+    for text in ("## How it was trained", "| data | 6 photos, 6 style images |", "| steps | init 2, masker 2, "
+                 "adversarial 2", "Last logged losses: ", "style ", "## Data and licence", "Not measured yet"):
+        assert text in card, text
