@@ -129,7 +129,29 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for i, path in enumerate(tests):
         Image.open(path).convert("RGB").save(root / "photos" / f"photo_{i}.jpg", quality=92)
     Image.open(sorted(demo["cartoons"].iterdir())[0]).convert("RGB").save(root / "style.jpg", quality=92)
+    _write_clip(root / "clip.mp4", tests[0])
     return root
+
+
+def _write_clip(path: Path, photo: Path, frames: int = 4) -> None:
+    """A short clip for the video examples: the photo, a few frames (skipped without PyAV)."""
+    import importlib.util
+
+    if importlib.util.find_spec("av") is None:
+        return
+    import numpy as np
+    from PIL import Image
+
+    from toonkit.translate.video import check_av, video_frame
+
+    av = check_av()
+    image = np.asarray(Image.open(photo).convert("RGB").resize((64, 48)))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(frames):
+            out.mux(stream.encode(video_frame(image)))
+        out.mux(stream.encode(None))
 
 
 @pytest.fixture(scope="session")

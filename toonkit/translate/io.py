@@ -38,7 +38,10 @@ class InputFile:
 
 
 def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+    from toonkit.translate.video import VIDEO_EXTENSIONS  # clips in a folder are inputs too
+
+    suffix = path.suffix.lower()
+    return (suffix in IMAGE_EXTENSIONS or suffix in VIDEO_EXTENSIONS) and not path.name.startswith(".")
 
 
 def _inside(path: Path, folder: Path | None) -> bool:
