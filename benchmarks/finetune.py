@@ -135,7 +135,11 @@ def main() -> int:
                      + _train_minutes(r)
                      + f" | {dl:+.1f} | {da:+.1f} |")
     lines += ["", "Worst skin group: the largest |mean shift| over the ITA° groups with at least 3 photos "
-              "(the per-group table is in the report).", ""]
+              "(the per-group table is in the report). Training minutes are wall time on the device above, "
+              "shared with other work while these ran.", ""]
+    missing = [n for n in result.suite.spec.methods if n not in rows]
+    if missing:
+        lines += [f"Not trained or scored in this invocation: {', '.join(f'`{n}`' for n in missing)}.", ""]
     _plot_images(result, rows, kid)
     if CURVE_RUN in rows:
         scores = {f"{kid} to held-out anime (selfies at 256², --colors keep)": f"{rows[CURVE_RUN].row[kid]:.4f}",
@@ -187,6 +191,7 @@ def _plot_images(result, rows: dict, kid: str) -> None:  # noqa: ANN001
         ax.axhline(_ratio(result, "handpainted").value, color="tab:red", ls=":", label="handpainted (no fine-tune)")
     ax.set_xscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()  # a log axis would label 20 as 2×10¹ between the measured counts
     ax.set_xlabel("anime faces trained on")
     ax.set_ylabel(f"{kid} / photo's")
     ax.set_title("distance to held-out anime faces")
