@@ -114,7 +114,7 @@ def test_default_bench_runs_offline_in_a_fresh_folder(tmp_path: Path, monkeypatc
     out = tmp_path / "runs" / "bench" / "default"
     report = (out / "report.md").read_text()
     assert "not computed" not in report  # every metric it names needs no weights
-    assert "selfie_gan against cartoongan:" in report and "| command | `toonkit bench -q` |" in report
+    assert "selfie_gan against cartoongan:" in report and "| command | `toonkit bench` |" in report
     rows = (out / "results.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["photo", "stylization", "selfie_gan", "cartoongan"]
     assert (out / "grid.png").is_file()
