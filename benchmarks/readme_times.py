@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated names: " +
                         ", ".join(c.name for c in COMMANDS))
     parser.add_argument("--out", type=Path, default=OUT, help=f"markdown file (default: {OUT.relative_to(REPO)})")
+    parser.add_argument("--append", action="store_true",
+                        help="add this run below the file's earlier ones (e.g. the same commands with other "
+                             "thread settings) instead of replacing them")
     args = parser.parse_args(argv)
     names = (set(args.only.split(",")) if args.only
              else {c.name for c in COMMANDS if not c.in_checkout or args.with_tests})
@@ -205,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  wall {_minutes(result.wall_s)}, CPU {_minutes(result.cpu_s)}, exit {result.returncode}",
                   file=sys.stderr, flush=True)
             results.append(result)
-    args.out.write_text(markdown(results, load_before, started, commit), encoding="utf-8")
+    text = markdown(results, load_before, started, commit)
+    if args.append and args.out.is_file():
+        text = args.out.read_text(encoding="utf-8") + "\n## A further run\n\n" + text.split("\n\n", 2)[2]
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return max((r.returncode for r in results), default=0)
 
