@@ -157,9 +157,9 @@ def markdown(results: list[Measured], load_before: float, started: str, commit: 
         f"| commit | {commit} |",
         f"| machine | {cpu_name()}, {cores} logical cores; {platform.system()} {platform.release()} |",
         f"| threads | {_threads()} |",
-        f"| load | 1-minute load average {load_before:.1f} before the run: "
-        f"{'busy, other jobs shared the cores (wall times are inflated, CPU times are not)' if load_before > 0.5 else 'idle'}; "
-        "the mean while each command ran is in its row (the command itself counts about 1 per busy thread) |",
+        f"| load | 1-minute load average {load_before:.1f} as the run started; each row gives the mean while "
+        "its command ran, the command's own threads included (about 1 per thread it keeps busy): a higher "
+        "mean means other jobs shared the cores, which inflates wall time, not CPU time |",
         f"| python | {platform.python_version()}, `{Path(sys.executable).name}` |",
         "",
         "| command | wall | CPU (user + system) | load | exit | last line |",
