@@ -24,8 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,7 +78,9 @@ class Measured:
     cpu_s: float
     returncode: int
     tail: str
+    load: float  # mean 1-minute load average while it ran
     durations: str = ""  # pytest's slowest tests, for the test commands
+    failed: list[str] = field(default_factory=list)  # pytest's FAILED / ERROR lines
 
 
 def run_timed(name: str, command: str, cwd: Path, pytest_addopts: str = "") -> Measured:
@@ -87,13 +90,27 @@ def run_timed(name: str, command: str, cwd: Path, pytest_addopts: str = "") -> M
     if pytest_addopts:
         env["PYTEST_ADDOPTS"] = " ".join(filter(None, [env.get("PYTEST_ADDOPTS", ""), pytest_addopts]))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    loads: list[float] = []
+    done = threading.Event()
+
+    def sample_load() -> None:  # how busy the machine was while the command ran (its own load included)
+        while not done.wait(10.0):
+            loads.append(os.getloadavg()[0])
+
+    sampler = threading.Thread(target=sample_load, daemon=True)
+    sampler.start()
     start = time.perf_counter()
     proc = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    tail = (proc.stdout.strip().splitlines() or [""])[-1] if proc.returncode == 0 else proc.stderr[-2000:]
-    return Measured(name, command, wall, cpu, proc.returncode, tail, _durations(proc.stdout))
+    out = proc.stdout.strip().splitlines()
+    tail = out[-1] if out else (proc.stderr.strip().splitlines() or [""])[-1]
+    failed = [line for line in out if line.startswith(("FAILED ", "ERROR "))]  # pytest's -ra summary
+    load = sum(loads) / len(loads) if loads else os.getloadavg()[0]
+    return Measured(name, command, wall, cpu, proc.returncode, tail, load, _durations(proc.stdout), failed)
 
 
 def _durations(stdout: str) -> str:
@@ -123,7 +140,7 @@ def _threads() -> str:
     return f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads{given}"
 
 
-def markdown(results: list[Measured], load: tuple[float, float], started: str) -> str:
+def markdown(results: list[Measured], load_before: float, started: str, commit: str) -> str:
     cores = os.cpu_count() or 1
     lines = [
         "# The README's times",
@@ -137,20 +154,24 @@ def markdown(results: list[Measured], load: tuple[float, float], started: str) -
         "| | |",
         "|---|---|",
         f"| date | {started} |",
-        f"| commit | {git_commit(REPO)} |",
+        f"| commit | {commit} |",
         f"| machine | {cpu_name()}, {cores} logical cores; {platform.system()} {platform.release()} |",
         f"| threads | {_threads()} |",
-        f"| load | 1-minute load average {load[0]:.1f} before, {load[1]:.1f} after "
-        f"({'busy: other jobs shared the cores, wall times are inflated' if max(load) > 0.5 * cores else 'idle'}) |",
+        f"| load | 1-minute load average {load_before:.1f} as the run started; each row gives the mean while "
+        "its command ran, the command's own threads included (about 1 per thread it keeps busy): a higher "
+        "mean means other jobs shared the cores, which inflates wall time, not CPU time |",
         f"| python | {platform.python_version()}, `{Path(sys.executable).name}` |",
         "",
-        "| command | wall | CPU (user + system) | exit | last line |",
-        "|---|---|---|---|---|",
+        "| command | wall | CPU (user + system) | load | exit | last line |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         last = r.tail.replace("|", "\\|").replace("\n", " ")[:160]
-        lines.append(f"| {r.name}: `{r.command}` | {_minutes(r.wall_s)} | {_minutes(r.cpu_s)} | {r.returncode} "
-                     f"| {last} |")
+        lines.append(f"| {r.name}: `{r.command}` | {_minutes(r.wall_s)} | {_minutes(r.cpu_s)} | {r.load:.1f} "
+                     f"| {r.returncode} | {last} |")
+    for r in results:
+        if r.failed:
+            lines += ["", f"Failures of `{r.command}`:", "", "```", *r.failed, "```"]
     for r in results:
         if r.durations:
             lines += ["", f"Slowest tests of `{r.command}` (`{DURATIONS}`, wall seconds on this machine):", "",
@@ -165,11 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated names: " +
                         ", ".join(c.name for c in COMMANDS))
     parser.add_argument("--out", type=Path, default=OUT, help=f"markdown file (default: {OUT.relative_to(REPO)})")
+    parser.add_argument("--append", action="store_true",
+                        help="add this run below the file's earlier ones (e.g. the same commands with other "
+                             "thread settings) instead of replacing them")
     args = parser.parse_args(argv)
     names = (set(args.only.split(",")) if args.only
              else {c.name for c in COMMANDS if not c.in_checkout or args.with_tests})
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     load_before = os.getloadavg()[0]
+    commit = git_commit(REPO)  # what is measured: the checkout as the run starts
     results = []
     with tempfile.TemporaryDirectory(prefix="toonkit_readme_") as tmp:
         shutil.copytree(REPO / "recipes", Path(tmp) / "recipes")  # a fresh checkout's recipes, nothing trained
@@ -183,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  wall {_minutes(result.wall_s)}, CPU {_minutes(result.cpu_s)}, exit {result.returncode}",
                   file=sys.stderr, flush=True)
             results.append(result)
-    args.out.write_text(markdown(results, (load_before, os.getloadavg()[0]), started), encoding="utf-8")
+    text = markdown(results, load_before, started, commit)
+    if args.append and args.out.is_file():
+        text = args.out.read_text(encoding="utf-8") + "\n## A further run\n\n" + text.split("\n\n", 2)[2]
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return max((r.returncode for r in results), default=0)
 
