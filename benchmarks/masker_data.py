@@ -114,9 +114,9 @@ def masker_probability(masker: torch.nn.Module, photo: torch.Tensor, short_side:
     The photo is resized (antialiased) to ``short_side`` when larger (translate's working size), the
     masker runs padded to its ``size_multiple``, and the probability is resized back to (H, W).
     """
+    from toonkit.core.geometry import resize, run_padded, short_side_size
     from toonkit.data.teacher import device_of
     from toonkit.imaging import from_uint8
-    from toonkit.translate.geometry import resize, run_padded, short_side_size
 
     x = from_uint8(photo)[None].to(device_of(masker))
     h, w = x.shape[-2:]

@@ -47,7 +47,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from masker_data import DATASETS, Pair, boundary_f, excluded_photos, iou, load_truth, masker_probability, split
+from masker_data import (
+    DATASETS,
+    Pair,
+    boundary_f,
+    excluded_photos,
+    iou,
+    load_truth,
+    masker_probability,
+    split,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MASKER = "alexnet_unet"
@@ -68,8 +77,8 @@ def teacher_selfie_masks(selfies: Path, out: Path) -> list[Pair]:
 
 def load_cache(items: list[Pair], path: Path, side: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(photo uint8 (3, H, W), mask uint8 (1, H, W)) at short side ``side``, decoded once and cached."""
+    from toonkit.core.geometry import resize, short_side_size
     from toonkit.data.decode import load_rgb_tensor
-    from toonkit.translate.geometry import resize, short_side_size
 
     key = [str(p.photo) for p in items]
     if path.is_file():
