@@ -19,6 +19,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "benchmarks" / "suite_finetune.yaml"
@@ -55,12 +56,27 @@ def _skin_worst(result, name: str) -> tuple[str, float, float]:  # noqa: ANN001
     return f"{worst[0][0]} / {worst[1][0]}", worst[0][1], worst[1][1]
 
 
-def _minutes_at(run_dir: Path) -> dict[int, float]:
-    """Training minutes at each logged step of a run (from the first logged row)."""
+def _minutes_at(run_dir: Path) -> "Callable[[int], float]":
+    """Training minutes of a run at any step, interpolated between its logged steps (from the first row)."""
+    import numpy as np
+
     with open(run_dir / "logs" / "losses.csv", newline="") as fh:
         rows = [(int(r["step"]), float(r["time"])) for r in csv.DictReader(fh)]
-    t0 = rows[0][1]
-    return {step: (t - t0) / 60 for step, t in rows}
+    steps = np.array([s for s, _ in rows], dtype=float)
+    minutes = np.array([(t - rows[0][1]) / 60 for _, t in rows])
+    # the first row is logged after some steps: add their time at the run's mean pace, so step 0 is minute 0
+    pace = minutes[-1] / max(steps[-1] - steps[0], 1)
+    minutes = minutes + steps[0] * pace
+    steps, minutes = np.concatenate([[0.0], steps]), np.concatenate([[0.0], minutes])
+    return lambda step: float(np.interp(step, steps, minutes))
+
+
+def _train_minutes(result) -> str:  # noqa: ANN001 - wall minutes of a trained method, from its loss log
+    run = result.plan.run_dir
+    if run is None or not (run / "logs" / "losses.csv").is_file():
+        return "—"
+    steps = sum(result.plan.phase_steps.values())
+    return f"{_minutes_at(run)(steps):.0f}"
 
 
 def curve_suite(main_work: Path) -> dict:
@@ -116,10 +132,14 @@ def main() -> int:
         label = f"{COUNTS[name]} (`{name}`)" if name in COUNTS else f"`{name}`"
         lines.append(f"| {label} | {r.row.get(kid, math.nan):.4f} | "
                      + (f"{ratio.value:.2f} [{ratio.low:.2f}, {ratio.high:.2f}]" if ratio else "1") + " | "
-                     + (f"{r.row['train_min']:.0f}" if math.isfinite(r.row.get("train_min", math.nan)) else "—")
+                     + _train_minutes(r)
                      + f" | {dl:+.1f} | {da:+.1f} |")
     lines += ["", "Worst skin group: the largest |mean shift| over the ITA° groups with at least 3 photos "
-              "(the per-group table is in the report).", ""]
+              "(the per-group table is in the report). Training minutes are wall time on the device above, "
+              "shared with other work while these ran.", ""]
+    missing = [n for n in result.suite.spec.methods if n not in rows]
+    if missing:
+        lines += [f"Not trained or scored in this invocation: {', '.join(f'`{n}`' for n in missing)}.", ""]
     _plot_images(result, rows, kid)
     if CURVE_RUN in rows:
         scores = {f"{kid} to held-out anime (selfies at 256², --colors keep)": f"{rows[CURVE_RUN].row[kid]:.4f}",
@@ -140,7 +160,7 @@ def main() -> int:
                 continue
             step = int(r.plan.name[5:])
             ratio = _ratio(curve, r.plan.name)
-            mins = minutes.get(step, math.nan)
+            mins = minutes(step)
             points.append((mins, ratio))
             lines.append(f"| {step} | {mins:.1f} | {r.row.get(kid, math.nan):.4f} | "
                          f"{ratio.value:.2f} [{ratio.low:.2f}, {ratio.high:.2f}] |")
@@ -171,6 +191,7 @@ def _plot_images(result, rows: dict, kid: str) -> None:  # noqa: ANN001
         ax.axhline(_ratio(result, "handpainted").value, color="tab:red", ls=":", label="handpainted (no fine-tune)")
     ax.set_xscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()  # a log axis would label 20 as 2×10¹ between the measured counts
     ax.set_xlabel("anime faces trained on")
     ax.set_ylabel(f"{kid} / photo's")
     ax.set_title("distance to held-out anime faces")

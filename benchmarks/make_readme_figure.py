@@ -59,6 +59,23 @@ def grid(rows: list[list[Image.Image]], labels: list[str], pad: int = 6, label_h
     return canvas
 
 
+def strip(rows: list[list[Image.Image]], labels: list[str], pad: int = 6, label_w: int = 130) -> Image.Image:
+    """One column per photo and one row per label: photos of any aspect ratio pack without gaps."""
+    widths = [row[0].width for row in rows]
+    height = rows[0][0].height
+    canvas = Image.new("RGB", (label_w + sum(widths) + pad * (len(widths) + 1),
+                               len(labels) * (height + pad) + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for r, label in enumerate(labels):
+        y = pad + r * (height + pad)
+        draw.text((pad, y + height // 2 - 6), label, fill=(0, 0, 0))
+        x = label_w + pad
+        for c, row in enumerate(rows):
+            canvas.paste(row[r], (x, y))
+            x += widths[c] + pad
+    return canvas
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("run", help="run directory or checkpoint")
@@ -69,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=3, help="photos shown (the first ones, sorted)")
     p.add_argument("--height", type=int, default=160, help="tile height in the figure")
     p.add_argument("--device", default="auto")
+    p.add_argument("--layout", choices=["rows", "columns"], default="rows",
+                   help="rows: one row per photo; columns: one column per photo (packs mixed aspect ratios)")
     args = p.parse_args(argv)
 
     from toonkit.cli.main import main as toonkit_main
@@ -90,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         rows = [[tile(photo, args.height)] + [tile(Path(tmp) / mode / f"{photo.stem}.png", args.height)
                                                for mode in args.backgrounds] for photo in photos]
-        figure = grid(rows, ["photo"] + [f"--background {m}" for m in args.backgrounds])
+        labels = ["photo"] + [f"--background {m}" for m in args.backgrounds]
+        figure = (strip if args.layout == "columns" else grid)(rows, labels)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.save(out)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import torch
 
-from toonkit.recipe import load_recipe
-from toonkit.recipe.schema import OptimSpec
-from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
 from toonkit.core.runtime import autocast
 from toonkit.methods.assemble import assemble
+from toonkit.methods.context import Group, StepContext
+from toonkit.recipe import load_recipe
+from toonkit.recipe.schema import OptimSpec
+from toonkit.train.optim import make_optimizer, make_scheduler
 
 REPO = Path(__file__).resolve().parents[1]
 

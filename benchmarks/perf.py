@@ -20,12 +20,13 @@ import torch
 import toonkit
 from toonkit.augment.edge_smooth import EdgeSmooth
 from toonkit.bench.report import cpu_name, git_commit
+from toonkit.core.runtime import autocast
+from toonkit.methods.assemble import assemble
+from toonkit.methods.context import Group, StepContext
 from toonkit.metrics.perf import count_flops, median_seconds
 from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
-from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
-from toonkit.core.runtime import autocast
-from toonkit.methods.assemble import assemble
+from toonkit.train.optim import make_optimizer, make_scheduler
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = {"selfie_gan": "selfie_gan.yaml", "cartoongan": "cartoongan.yaml", "cyclegan": "cyclegan.yaml",

@@ -23,11 +23,12 @@ import torch.nn.functional as F
 from toonkit.augment.outline import outline
 from toonkit.core.runtime import autocast
 from toonkit.methods.assemble import assemble
+from toonkit.methods.context import Group, StepContext
 from toonkit.nets.discriminators import PatchGANDiscriminator
 from toonkit.nets.generators import ResnetGenerator, UNetGenerator
 from toonkit.recipe import load_recipe
 from toonkit.recipe.schema import OptimSpec
-from toonkit.train.optim import Group, StepContext, make_optimizer, make_scheduler
+from toonkit.train.optim import make_optimizer, make_scheduler
 
 Step = Callable[[], None]
 CPU = torch.device("cpu")

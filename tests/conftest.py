@@ -10,7 +10,9 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# two threads at most; OMP_NUM_THREADS, when set, wins: on a machine other jobs share, a second thread
+# that waits for a descheduled one spins, and the suite's CPU time grows several-fold
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, min(2, os.cpu_count() or 1)))
 
 
 def shared_path(*parts: str) -> Path:

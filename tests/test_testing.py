@@ -25,6 +25,10 @@ def _entries() -> list[pytest.param]:
             continue
         key = f"{entry.kind}/{entry.name}"
         marks = [pytest.mark.skip(reason=NOT_HERE[key])] if key in NOT_HERE else []
+        if key == "face_detector/mtcnn":
+            from toonkit.nets.face_detectors import facenet_available
+
+            marks += [pytest.mark.skipif(not facenet_available(), reason="needs the faces extra (facenet-pytorch)")]
         out.append(pytest.param(entry, id=key, marks=marks))
     return out
 

@@ -298,6 +298,11 @@ class ColorConsistencyLoss(nn.Module):
         diff = (a - b).abs().mean(dim=(0, 2, 3))
         return (diff[0] + self.chroma_weight * (diff[1] + diff[2])) / (1 + 2 * self.chroma_weight)
 
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cartoons (to be trained) and the photos they were made from, in [-1, 1]."""
+        return (torch.rand(batch, 3, size, size) * 2 - 1).requires_grad_(), torch.rand(batch, 3, size, size) * 2 - 1
+
 
 class FlatSurfaceLoss(nn.Module):
     """Pulls an image towards its own flattened version: flat colour regions with clean edges.
@@ -342,6 +347,11 @@ class FlatSurfaceLoss(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return F.l1_loss(images.float(), self.target(images))
+
+    @staticmethod
+    def example_inputs(size: int = 8, batch: int = 2) -> tuple[torch.Tensor]:
+        """Generated images in [-1, 1] (to be trained)."""
+        return ((torch.rand(batch, 3, size, size) * 2 - 1).requires_grad_(),)
 
 
 class SegmentationLoss(nn.Module):

@@ -30,6 +30,7 @@ KINDS: tuple[str, ...] = (
     "metric",
     "filter",  # non-learned image filters: the bench's zero points (toonkit.filters)
     "model",  # pretrained models: folders that toonkit.load() reads (toonkit.pretrained)
+    "face_detector",  # face-aware translation (toonkit.nets.face_detectors)
 )
 
 _EMPTY = inspect.Parameter.empty

@@ -83,6 +83,8 @@ def check_plugin_components(plugin: PluginLike, size: int = 32, *, batch: int = 
       ``mask``; or the method's ``example_batch(phase, size, batch)``) with a context whose
       ``optimize(group, loss)`` checks the loss is finite, back-propagates, checks the group's
       gradients, and takes an Adam step.
+    - ``face_detector``: ``detect`` on ``batch`` images returns one list of
+      :class:`~toonkit.nets.face_detectors.Face` per image.
     - ``metric`` and kinds a plugin adds itself: built only.
 
     Args:
@@ -145,6 +147,13 @@ def check_component(entry: Entry, size: int = 32, *, batch: int = 2, device: str
         return _check_image_net(entry.kind, obj, size, batch, device)
     if entry.kind == "loss":
         return _check_loss(obj, size, batch, device)
+    if entry.kind == "face_detector":
+        from toonkit.nets.face_detectors import Face
+
+        found = obj.detect(_images(batch, max(size, 64), device))
+        assert isinstance(found, list) and len(found) == batch, "detect must return one list per image"
+        assert all(isinstance(face, Face) for faces in found for face in faces), "detect must return Faces"
+        return "built, detect"
     if entry.kind == "augmenter":
         x = _images(batch, size, device)
         out = obj(x)
@@ -346,7 +355,7 @@ if pytest is not None:
         """A tiny synthetic dataset (4 images per domain at 32²), made once per test session."""
         from toonkit.data.demo import make_demo
 
-        return make_demo(tmp_path_factory.mktemp("toonkit_demo"), n=4, size=32, seed=0)
+        return make_demo(tmp_path_factory.mktemp("toonkit_demo"), n=6, size=32, seed=0)  # the style checks need 5
 
     @pytest.fixture
     def toonkit_registry() -> Registry:

@@ -119,7 +119,7 @@ def imagenet_features_state_dict(arch: str) -> StateDict:
         where = f"{WEIGHTS_ENV}={root}" if root is not None else f"a folder named by {WEIGHTS_ENV} (unset)"
         cache = Path(torch.hub.get_dir()) / "checkpoints" / weights.url.rsplit("/", 1)[-1]
         raise WeightsUnavailableError(
-            f"ImageNet {arch} weights are not available offline ({describe_error(exc, 80)}): place "
+            f"ImageNet {arch} weights: no local copy and the download failed ({describe_error(exc, 80)}): place "
             f"{imagenet_features_filename(arch)} (keys of torchvision.models.{arch}().features) in {where}, "
             f"or torchvision's checkpoint at {cache}"
         ) from None

@@ -12,7 +12,7 @@ def test_registered_and_buildable_without_arguments() -> None:
     reg = Registry()
     register(reg)
     names = {e.name for e in reg.list("augmenter")}
-    assert names == {"edge_smooth", "outline"}
+    assert names == {"edge_smooth", "outline", "style_jitter"}
     for e in reg.list("augmenter"):
         assert e.summary and all(p.default is not p.REQUIRED for p in e.params)
         for p in e.params:
@@ -21,6 +21,8 @@ def test_registered_and_buildable_without_arguments() -> None:
     assert reg.build("augmenter", "edge_smooth").__class__ is EdgeSmooth
     assert reg.build("augmenter", "outline")(x).shape == x.shape
     assert reg.build("augmenter", "outline").__class__ is Outline
+    jittered = reg.build("augmenter", "style_jitter")(x)
+    assert jittered.shape == x.shape and not torch.equal(jittered, x)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

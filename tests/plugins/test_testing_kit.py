@@ -163,7 +163,7 @@ def test_fixtures_work_from_a_plugins_conftest(tmp_path: Path) -> None:
 
             from toonkit.data.folders import scan_images
 
-            assert len(scan_images(Path(toonkit_demo["photos"]))) == 4
+            assert len(scan_images(Path(toonkit_demo["photos"]))) == 6
     '''))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                           check=False, capture_output=True, text=True, cwd=tmp_path, timeout=300)

@@ -1,6 +1,6 @@
 """A hypothesis-driven fuzzer over the whole command line: every command, with options drawn from valid,
 odd and hostile values, on a sandbox of hostile files (FIFOs, links out of the sandbox, ``/dev/zero``,
-decompression bombs, EPS named ``.jpg``, alias bombs, binary cards, …) and with odd settings.
+decompression bombs, clips good and truncated, EPS named ``.jpg``, alias bombs, binary cards, …) and with odd settings.
 
 Every case must end with exit code 0, 1 or 2, no traceback, nothing escaping ``main``, no hang
 (:data:`CASE_SECONDS`), and no existing file changed outside the outputs (the inputs, and the files the
@@ -92,6 +92,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "suite.yaml": "methods: {a: {type: nope}}\n", "weights.pt": b"\x00" * 64,
     }.items():
         (files / name).write_bytes(data.encode() if isinstance(data, str) else data)
+    try:  # clips: a good one, a truncated one, an animated GIF (PyAV is a dev dependency; without it, none)
+        from tests.translate.test_video import make_clip
+
+        clip = make_clip(files / "clip.mp4", frames=3).read_bytes()
+        (files / "truncated.mp4").write_bytes(clip[: len(clip) // 2])
+        make_clip(files / "anim.gif", frames=3)
+    except ImportError:
+        pass
+    (files / "novideo.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     os.mkfifo(files / "fifo.png")
     os.mkfifo(files / "fifo.md")
     (files / "loop.jpg").symlink_to("loop.jpg")
@@ -171,6 +180,8 @@ def _command(data: st.DataObject, c: dict[str, Any]) -> list[str]:
             ("--amp", one(st.sampled_from(["off", "bf16", "fp8"]))), ("--overwrite", None), ("--no-ema", None),
             ("--method", one(st.just("nst"))), ("--style", one(c["images"])), ("--steps", one(st.sampled_from([1, 0, -1]))),
             ("--vgg-weights", one(st.sampled_from(["random", "imagenet", "/dev/zero"]))),
+            ("--faces", one(st.sampled_from(["auto", "off", "crop", "x"]))), ("--face-size", one(c["ints"])),
+            ("--colors", one(st.sampled_from(["keep", "style", "x"]))),
         ])]
     if command == "export":
         return ["export", data.draw(c["models"]), *_options(data, [

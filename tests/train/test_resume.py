@@ -1,6 +1,7 @@
 """Kill -9 mid-run, resume, and end bitwise equal to the uninterrupted run; Ctrl-C saves and exits 130."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,7 +104,9 @@ def test_checkpoints_load_without_pickle(demo: Path, tmp_path: Path) -> None:
     last = ckpt.list_checkpoints(tmp_path / "run")[-1]
     state = ckpt.read_state(last)  # torch.load(weights_only=True) inside
     assert state["global_step"] == 2 and "rng" in state
-    with open(last, "rb") as fh:
-        assert fh.read(8)  # a safetensors header, not a pickle
-    assert not last.read_bytes().startswith(b"\x80")
+    # a safetensors file: a little-endian header length, then that many bytes of JSON (a pickle is neither;
+    # its first byte, 0x80, can also be the header length's low byte, so that alone proves nothing)
+    raw = last.read_bytes()
+    header = int.from_bytes(raw[:8], "little")
+    assert 8 + header <= len(raw) and "__metadata__" in json.loads(raw[8:8 + header])
     assert os.path.getsize(last.with_name(last.name.replace(".safetensors", ".state.pt"))) > 0

@@ -62,11 +62,14 @@ def test_format_1_defaults_are_read_as_they_were(run_dir: Path, tmp_path: Path) 
     assert old.spec.method_name == "cartoongan" and old.size == 256 and not old.has_masker
 
 
-def test_the_shipped_model_folder_is_format_1_and_loads() -> None:
+def test_the_shipped_model_folder_is_the_current_format_and_loads() -> None:
+    """handpainted v2 was written by save_pretrained (format 2); format 1 is covered by the folders above."""
     folder = toonkit.get_registry().get("model", "handpainted").factory().folder
-    assert json.loads((folder / CONFIG_FILE).read_text())["format"] == _compat.MODEL_FORMAT_1
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    assert config["format"] == "toonkit-model-2" and config["version"] == 2
     toon = toonkit.load("handpainted", device="cpu")
     assert toon.spec.method_name == "selfie_gan" and toon.size == 128 and toon.has_masker
+    assert toon.spec.nets["masker"]["type"] == "alexnet_unet"
 
 
 def test_deprecations_name_their_replacement_and_removal() -> None:

@@ -1,12 +1,14 @@
 """Scoring one method: its outputs on the test set, every metric of the suite, size and speed."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 import sys
 import time
 import traceback
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -18,6 +20,7 @@ from toonkit.errors import describe_error, first_line
 from toonkit.bench.suite import SpeedSpec
 from toonkit.metrics import EvalContext, Metric, WeightsUnavailableError
 from toonkit.metrics.base import translate_in_chunks
+from toonkit.weights import WEIGHTS_ENV
 
 log = logging.getLogger("toonkit.bench")
 
@@ -48,17 +51,45 @@ class TimedTranslate:
         return self.images / self.seconds if self.seconds > 0 else math.nan
 
 
+# Metrics whose pretrained weights could not be had (no local file, download failed), with the reason:
+# the methods scored after the first get the same note without another download attempt, each of which
+# can wait DOWNLOAD_CONNECT_TIMEOUT_S, and the log says it once.
+_UNAVAILABLE: weakref.WeakKeyDictionary[Metric, str] = weakref.WeakKeyDictionary()
+
+
+def _unavailable(metric: Metric) -> Optional[str]:
+    try:
+        return _UNAVAILABLE.get(metric)
+    except TypeError:  # a plugin metric that cannot be a weak key (unhashable): simply retried
+        return None
+
+
 def score(metrics: list[Metric], ctx: EvalContext, method: str) -> tuple[dict[str, float], list[str]]:
-    """Every metric's columns for one method; a metric that fails gives NaN columns and a note."""
+    """Every metric's columns for one method; a metric that fails gives NaN columns and a note.
+
+    A metric whose weights are unavailable is logged once, as one line that names the settings pointing
+    at local weights (``TOONKIT_WEIGHTS_DIR``, a suite's ``weights_dir``), and is not retried for later
+    methods.
+    """
     row: dict[str, float] = {}
     notes: list[str] = []
     for metric in metrics:
         start = time.perf_counter()
         try:
+            known = _unavailable(metric)
+            if known is not None:
+                raise WeightsUnavailableError(known)
             row.update(metric(ctx))
             log.info("%s: %s in %.1fs", method, metric.name, time.perf_counter() - start)
         except WeightsUnavailableError as exc:
-            notes.append(f"{metric.name}: not computed, {first_line(exc)}")
+            reason = first_line(exc)
+            if _unavailable(metric) is None:
+                with contextlib.suppress(TypeError):
+                    _UNAVAILABLE[metric] = reason
+                log.warning("%s: not computed (for any method of this bench): %s. %s (or a suite's "
+                            "weights_dir) names the folder of local weights files", metric.name, reason,
+                            WEIGHTS_ENV)
+            notes.append(f"{metric.name}: not computed, {reason}")
         except Exception as exc:  # noqa: BLE001 - one failing metric must not lose hours of training
             log.error("%s: metric %s failed:\n%s", method, metric.name, traceback.format_exc())
             notes.append(f"{metric.name}: failed, {describe_error(exc, limit=None)}")

@@ -246,7 +246,9 @@ def _settings(result: BenchResult, name: str) -> str:
 
 def _relative(text: str, result: BenchResult) -> str:
     """Paths inside ``text`` shown relative to the report (or the suite), never as machine paths."""
-    for base, prefix in ((result.out.resolve(), ""), (result.out, ""), (result.suite.path.parent, "")):
+    suite_dir = result.suite.path.parent
+    for base, prefix in ((result.out.resolve(), ""), (result.out, ""), (suite_dir.resolve(), ""), (suite_dir, ""),
+                         (suite_dir.resolve().parent, ".." + os.sep)):  # e.g. a model folder beside the suites
         text = text.replace(str(base) + os.sep, prefix)
     return text
 

@@ -62,7 +62,12 @@ def weights_env(suite: Suite) -> Iterator[None]:
 
 
 def default_out(suite: Suite) -> Path:
-    """``results/<suite name>`` beside the suite file (``benchmarks/results/<name>`` for the shipped ones)."""
+    """``results/<suite name>`` beside the suite file (``benchmarks/results/<name>`` for those in
+    ``benchmarks/``); ``runs/bench/<name>`` in the current folder for a suite shipped in the package."""
+    from toonkit.bench.shipped import is_shipped
+
+    if is_shipped(suite.path):
+        return Path("runs") / "bench" / suite.name
     return suite.path.parent / "results" / suite.name
 
 

@@ -4,6 +4,9 @@ After writing the file it is run (ONNX Runtime for ONNX, ``torch.jit.load`` for 
 eager PyTorch on a few inputs; the largest absolute difference is printed and the command exits 1 when
 it exceeds ``--tolerance``. ``--format pretrained`` writes a model folder instead (config, fp16
 safetensors and model card: what ``toonkit.load`` and the Hugging Face Hub take).
+
+An exported graph gives the generator's own colours, as ``toonkit translate --colors style``: putting
+the photo's colours back (``--colors keep``, translate's default) is done by toonkit around the networks.
 """
 from __future__ import annotations
 

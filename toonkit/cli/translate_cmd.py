@@ -11,6 +11,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from toonkit.cli import translate_media
 from toonkit.cli.main import CLIError
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-ema", action="store_true", help="use the raw generator weights, not their EMA")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    translate_media.add_arguments(p)
     nst = p.add_argument_group("neural style transfer (--method nst)")
     nst.add_argument("--method", choices=["nst"], help="translate without a run: Gatys style transfer")
     nst.add_argument("--style", metavar="IMAGE", help="the style image")
@@ -153,6 +155,7 @@ def _check_args(args: argparse.Namespace) -> tuple[str | None, list[str], int | 
         raise CLIError(f"--quality must be in 1..100, got {args.quality}")
     if args.max_pixels is not None and args.max_pixels < 1:
         raise CLIError(f"--max-pixels must be >= 1, got {args.max_pixels}")
+    translate_media.check_args(args)
     return run, inputs, _parse_size(args.size)
 
 
@@ -183,6 +186,7 @@ def _load_model(args: argparse.Namespace, run: str | None) -> Cartoonizer:
         raise CLIError(f"--background {args.background} needs a person masker and "
                        f"{'this run has none' if run else 'none was given'}: pass --masker FILE "
                        "(a run or checkpoint with a masker, or masker weights), or use --background keep")
+    translate_media.prepare(toon, args)
     return toon
 
 
@@ -215,21 +219,23 @@ def run(args: argparse.Namespace) -> int:
 
     run_path, specs, size = _check_args(args)
     out_dir = _check_out_dir(args.out)
-    plan = plan_folder(specs, out_dir, format=args.format, overwrite=args.overwrite)
-    options = TranslateOptions.of(background=args.background, size=size, colors=args.colors)
+    plan = plan_folder(specs, out_dir, format=args.format, overwrite=args.overwrite, portraits=args.faces == "crop")
+    options = TranslateOptions.of(background=args.background, size=size, colors=args.colors, faces=args.faces,
+                                  face_size=args.face_size)
+    translate_media.check_videos(plan, options)
     toon = _load_model(args, run_path)  # before anything else: a bad run is a usage error, even with no work
     # an output never replaces an input of the call, --overwrite or not; a folder that cannot be listed is
     # said, never skipped silently
     for path, why in plan.refused:
         print(f"toonkit translate: {path}: {why}", file=sys.stderr)
-    if not plan.todo and not plan.refused:
+    if not plan.todo and not plan.videos and not plan.refused:
         print(f"all {len(plan.items)} outputs already exist in {out_dir} (--overwrite to replace them)")
         return 0
-    if plan.todo:
-        n = len(plan.todo)
-        print(f"translating {n} image{'s' * (n != 1)} with {toon.source} on {toon.device}", file=sys.stderr)
-    with tqdm(total=len(plan.todo), unit="img", disable=True if args.quiet else None, file=sys.stderr,
-              dynamic_ncols=True) as bar:
+    if plan.todo or plan.videos:
+        print(f"translating {translate_media.count(plan)} with {toon.source} on {toon.device}", file=sys.stderr)
+    with tqdm(total=len(plan.todo) + len(plan.videos), unit="file" if plan.videos else "img",
+              disable=True if args.quiet else None, file=sys.stderr, dynamic_ncols=True) as bar, \
+            translate_media.term_as_interrupt(), translate_media.FrameBars(args.quiet) as frames:
 
         def progress(path: Path, error: str | None) -> None:
             if error is not None:
@@ -237,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
 
         report = translate_planned(toon, plan, options, quality=args.quality, batch_size=args.batch,
-                                   progress=progress)
+                                   progress=progress, frames=frames, smoothing=not args.no_smoothing)
     if report.failed:
         print(report.summary(), file=sys.stderr)
         return 1

@@ -36,11 +36,13 @@ from toonkit.demo.core import (
     display_name,
     other_background,
     parse_colour,
+    portraits,
     parse_size,
     read_photo,
 )
 from toonkit.translate.background import BACKGROUNDS
 from toonkit.translate.colors import COLORS, DEFAULT_COLORS
+from toonkit.translate.faces import DEFAULT_FACES, FACE_MODES
 
 log = logging.getLogger("toonkit.demo")
 
@@ -84,24 +86,30 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
     out_dir = Path(out_dir)
 
     def run(path: str | None, model: str, background: str, size: str, show_mask: bool,
-            colors: str = DEFAULT_COLORS) -> tuple:
+            colors: str = DEFAULT_COLORS, faces: str = DEFAULT_FACES) -> tuple:
         no_mask = gr.update(value=None, visible=bool(show_mask))
+        no_faces = gr.update(value=None, visible=faces == "crop")
         if not path:
-            return None, None, no_mask, ""
+            return None, None, no_mask, "", no_faces
         try:
             start = time.perf_counter()
             toon = pool.get(model)
-            result = cartoonise(toon, read_photo(path, budget=toon.max_pixels), background, parse_size(size),
-                                with_mask=show_mask, colors=colors)
+            photo = read_photo(path, budget=toon.max_pixels)
+            result = cartoonise(toon, photo, background, parse_size(size), with_mask=show_mask, colors=colors,
+                                faces="off" if faces == "crop" else faces)
+            cut = portraits(toon, photo, background=background, colors=colors) if faces == "crop" else None
             png = _write_png(result.tensor, out_dir, Path(path).stem)
         except DemoError as exc:
-            return None, None, no_mask, f"**Error:** {exc}"
+            return None, None, no_mask, f"**Error:** {exc}", no_faces
         except Exception as exc:  # noqa: BLE001 - a bug must not take the page down: say it, log it
             log.exception("translation failed")
-            return None, None, no_mask, f"**Error:** translation failed: {type(exc).__name__}: {exc}"
+            return None, None, no_mask, f"**Error:** translation failed: {type(exc).__name__}: {exc}", no_faces
         h, w = result.cartoon.shape[:2]
         status = f"Cartoonised at {w}×{h} with {display_name(model)} in {time.perf_counter() - start:.1f} s."
-        return result.cartoon, png, gr.update(value=result.mask, visible=bool(show_mask)), status
+        if cut is not None:
+            status += f" {len(cut)} face{'s' * (len(cut) != 1)} found."
+        return (result.cartoon, png, gr.update(value=result.mask, visible=bool(show_mask)), status,
+                gr.update(value=cut, visible=faces == "crop"))
 
     def run_other(path: str | None, model: str, background: str, size: str, colour: str,
                   colors: str = DEFAULT_COLORS) -> tuple:
@@ -131,12 +139,17 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
                             info="auto: the photo's size, painted at the model's working size; "
                                  "original: painted at full resolution (slower)", elem_id="size")
             show_mask = gr.Checkbox(False, label="Show the person mask", elem_id="show_mask")
+            faces = gr.Radio(list(FACE_MODES), value=DEFAULT_FACES, label="Faces", elem_id="faces",
+                             info="auto: paint small faces (group photos) at the model's scale; "
+                                  "crop: one portrait per face")
         with gr.Row():
             photo = _photo_input(gr)
             cartoon = gr.Image(label="Cartoon", type="numpy", format="png", interactive=False,
                                elem_id="cartoon", height=360, buttons=["download", "fullscreen"])
             mask = gr.Image(label="Person mask", type="numpy", format="png", interactive=False,
                             elem_id="mask", height=360, visible=False, buttons=["download", "fullscreen"])
+        face_gallery = gr.Gallery(label="Portraits, one per face", elem_id="portraits", visible=False,
+                                  columns=4, height=280)
         with gr.Row():
             download = gr.DownloadButton("Download PNG", elem_id="download")
             status = gr.Markdown("", elem_id="status")
@@ -156,12 +169,12 @@ def build_demo(pool: ModelPool, models: Sequence[str], out_dir: str | Path) -> A
                                          buttons=["download", "fullscreen"])
             other_status = gr.Markdown("", elem_id="other_status")
 
-        inputs = [photo, model, background, size, show_mask, colors]
-        outputs = [cartoon, download, mask, status]
+        inputs = [photo, model, background, size, show_mask, colors, faces]
+        outputs = [cartoon, download, mask, status, face_gallery]
         # one slot for every inference: a second request waits for the running one, never beside it
         slot: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "inference"}
         for trigger in (photo.change, model.change, background.change, size.change, show_mask.change,
-                        colors.change):
+                        colors.change, faces.change):
             trigger(run, inputs, outputs, **slot)
         other_inputs = [photo, model, background, size, colour, colors]
         show_other.click(run_other, other_inputs, [other_photo, other_cartoon, other_status], **slot)

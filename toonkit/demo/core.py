@@ -27,6 +27,7 @@ from toonkit.plugins import get_registry
 from toonkit.imaging import from_uint8, unit_to_uint8
 from toonkit.translate.background import NEEDS_MASK, check_background
 from toonkit.translate.colors import DEFAULT_COLORS
+from toonkit.translate.faces import API_FACES, DEFAULT_FACE_SIZE
 from toonkit.core.geometry import resize
 from toonkit.errors import ToonkitError
 
@@ -141,7 +142,7 @@ def parse_colour(value: str) -> tuple[int, int, int]:
 
 
 def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str | None,
-               colors: str = DEFAULT_COLORS) -> torch.Tensor:
+               colors: str = DEFAULT_COLORS, faces: str = API_FACES) -> torch.Tensor:
     from toonkit.translate.errors import TranslateError
 
     check_background(background)
@@ -149,7 +150,7 @@ def _translate(toon: Any, photo: torch.Tensor, background: str, size: int | str 
         raise DemoError(f"background '{background}' needs a person masker, and this model has none: "
                         "use 'keep'")
     try:
-        return toon.translate_tensors([photo], background, size, colors=colors)[0]
+        return toon.translate_tensors([photo], background, size, colors=colors, faces=faces)[0]
     except TranslateError as exc:
         raise DemoError(str(exc)) from None
 
@@ -171,7 +172,7 @@ def person_mask(toon: Any, photo: torch.Tensor, size: int | str | None = None) -
 
 
 def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: int | str | None = None,
-               with_mask: bool = False, colors: str = DEFAULT_COLORS) -> Cartoon:
+               with_mask: bool = False, colors: str = DEFAULT_COLORS, faces: str = API_FACES) -> Cartoon:
     """Translate one photo the way ``toonkit translate`` does, optionally with its person mask.
 
     Args:
@@ -181,6 +182,8 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
         size: the translate API's ``size``: None (the photo's size), a short side, or ``"original"``.
         with_mask: also return the masker's person mask (when the model has a masker).
         colors: ``keep`` (the photo's colours on the person) or ``style`` (the model's own).
+        faces: ``off`` or ``auto`` (faces small for the model painted at its scale, as
+            ``toonkit translate --faces auto``; the page's Faces setting defaults to ``auto``).
 
     Shape:
         - photo: :math:`(1, 3, H, W)`
@@ -191,11 +194,30 @@ def cartoonise(toon: Any, photo: torch.Tensor, background: str = "keep", size: i
     """
     from toonkit.translate.io import to_uint8_array
 
-    out = _translate(toon, photo, background, size, colors)
+    out = _translate(toon, photo, background, size, colors, faces)
     mask = None
     if with_mask and toon.has_masker:
         mask = unit_to_uint8(person_mask(toon, photo, size)[0, 0]).numpy()
     return Cartoon(to_uint8_array(out), out, mask)
+
+
+def portraits(toon: Any, photo: torch.Tensor, size: int = DEFAULT_FACE_SIZE, background: str = "keep",
+              colors: str = DEFAULT_COLORS) -> list[np.ndarray]:
+    """One upright translated portrait per face, as ``toonkit translate --faces crop`` writes them.
+
+    Raises:
+        DemoError: no face detector is installed.
+    """
+    from toonkit.translate.errors import TranslateError
+    from toonkit.translate.faces import find_portraits
+    from toonkit.translate.io import to_uint8_array
+    from toonkit.translate.options import TranslateOptions
+
+    try:
+        options = TranslateOptions.of(background=background, colors=colors, faces="crop", face_size=size)
+        return [to_uint8_array(p) for p in find_portraits(toon, photo, options)]
+    except TranslateError as exc:
+        raise DemoError(str(exc)) from None
 
 
 def other_background(toon: Any, photo: torch.Tensor, colour: tuple[int, int, int], background: str = "keep",

@@ -1,8 +1,10 @@
 """Person maskers (the paper's S): image in [-1, 1] → one logit per pixel (person vs background).
 
-``sigmoid(logits)`` is the soft mask that Selfie-GAN multiplies into what D sees. Two choices:
+``sigmoid(logits)`` is the soft mask that Selfie-GAN multiplies into what D sees. Three choices:
 the paper's plain U-Net (``unet``, no dependency, small by default because it runs on every adversarial
-step) and any segmentation_models_pytorch architecture and encoder (``smp``).
+step), any segmentation_models_pytorch architecture and encoder (``smp``), and a small decoder on ImageNet
+AlexNet features with guided-filter edges (``alexnet_unet``, :mod:`toonkit.nets.alexnet_masker`), the
+shipped model's person masker.
 """
 from __future__ import annotations
 
@@ -233,5 +235,8 @@ class SmpMasker(nn.Module):
 
 
 def register(registry: PluginRegistry) -> None:
+    from toonkit.nets.alexnet_masker import AlexNetMasker
+
     registry.add("masker", "unet", UNetMasker)
     registry.add("masker", "smp", SmpMasker)
+    registry.add("masker", "alexnet_unet", AlexNetMasker)

@@ -12,6 +12,7 @@ COMPONENT_MODULES = (
     "toonkit.nets.generators",
     "toonkit.nets.discriminators",
     "toonkit.nets.maskers",
+    "toonkit.nets.face_detectors",
     "toonkit.features",
     "toonkit.losses",
     "toonkit.augment",

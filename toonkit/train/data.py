@@ -41,7 +41,8 @@ class TrainData:
         spec = recipe.spec.data
         self.spec, self.seed, self.dist = spec, recipe.spec.train.seed, dist
         photos, cartoons, masks = spec.photos, spec.cartoons, spec.masks
-        if spec.demo and not (photos and cartoons):
+        synthetic = bool(spec.demo and not (photos and cartoons))
+        if synthetic:
             root = run_dir / "data"
             if dist.is_main and not (root / "photos").is_dir():
                 from toonkit.data.demo import make_demo
@@ -75,7 +76,7 @@ class TrainData:
                 ds.files = ds.files[: spec.max_images]
         if spec.max_cartoons:  # how a style's image count is varied (benchmarks/finetune.py)
             self.cartoons.files = self.cartoons.files[: spec.max_cartoons]
-        if spec.check_style:
+        if spec.check_style and not synthetic:  # the checks judge a user's folder, not toonkit's own demo set
             from toonkit.data.checks import StyleFolderError, style_folder_problems
 
             problems = style_folder_problems(self.cartoons.files, self.photos.files, spec.size)

@@ -23,11 +23,13 @@ from toonkit.translate.colors import keep_colors
 from toonkit.core.geometry import resize, run_padded, short_side_size
 from toonkit.protocols import size_multiple
 from toonkit.translate.errors import MaskerRequiredError, TranslateError
+from toonkit.translate.faces import DEFAULT_FACE_SIZE, whole_image
 from toonkit.translate.options import Size, TranslateOptions
 from toonkit.translate.stored import load_masker, read_model, warn_if_untrained
 
 if TYPE_CHECKING:
     from toonkit.translate.folder import FolderReport
+    from toonkit.translate.video import TemporalState
 
 log = logging.getLogger("toonkit.translate")
 
@@ -122,6 +124,9 @@ class Cartoonizer:
         self.max_pixels = int(max_pixels)
         self.spec = spec
         self.source = source
+        # faces="auto" and portraits(): a registered face_detector name, or a detector object, built on
+        # first use (toonkit.translate.faces.get_detector); None: the default detector
+        self.face_detector: Any = None
 
     # -- loading --------------------------------------------------------------------------------
     @classmethod
@@ -251,6 +256,28 @@ class Cartoonizer:
         return y.float().clamp(-1, 1)
 
     @torch.no_grad()
+    def paint(self, photo: torch.Tensor, colors: str = "style", mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The generator's output with the ``colors`` option applied: ``style`` as generated, ``keep``
+        with the photo's colour statistics put back on the person (:func:`~toonkit.translate.colors.keep_colors`).
+
+        Args:
+            photo: photos in [-1, 1].
+            colors: ``keep`` or ``style``.
+            mask: the photos' person masks for ``keep`` when already computed; otherwise the masker's
+                (the whole image without a masker).
+
+        Shape:
+            - Input: :math:`(N, 3, H, W)`; mask :math:`(N, 1, H, W)`
+            - Output: :math:`(N, 3, H, W)` in [-1, 1], float32
+        """
+        generated = self.generate(photo)
+        if colors != "keep":
+            return generated
+        if mask is None and self.masker is not None:
+            mask = self.mask(photo)
+        return keep_colors(self._prepare(photo), generated, mask)
+
+    @torch.no_grad()
     def mask(self, photo: torch.Tensor) -> torch.Tensor:
         """Soft person masks in [0, 1] for photos of any size.
 
@@ -279,7 +306,13 @@ class Cartoonizer:
             - Output: :math:`(N, 3, H', W')` (4 channels for ``transparent``) on the photo's device,
               :math:`(H', W')` = :meth:`target_size`.
         """
-        opts = TranslateOptions.of(background=background, size=size, **options)
+        return self._translate_batch(photo, TranslateOptions.of(background=background, size=size, **options))
+
+    def _translate_batch(self, photo: torch.Tensor, opts: TranslateOptions,
+                         state: TemporalState | None = None) -> torch.Tensor:
+        """:meth:`translate_batch` with checked options; ``state`` carries face tracks and masks from one
+        video frame to the next (:class:`~toonkit.translate.video.TemporalState`)."""
+        whole_image(opts)
         if opts.needs_mask and self.masker is None:
             raise MaskerRequiredError(f"background '{opts.background}' needs a person masker, and this model has "
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
@@ -289,12 +322,28 @@ class Cartoonizer:
         work = resize(x, self.working_size(height, width, opts.size))
         keep = opts.colors == "keep"
         work_mask = self.mask(work) if opts.needs_mask or (keep and self.masker is not None) else None
-        generated = self.generate(work)
-        if keep:  # the photo's colour statistics back on the person (the whole image without a masker)
-            generated = keep_colors(work, generated, work_mask)
-        cartoon = resize(generated, hw)
+        # keep: the photo's colour statistics back on the person (the whole image without a masker)
+        cartoon = resize(self.paint(work, opts.colors, work_mask), hw)
+        if opts.faces == "auto":
+            cartoon = self._paint_faces(x, cartoon, opts.colors, (work.shape[-2], work.shape[-1]), state)
         mask = resize(work_mask, hw).clamp(0, 1) if opts.needs_mask and work_mask is not None else None
+        if mask is not None and state is not None:
+            mask = state.smooth_mask(mask)
         return composite(cartoon, x, mask, opts.background).to(photo.device)
+
+    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, colors: str, work_hw: tuple[int, int],
+                     state: TemporalState | None) -> torch.Tensor:
+        """``cartoon`` with the faces of ``x`` that are small for the model repainted at its scale."""
+        from toonkit.translate.faces import get_detector, paint_faces
+
+        detector = get_detector(self, required=False)
+        if detector is None:  # logged once: the whole image is translated as it is
+            return cartoon
+        found = detector.detect(x)
+        if state is not None:  # video: tracked, smoothed boxes
+            found = [state.faces(f) for f in found]
+        return torch.cat([paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors)
+                          for i in range(x.shape[0])])
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
                   batch_size: int = 8, **options: Any) -> Any:
@@ -310,7 +359,12 @@ class Cartoonizer:
                 and return at that short side; ``"original"``: translate at each input's own size.
             batch_size: images per forward pass (same-size images are batched together).
             **options: the other :class:`~toonkit.translate.options.TranslateOptions` (an unknown name
-                is a ``TypeError``).
+                is a ``TypeError``): ``colors``, and ``faces="auto"`` to also translate each face that is
+                small for the model (group and full-body photos) at the model's scale and blend it in
+                (:mod:`toonkit.translate.faces`; needs a face detector, ``pip install "toonkit[faces]"``).
+                ``toonkit translate`` and the demo default to ``faces="auto"`` (``benchmarks/faces.md``);
+                the API stays ``off`` unless asked, so its output never depends on an optional package.
+                For one portrait per face (``faces="crop"``), see :meth:`portraits`.
 
         Returns:
             The same kind as ``images``: PIL images (RGBA for ``transparent``), H×W×3 (×4) uint8
@@ -319,6 +373,7 @@ class Cartoonizer:
             unless ``size`` is an int or the input has more than ``max_pixels`` pixels.
         """
         opts = TranslateOptions.of(background=background, size=size, **options)  # checked before decoding
+        whole_image(opts)
         single = not isinstance(images, (list, tuple))
         items = [images] if single else list(images)
         converted = [io.to_tensor(item, self.max_pixels) for item in items]  # reduced to the budget while 8-bit
@@ -352,11 +407,13 @@ class Cartoonizer:
     def translate_folder(self, inputs: str | Path | Sequence[str | Path], out: str | Path, *,
                          format: str = "png", quality: int = 95, overwrite: bool = False, batch_size: int = 4,
                          progress: Callable[[Path, str | None], None] | None = None,
-                         **options: Any) -> FolderReport:
+                         smoothing: bool = True, **options: Any) -> FolderReport:
         """Translate image files, folders (searched recursively) and globs into the folder ``out``, as
         ``toonkit translate`` does: each output keeps its input's relative path and stem, existing
         outputs are kept unless ``overwrite``, and a file that cannot be read or translated is reported
-        and skipped while the others are written.
+        and skipped while the others are written. Clips among the inputs (mp4, mov, webm, mkv, avi,
+        animated GIF; ``pip install "toonkit[video]"``) are translated with the same options into the same
+        container; ``faces="crop"`` writes one portrait per face of each photo, ``NAME_face0.png`` ….
 
         Args:
             inputs: files, folders or glob patterns (one or a list).
@@ -364,15 +421,18 @@ class Cartoonizer:
             format, quality: ``png``, ``jpg`` or ``webp``, and the jpg/webp quality.
             overwrite: replace outputs that exist.
             batch_size: images per forward pass.
-            progress: called after each image as ``progress(path, error)`` (``error`` None when it was
-                written), e.g. to draw a progress bar.
+            progress: called after each image or clip as ``progress(path, note)`` (``note`` None when it
+                was written; see :data:`~toonkit.translate.folder.Progress`), e.g. to draw a progress bar.
+            smoothing: clips: smooth face boxes and masks over frames.
             **options: the :class:`~toonkit.translate.options.TranslateOptions` (``background``, ``size`` …).
 
         Returns:
             a :class:`~toonkit.translate.folder.FolderReport` (``written``, ``kept``, ``failed`` …).
 
         Raises:
-            InputError: an input names nothing, or two inputs would write the same output.
+            InputError: an input names nothing, two inputs would write the same output, or clips with
+                ``faces="crop"``.
+            FacesUnavailableError: ``faces="crop"`` and no face detector is installed.
 
         Example:
             >>> report = toonkit.load("handpainted").translate_folder("photos/", "toons/")  # doctest: +SKIP
@@ -383,8 +443,31 @@ class Cartoonizer:
 
         opts = TranslateOptions.of(**options)  # checked before anything is searched or loaded
         specs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-        plan = plan_folder(specs, out, format=format, overwrite=overwrite)
-        return translate_planned(self, plan, opts, quality=quality, batch_size=batch_size, progress=progress)
+        plan = plan_folder(specs, out, format=format, overwrite=overwrite, portraits=opts.faces == "crop")
+        return translate_planned(self, plan, opts, quality=quality, batch_size=batch_size, progress=progress,
+                                 smoothing=smoothing)
+
+    def portraits(self, image: Any, size: int = DEFAULT_FACE_SIZE, background: str = "keep",
+                  **options: Any) -> list[Any]:
+        """One translated, upright portrait per face of ``image``, largest face first (``--faces crop``).
+
+        Args:
+            image: one image, as for :meth:`translate`.
+            size: the side of each square portrait (the ``face_size`` option).
+            background: as for :meth:`translate`.
+            **options: the other :class:`~toonkit.translate.options.TranslateOptions` (``colors``).
+
+        Returns:
+            ``size`` × ``size`` images of the input's kind; empty when no face is found.
+
+        Raises:
+            FacesUnavailableError: no face detector is installed (``pip install "toonkit[faces]"``).
+        """
+        from toonkit.translate.faces import find_portraits
+
+        opts = TranslateOptions.of(background=background, face_size=size, faces="crop", **options)
+        converted = io.to_tensor(image)
+        return [io.from_tensor(p, converted) for p in find_portraits(self, converted.image[:1], opts)]
 
     def __repr__(self) -> str:
         masker = type(self.masker).__name__ if self.masker is not None else None

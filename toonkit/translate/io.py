@@ -10,6 +10,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,10 @@ class InputFile:
 
 
 def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+    from toonkit.translate.video import VIDEO_EXTENSIONS  # clips in a folder are inputs too
+
+    suffix = path.suffix.lower()
+    return (suffix in IMAGE_EXTENSIONS or suffix in VIDEO_EXTENSIONS) and not path.name.startswith(".")
 
 
 def _inside(path: Path, folder: Path | None) -> bool:
@@ -155,20 +159,15 @@ def output_path(item: InputFile, out_dir: str | Path, fmt: str) -> Path:
     return Path(out_dir) / item.rel.with_suffix(FORMATS[fmt])
 
 
-def replaces_input(item: InputFile, target: str | Path) -> bool:
-    """Whether writing ``target`` would replace the input file itself (same real path)."""
-    return replaced_input(target, {real_path(item.path): item.path}) is not None
-
-
-def inputs_replaced(items: list[InputFile], out_dir: str | Path, fmt: str) -> dict[Path, Path]:
-    """Input → the input its output would replace, for every input whose output is one of the call's
-    inputs (its own, or another one's: ``out/sub/a.png`` given as an input while ``photos/sub/a.jpg``
-    writes ``out/sub/a.png``). Such outputs are never written, ``--overwrite`` or not.
+def inputs_replaced(items: list[InputFile], target: Callable[[InputFile], Path]) -> dict[Path, Path]:
+    """Input → the input its output would replace, for every input whose output (``target(item)``) is
+    one of the call's inputs (its own, or another one's: ``out/sub/a.png`` given as an input while
+    ``photos/sub/a.jpg`` writes ``out/sub/a.png``). Such outputs are never written, ``--overwrite`` or not.
     """
     inputs = {real_path(it.path): it.path for it in items}
     clashes = {}
     for item in items:
-        victim = replaced_input(output_path(item, out_dir, fmt), inputs)
+        victim = replaced_input(target(item), inputs)
         if victim is not None:
             clashes[item.path] = victim
     return clashes

@@ -16,6 +16,7 @@ from typing import Any
 from toonkit.registry import did_you_mean
 from toonkit.translate.background import NEEDS_MASK, check_background
 from toonkit.translate.colors import DEFAULT_COLORS, check_colors
+from toonkit.translate.faces import API_FACES, DEFAULT_FACE_SIZE, check_face_size, check_faces
 
 #: a requested output size: a short side, ``"original"``, or None for the input's own size
 Size = int | str | None
@@ -34,26 +35,35 @@ class TranslateOptions:
         colors: ``keep`` (default) puts the photo's colour statistics back on the person, through the
             model's masker (the whole image without one); ``style`` returns the model's own colours
             (:mod:`toonkit.translate.colors`).
+        faces: ``off`` (the API's default), ``auto`` (each face that is small for the model is also
+            translated at the model's scale and blended in; the default of ``toonkit translate`` and the
+            demo) or ``crop`` (one portrait per face instead of the whole image: the folder engine and
+            :meth:`~toonkit.translate.api.Cartoonizer.portraits` only); see :mod:`toonkit.translate.faces`.
+        face_size: the side in pixels of each portrait with ``faces="crop"``.
 
     Raises:
         ValueError: a value that is not one of the above (the message names the valid ones).
 
     Example:
         >>> TranslateOptions.of(background="white", size=256)
-        TranslateOptions(background='white', size=256, colors='keep')
+        TranslateOptions(background='white', size=256, colors='keep', faces='off', face_size=256)
         >>> TranslateOptions.of(backgrund="white")
         Traceback (most recent call last):
         ...
-        TypeError: unknown translation option 'backgrund'; did you mean 'background'? (options: background, size, colors)
+        TypeError: unknown translation option 'backgrund'; did you mean 'background'? (options: background, size, colors, faces, face_size)
     """
 
     background: str = "keep"
     size: Size = None
     colors: str = DEFAULT_COLORS
+    faces: str = API_FACES
+    face_size: int = DEFAULT_FACE_SIZE
 
     def __post_init__(self) -> None:
         check_background(self.background)
         check_colors(self.colors)
+        check_faces(self.faces)
+        check_face_size(self.face_size)
         size = self.size
         if size is not None and size != "original" and (
                 not isinstance(size, int) or isinstance(size, bool) or size < 1):

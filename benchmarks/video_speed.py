@@ -1,0 +1,162 @@
+"""Video speed on a CPU: frames per second at 480p and 720p, and the generator's share of the conv peak.
+
+For each frame size (854×480, 1280×720) it times what ``toonkit translate MODEL clip.mp4`` does per
+frame (:func:`toonkit.translate.video.translate_frame`: resize to the working size, generate, resize
+back; ``--faces off``, ``--background keep``), in fp32 and, where the CPU has bf16 units, bf16 (weights
+cast once, channels-last: ``--amp bf16``); then the generator alone at that working size, its GFLOP/s
+against this machine's measured conv peak (``benchmarks/perf.py: conv_peak``, same dtype), and the same
+generator exported to ONNX and run by ONNX Runtime (fp32; onnxruntime has no bf16 CPU kernels).
+
+Every number is measured when the script runs. It takes a model name, folder or run, so it reruns on a
+retrained ``handpainted`` unchanged. Frames/s are wall-clock medians; the CPU seconds per frame of this
+process are given beside them, since a shared machine slows wall time.
+
+Usage:
+    python benchmarks/video_speed.py [--model handpainted] [--threads 2] [--out benchmarks/video_speed.md]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import toonkit
+from perf import conv_peak  # benchmarks/perf.py: the conv-peak sweep, reused as is
+from toonkit.bench.report import cpu_name, git_commit
+from toonkit.metrics.perf import count_flops
+from toonkit.protocols import size_multiple
+from toonkit.translate.options import TranslateOptions
+from toonkit.translate.video import translate_frame
+
+SIZES = {"480p": (480, 854), "720p": (720, 1280)}
+
+
+def bf16_units() -> bool:
+    return bool(getattr(torch.backends.mkldnn, "is_available", lambda: False)()
+                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """(median wall seconds, median CPU seconds of this process) of ``fn()`` after one warm-up call."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return sorted(walls)[len(walls) // 2], sorted(cpus)[len(cpus) // 2]
+
+
+def onnx_seconds(toon, hw: tuple[int, int], repeat: int, threads: int) -> float | None:
+    try:
+        import onnxruntime as ort
+
+        from toonkit.translate.export import build_module, export_onnx
+    except ImportError:
+        return None
+    module = build_module(toon, size=hw)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.onnx"
+        export_onnx(module, path, hw)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        name = sess.get_inputs()[0].name
+        x = (torch.rand(1, 3, *hw) * 2 - 1).numpy()
+        return timed(lambda: sess.run(None, {name: x}), repeat)[0]
+
+
+def peaks_from_perf_md(amps: list[str]) -> dict[str, float]:
+    """The conv peaks of this CPU's section of benchmarks/perf.md (``| conv peak ... | fp32 | bf16 |``)."""
+    import re
+
+    text = Path(__file__).with_name("perf.md").read_text(encoding="utf-8")
+    section = text.split(f"## {cpu_name()}, ")[1] if f"## {cpu_name()}, " in text else ""
+    match = re.search(r"\| conv peak[^|]*\| ([\d.]+) \| ([\d.]+) \|", section)
+    if not match:
+        raise SystemExit(f"benchmarks/perf.md has no conv peak for {cpu_name()}: use --peak measure")
+    return {"off": float(match.group(1)), "bf16": float(match.group(2))}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="handpainted")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--colors", choices=["style", "keep"], default="style",
+                   help="the translate colors option (style: the model's own colours, as the recorded run; "
+                        "it predates colors=keep)")
+    p.add_argument("--out", default=str(Path(__file__).with_name("video_speed.md")))
+    p.add_argument("--peak", choices=["measure", "perf.md"], default="measure",
+                   help="measure the conv peak now (benchmarks/perf.py's sweep, minutes), or read this CPU's "
+                        "section of benchmarks/perf.md (same machine only)")
+    args = p.parse_args()
+    options = TranslateOptions.of(colors=args.colors)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cpu")
+    has_bf16 = bf16_units()
+    amps = ["off"] + (["bf16"] if has_bf16 else [])
+    if args.peak == "perf.md":
+        peaks = peaks_from_perf_md(amps)
+    else:
+        peaks = {amp: conv_peak(device, torch.bfloat16 if amp == "bf16" else None)["gflops"] for amp in amps}
+    rows = []
+    for label, (h, w) in SIZES.items():
+        frame = torch.rand(1, 3, h, w) * 2 - 1
+        for amp in amps:
+            toon = toonkit.load(args.model, device="cpu", amp=amp, masker=False)
+            m = size_multiple(toon.generator)
+            wh = tuple(-(-v // m) * m for v in toon.working_size(h, w))  # padded as the generator runs it
+            gflop = count_flops(toonkit.load(args.model, device="cpu", masker=False).generator, (1, 3, *wh)) / 1e9
+            frame_s, frame_cpu = timed(lambda toon=toon, frame=frame: translate_frame(toon, frame, None, options), args.repeat)
+            x = toon._prepare(torch.rand(1, 3, *wh) * 2 - 1)
+            gen_s, _ = timed(lambda toon=toon, x=x: toon.generate(x), args.repeat)
+            rows.append({"size": label, "amp": amp, "work": wh, "fps": 1 / frame_s, "cpu_per_frame": frame_cpu,
+                         "gen_fps": 1 / gen_s, "gflops": gflop / gen_s, "peak": peaks[amp],
+                         "share": gflop / gen_s / peaks[amp], "gflop": gflop})
+            print(rows[-1], flush=True)
+        ort_s = onnx_seconds(toonkit.load(args.model, device="cpu", masker=False), wh, args.repeat, args.threads)
+        rows.append({"size": label, "amp": "onnxruntime fp32", "work": wh, "fps": None, "cpu_per_frame": None,
+                     "gen_fps": 1 / ort_s if ort_s else None, "gflops": gflop / ort_s if ort_s else None,
+                     "peak": peaks["off"], "share": gflop / ort_s / peaks["off"] if ort_s else None, "gflop": gflop})
+        print(rows[-1], flush=True)
+
+    def f(v, fmt):
+        return "—" if v is None else format(v, fmt)
+
+    lines = [
+        "# Video speed on a CPU",
+        "",
+        f"Model `{args.model}`. Device: {cpu_name()}, {args.threads} torch threads, bf16 units: "
+        f"{'yes' if has_bf16 else 'no'}; torch {torch.__version__}, Python {platform.python_version()}; commit "
+        f"`{git_commit(Path(__file__).resolve().parents[1])}`; command `python benchmarks/video_speed.py --model {args.model} --threads {args.threads} --peak {args.peak} --colors {args.colors}`. "
+        "The machine was shared with other jobs while this ran: wall-clock frames/s are lower than on an idle "
+        "machine; CPU seconds per frame are this process's own.",
+        "",
+        f"Conv peak ({'measured now by benchmarks/perf.py' + chr(39) + 's sweep' if args.peak == 'measure' else 'from this CPU' + chr(39) + 's section of benchmarks/perf.md'}): fp32 {peaks['off']:.0f} GFLOP/s"
+        + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if has_bf16 else "") + ".",
+        "",
+        "| frame | precision | working size | frames/s (whole frame path) | CPU s/frame | generator alone (frames/s) "
+        "| generator GFLOP/s | share of conv peak (same dtype) |",
+        "|---|---|---|---|---|---|---|---|",
+        *[f"| {r['size']} | {r['amp']} | {r['work'][1]}×{r['work'][0]} | {f(r['fps'], '.2f')} | "
+          f"{f(r['cpu_per_frame'], '.3f')} | {f(r['gen_fps'], '.2f')} | {f(r['gflops'], '.0f')} | "
+          f"{f(r['share'] and 100 * r['share'], '.0f')} % |" for r in rows],
+        "",
+        f"The generator costs {rows[0]['gflop']:.1f} GFLOP per frame at {rows[0]['work'][1]}×{rows[0]['work'][0]}.",
+        "",
+    ]
+    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
