@@ -84,9 +84,8 @@ def main() -> None:
     p.add_argument("--n", type=int, default=16, help="full-body photos to score")
     p.add_argument("--refs", type=int, default=40, help="hand-painted portraits for the style's Gram mean")
     p.add_argument("--selfies", type=int, default=12)
-    p.add_argument("--colors", choices=["style", "keep"], default="style",
-                   help="the translate colors option (style: the model's own colours, as the recorded run; "
-                        "it predates colors=keep)")
+    p.add_argument("--colors", choices=["style", "keep"], default="keep",
+                   help="the translate colors option (keep: toonkit translate's default)")
     p.add_argument("--out", default=str(Path(__file__).with_name("faces.md")))
     args = p.parse_args()
     torch.manual_seed(0)

@@ -51,9 +51,8 @@ def main() -> None:
     p.add_argument("photos", nargs="+")
     p.add_argument("--model", default="handpainted")
     p.add_argument("--frames", type=int, default=24)
-    p.add_argument("--colors", choices=["style", "keep"], default="style",
-                   help="the translate colors option (style: the model's own colours, as the recorded run; "
-                        "it predates colors=keep)")
+    p.add_argument("--colors", choices=["style", "keep"], default="keep",
+                   help="the translate colors option (keep: toonkit translate's default)")
     p.add_argument("--out", default=str(Path(__file__).with_name("video_flicker.md")))
     args = p.parse_args()
     toon = toonkit.load(args.model, device="cpu")
