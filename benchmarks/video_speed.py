@@ -17,7 +17,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -86,15 +89,80 @@ def peaks_from_perf_md(amps: list[str]) -> dict[str, float]:
     return {"off": float(match.group(1)), "bf16": float(match.group(2))}
 
 
+class OtherLoad:
+    """CPU time that processes other than this one used from construction to :meth:`stop` (Linux
+    ``/proc/stat`` minus this process's own user and system time), to say whether timings were idle."""
+
+    def __init__(self) -> None:
+        self.start = (self._busy(), self._own(), time.perf_counter())
+
+    @staticmethod
+    def _busy() -> float:
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return math.nan
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def stop(self) -> tuple[float, float]:
+        """(others' CPU seconds per wall second, wall seconds)."""
+        busy, own, wall = self._busy() - self.start[0], self._own() - self.start[1], time.perf_counter() - self.start[2]
+        return max(0.0, busy - own) / wall, wall
+
+
+def clip_seconds(toon: object, h: int, w: int, frames: int, options: TranslateOptions) -> tuple[float, float]:
+    """Wall seconds of :func:`~toonkit.translate.video.translate_video` on a generated ``frames``-frame
+    mp4 of ``h``×``w`` (a drifting colour pattern), and the share of it spent translating frames."""
+    import av
+    import numpy as np
+
+    from toonkit.translate import video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "clip.mp4", Path(tmp) / "out" / "clip.mp4"
+        with av.open(str(src), "w") as out:
+            stream = out.add_stream("libx264", rate=25)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            yy, xx = np.mgrid[0:h, 0:w]
+            for i in range(frames):
+                rgb = np.stack([(xx + 4 * i) % 256, (yy + 2 * i) % 256, (xx + yy) // 8 % 256], -1).astype(np.uint8)
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+            out.mux(stream.encode(None))
+        spent = [0.0]
+        inner = video.translate_frame
+
+        def timed_frame(*a: object, **k: object) -> torch.Tensor:
+            t = time.perf_counter()
+            try:
+                return inner(*a, **k)
+            finally:
+                spent[0] += time.perf_counter() - t
+
+        video.translate_frame = timed_frame
+        try:
+            start = time.perf_counter()
+            video.translate_video(toon, src, dst, **options.as_kwargs())  # faces off: the API default
+            total = time.perf_counter() - start
+        finally:
+            video.translate_frame = inner
+    return total, spent[0] / total
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="handpainted")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--colors", choices=["style", "keep"], default="style",
-                   help="the translate colors option (style: the model's own colours, as the recorded run; "
-                        "it predates colors=keep)")
+    p.add_argument("--colors", choices=["style", "keep"], default="keep",
+                   help="the translate colors option (keep: toonkit translate's default)")
     p.add_argument("--out", default=str(Path(__file__).with_name("video_speed.md")))
+    p.add_argument("--clip-frames", type=int, default=48, help="frames of the generated clip timed end to end")
     p.add_argument("--peak", choices=["measure", "perf.md"], default="measure",
                    help="measure the conv peak now (benchmarks/perf.py's sweep, minutes), or read this CPU's "
                         "section of benchmarks/perf.md (same machine only)")
@@ -108,6 +176,7 @@ def main() -> None:
         peaks = peaks_from_perf_md(amps)
     else:
         peaks = {amp: conv_peak(device, torch.bfloat16 if amp == "bf16" else None)["gflops"] for amp in amps}
+    others = OtherLoad()
     rows = []
     for label, (h, w) in SIZES.items():
         frame = torch.rand(1, 3, h, w) * 2 - 1
@@ -129,6 +198,13 @@ def main() -> None:
                      "peak": peaks["off"], "share": gflop / ort_s / peaks["off"] if ort_s else None, "gflop": gflop})
         print(rows[-1], flush=True)
 
+    clips = {}  # the whole command: decode, translate, encode (libx264), at the best precision
+    for label, (h, w) in SIZES.items():
+        toon = toonkit.load(args.model, device="cpu", amp=amps[-1], masker=False)
+        clips[label] = clip_seconds(toon, h, w, args.clip_frames, options)
+        print(label, clips[label], flush=True)
+    others_share, run_seconds = others.stop()
+
     def f(v, fmt):
         return "—" if v is None else format(v, fmt)
 
@@ -138,8 +214,9 @@ def main() -> None:
         f"Model `{args.model}`. Device: {cpu_name()}, {args.threads} torch threads, bf16 units: "
         f"{'yes' if has_bf16 else 'no'}; torch {torch.__version__}, Python {platform.python_version()}; commit "
         f"`{git_commit(Path(__file__).resolve().parents[1])}`; command `python benchmarks/video_speed.py --model {args.model} --threads {args.threads} --peak {args.peak} --colors {args.colors}`. "
-        "The machine was shared with other jobs while this ran: wall-clock frames/s are lower than on an idle "
-        "machine; CPU seconds per frame are this process's own.",
+        f"While it ran ({run_seconds:.0f} s), other processes used {others_share:.2f} of a core on average "
+        f"({os.cpu_count()} CPUs): {'an idle machine' if others_share < 0.1 else 'a shared machine, so wall-clock frames/s are lower than on an idle one'}; "
+        "CPU seconds per frame are this process's own.",
         "",
         f"Conv peak ({'measured now by benchmarks/perf.py' + chr(39) + 's sweep' if args.peak == 'measure' else 'from this CPU' + chr(39) + 's section of benchmarks/perf.md'}): fp32 {peaks['off']:.0f} GFLOP/s"
         + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if has_bf16 else "") + ".",
@@ -152,6 +229,13 @@ def main() -> None:
           f"{f(r['share'] and 100 * r['share'], '.0f')} % |" for r in rows],
         "",
         f"The generator costs {rows[0]['gflop']:.1f} GFLOP per frame at {rows[0]['work'][1]}×{rows[0]['work'][0]}.",
+        "",
+        f"The whole command (`toonkit translate {args.model} clip.mp4 --amp {amps[-1]}`: PyAV decode, the frame "
+        f"path above, libx264 encode), on a generated {args.clip_frames}-frame clip, `--faces off`:",
+        "",
+        "| clip | frames/s | of which translating the frames |",
+        "|---|---|---|",
+        *[f"| {label} | {args.clip_frames / secs:.2f} | {100 * share:.0f} % |" for label, (secs, share) in clips.items()],
         "",
     ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
