@@ -29,6 +29,7 @@ from toonkit.translate.stored import load_masker, read_model, warn_if_untrained
 
 if TYPE_CHECKING:
     from toonkit.translate.folder import FolderReport
+    from toonkit.nets.face_detectors import Face
     from toonkit.translate.video import TemporalState
 
 log = logging.getLogger("toonkit.translate")
@@ -321,29 +322,40 @@ class Cartoonizer:
         x = resize(self._prepare(photo), hw)
         work = resize(x, self.working_size(height, width, opts.size))
         keep = opts.colors == "keep"
+        # faces found before the full-size cartoon exists: the detector's working memory (its image
+        # pyramid) and the cartoon are never held at once
+        found = self._find_faces(x, state) if opts.faces == "auto" else None
         work_mask = self.mask(work) if opts.needs_mask or (keep and self.masker is not None) else None
         # keep: the photo's colour statistics back on the person (the whole image without a masker)
         cartoon = resize(self.paint(work, opts.colors, work_mask), hw)
-        if opts.faces == "auto":
-            cartoon = self._paint_faces(x, cartoon, opts.colors, (work.shape[-2], work.shape[-1]), state)
+        if found is not None:
+            cartoon = self._paint_faces(x, cartoon, found, opts.colors, (work.shape[-2], work.shape[-1]))
         mask = resize(work_mask, hw).clamp(0, 1) if opts.needs_mask and work_mask is not None else None
         if mask is not None and state is not None:
             mask = state.smooth_mask(mask)
         return composite(cartoon, x, mask, opts.background).to(photo.device)
 
-    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, colors: str, work_hw: tuple[int, int],
-                     state: TemporalState | None) -> torch.Tensor:
-        """``cartoon`` with the faces of ``x`` that are small for the model repainted at its scale."""
-        from toonkit.translate.faces import get_detector, paint_faces
+    def _find_faces(self, x: torch.Tensor, state: TemporalState | None) -> list[list[Face]] | None:
+        """The faces of each image of ``x`` (tracked and smoothed over video frames with ``state``), or
+        None without a detector (logged once: the whole image is translated as it is)."""
+        from toonkit.translate.faces import get_detector
 
         detector = get_detector(self, required=False)
-        if detector is None:  # logged once: the whole image is translated as it is
-            return cartoon
+        if detector is None:
+            return None
         found = detector.detect(x)
         if state is not None:  # video: tracked, smoothed boxes
             found = [state.faces(f) for f in found]
-        return torch.cat([paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors)
-                          for i in range(x.shape[0])])
+        return found
+
+    def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, found: list[list[Face]], colors: str,
+                     work_hw: tuple[int, int]) -> torch.Tensor:
+        """``cartoon`` with the faces ``found`` in ``x`` that are small for the model repainted at its scale."""
+        from toonkit.translate.faces import paint_faces
+
+        painted = [paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors) for i in range(x.shape[0])]
+        # one image (always, from translate): no concatenated copy, which at the image budget is 200 MB
+        return painted[0] if len(painted) == 1 else torch.cat(painted)
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
                   batch_size: int = 8, **options: Any) -> Any:
