@@ -319,7 +319,9 @@ class Cartoonizer:
                                       "none: pass masker=... to load() (CLI: --masker FILE), or use 'keep'")
         height, width = photo.shape[-2:]
         hw = self.target_size(height, width, opts.size)
-        x = resize(self._prepare(photo), hw)
+        # the full-size photo as given (float32 on the device): no channels-last copy at full size; the
+        # networks get the working-size image, which generate and mask prepare themselves
+        x = resize(photo.to(self.device, torch.float32), hw)
         work = resize(x, self.working_size(height, width, opts.size))
         keep = opts.colors == "keep"
         # faces found before the full-size cartoon exists: the detector's working memory (its image
@@ -411,7 +413,9 @@ class Cartoonizer:
         opts = TranslateOptions.of(background=background, size=size, **options).as_kwargs()
         results: list[torch.Tensor] = [torch.empty(0)] * len(images)
         for group in _groups(images, batch_size):
-            out = self.translate_batch(torch.cat([images[i] for i in group]), **opts)
+            # a group of one is passed as it is: concatenating copies it (200 MB at the image budget)
+            batch = images[group[0]] if len(group) == 1 else torch.cat([images[i] for i in group])
+            out = self.translate_batch(batch, **opts)
             for j, i in enumerate(group):
                 results[i] = out[j:j + 1]
         return results
