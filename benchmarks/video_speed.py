@@ -1,11 +1,13 @@
 """Video speed on a CPU: frames per second at 480p and 720p, and the generator's share of the conv peak.
 
 For each frame size (854×480, 1280×720) it times what ``toonkit translate MODEL clip.mp4`` does per
-frame (:func:`toonkit.translate.video.translate_frame`: resize to the working size, generate, resize
-back; ``--faces off``, ``--background keep``), in fp32 and, where the CPU has bf16 units, bf16 (weights
+frame (:func:`toonkit.translate.video.translate_frame`: resize to the working size, run the masker for
+the person's colour statistics (``--colors keep``, the default), generate, resize back; ``--faces off``,
+``--background keep``), with the model loaded as ``translate`` loads it, in fp32 and, where the CPU has bf16 units, bf16 (weights
 cast once, channels-last: ``--amp bf16``); then the generator alone at that working size, its GFLOP/s
 against this machine's measured conv peak (``benchmarks/perf.py: conv_peak``, same dtype), and the same
-generator exported to ONNX and run by ONNX Runtime (fp32; onnxruntime has no bf16 CPU kernels).
+generator exported to ONNX and run by ONNX Runtime (fp32; onnxruntime has no bf16 CPU kernels), the
+masker alone, and the whole command on a generated clip (decode, frames, libx264 encode).
 
 Every number is measured when the script runs. It takes a model name, folder or run, so it reruns on a
 retrained ``handpainted`` unchanged. Frames/s are wall-clock medians; the CPU seconds per frame of this
@@ -181,26 +183,29 @@ def main() -> None:
     for label, (h, w) in SIZES.items():
         frame = torch.rand(1, 3, h, w) * 2 - 1
         for amp in amps:
-            toon = toonkit.load(args.model, device="cpu", amp=amp, masker=False)
+            # as `toonkit translate` loads it: with the model's masker, which --colors keep runs on every
+            # frame (the person's colour statistics)
+            toon = toonkit.load(args.model, device="cpu", amp=amp)
             m = size_multiple(toon.generator)
             wh = tuple(-(-v // m) * m for v in toon.working_size(h, w))  # padded as the generator runs it
             gflop = count_flops(toonkit.load(args.model, device="cpu", masker=False).generator, (1, 3, *wh)) / 1e9
             frame_s, frame_cpu = timed(lambda toon=toon, frame=frame: translate_frame(toon, frame, None, options), args.repeat)
             x = toon._prepare(torch.rand(1, 3, *wh) * 2 - 1)
             gen_s, _ = timed(lambda toon=toon, x=x: toon.generate(x), args.repeat)
+            mask_s = timed(lambda toon=toon, x=x: toon.mask(x), args.repeat)[0] if toon.has_masker else None
             rows.append({"size": label, "amp": amp, "work": wh, "fps": 1 / frame_s, "cpu_per_frame": frame_cpu,
-                         "gen_fps": 1 / gen_s, "gflops": gflop / gen_s, "peak": peaks[amp],
+                         "gen_fps": 1 / gen_s, "mask_ms": mask_s and 1000 * mask_s, "gflops": gflop / gen_s, "peak": peaks[amp],
                          "share": gflop / gen_s / peaks[amp], "gflop": gflop})
             print(rows[-1], flush=True)
         ort_s = onnx_seconds(toonkit.load(args.model, device="cpu", masker=False), wh, args.repeat, args.threads)
-        rows.append({"size": label, "amp": "onnxruntime fp32", "work": wh, "fps": None, "cpu_per_frame": None,
+        rows.append({"size": label, "amp": "onnxruntime fp32", "work": wh, "fps": None, "cpu_per_frame": None, "mask_ms": None,
                      "gen_fps": 1 / ort_s if ort_s else None, "gflops": gflop / ort_s if ort_s else None,
                      "peak": peaks["off"], "share": gflop / ort_s / peaks["off"] if ort_s else None, "gflop": gflop})
         print(rows[-1], flush=True)
 
     clips = {}  # the whole command: decode, translate, encode (libx264), at the best precision
     for label, (h, w) in SIZES.items():
-        toon = toonkit.load(args.model, device="cpu", amp=amps[-1], masker=False)
+        toon = toonkit.load(args.model, device="cpu", amp=amps[-1])  # with its masker, as translate runs
         clips[label] = clip_seconds(toon, h, w, args.clip_frames, options)
         print(label, clips[label], flush=True)
     others_share, run_seconds = others.stop()
@@ -222,10 +227,10 @@ def main() -> None:
         + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if has_bf16 else "") + ".",
         "",
         "| frame | precision | working size | frames/s (whole frame path) | CPU s/frame | generator alone (frames/s) "
-        "| generator GFLOP/s | share of conv peak (same dtype) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| masker alone (ms/frame) | generator GFLOP/s | share of conv peak (same dtype) |",
+        "|---|---|---|---|---|---|---|---|---|",
         *[f"| {r['size']} | {r['amp']} | {r['work'][1]}×{r['work'][0]} | {f(r['fps'], '.2f')} | "
-          f"{f(r['cpu_per_frame'], '.3f')} | {f(r['gen_fps'], '.2f')} | {f(r['gflops'], '.0f')} | "
+          f"{f(r['cpu_per_frame'], '.3f')} | {f(r['gen_fps'], '.2f')} | {f(r['mask_ms'], '.0f')} | {f(r['gflops'], '.0f')} | "
           f"{f(r['share'] and 100 * r['share'], '.0f')} % |" for r in rows],
         "",
         f"The generator costs {rows[0]['gflop']:.1f} GFLOP per frame at {rows[0]['work'][1]}×{rows[0]['work'][0]}.",
