@@ -66,8 +66,17 @@ def test_painted_suites_have_zero_points() -> None:
     if ("masker", "mediapipe_selfie") not in toonkit.get_registry():
         pytest.skip("the painted suites' selfies get teacher masks from mediapipe_selfie: install "
                     "plugins/toonkit-mediapipe (CI's plugin pass runs this test)")
+    import yaml
+
     for name in ("suite_painted.yaml", "suite_painted_sweep.yaml"):
-        painted = load_suite(REPO / "benchmarks" / name)
+        path = REPO / "benchmarks" / name
+        data = yaml.safe_load(path.read_text())
+        # baselines that benchmarks/painted_baselines.py writes (the previous release, from git history) are
+        # not in a clone; this test is about the zero points, so they are left out when absent
+        data["methods"] = {k: v for k, v in data["methods"].items()
+                           if not (isinstance(v, dict) and "/baselines/" in str(v.get("run", ""))
+                                   and not (path.parent / v["run"]).exists())}
+        painted = suite_from_dict(data, path)
         assert {"photo", "stylization"} <= set(painted.spec.methods), name
         assert painted.spec.zero_point is not None and painted.spec.zero_point.method == "photo", name
 
