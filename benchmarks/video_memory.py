@@ -34,14 +34,16 @@ def rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def make_clip(path: Path, frames: int, rate: int, w: int, h: int) -> None:
+def make_clip(path: Path, frames: int, rate: int, w: int, h: int, audio: bool = True) -> None:
+    """An mp4 of ``frames`` frames of a drifting colour pattern (libx264), with a 440 Hz AAC tone."""
     import av
 
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=rate, options={"preset": "ultrafast"})
         video.width, video.height, video.pix_fmt = w, h, "yuv420p"
-        audio = out.add_stream("aac", rate=48000)
-        audio.layout = "mono"
+        if audio:
+            sound = out.add_stream("aac", rate=48000)
+            sound.layout = "mono"
         yy, xx = np.mgrid[0:h, 0:w]
         per_frame = 48000 // rate
         t = np.arange(per_frame) / 48000
@@ -49,13 +51,16 @@ def make_clip(path: Path, frames: int, rate: int, w: int, h: int) -> None:
         for i in range(frames):
             rgb = np.stack([(xx + 3 * i) % 256, (yy + i) % 256, (xx + yy + i) // 4 % 256], -1).astype(np.uint8)
             out.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+            if not audio:
+                continue
             tone = (0.2 * np.sin(2 * np.pi * 440 * (t + i * per_frame / 48000))).astype(np.float32)[None]
             frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
             frame.sample_rate, frame.pts = 48000, sent
             sent += per_frame
-            out.mux(audio.encode(frame))
+            out.mux(sound.encode(frame))
         out.mux(video.encode(None))
-        out.mux(audio.encode(None))
+        if audio:
+            out.mux(sound.encode(None))
 
 
 def main() -> None:

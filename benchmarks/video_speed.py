@@ -121,21 +121,13 @@ class OtherLoad:
 def clip_seconds(toon: object, h: int, w: int, frames: int, options: TranslateOptions) -> tuple[float, float]:
     """Wall seconds of :func:`~toonkit.translate.video.translate_video` on a generated ``frames``-frame
     mp4 of ``h``×``w`` (a drifting colour pattern), and the share of it spent translating frames."""
-    import av
-    import numpy as np
+    from video_memory import make_clip  # benchmarks/video_memory.py: the same generated clip, without audio
 
     from toonkit.translate import video
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "clip.mp4", Path(tmp) / "out" / "clip.mp4"
-        with av.open(str(src), "w") as out:
-            stream = out.add_stream("libx264", rate=25)
-            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            yy, xx = np.mgrid[0:h, 0:w]
-            for i in range(frames):
-                rgb = np.stack([(xx + 4 * i) % 256, (yy + 2 * i) % 256, (xx + yy) // 8 % 256], -1).astype(np.uint8)
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-            out.mux(stream.encode(None))
+        make_clip(src, frames, 25, w, h, audio=False)
         spent = [0.0]
         inner = video.translate_frame
 

@@ -151,10 +151,6 @@ class MTCNNDetector:
         x = images.float()
         if scale < 1.0:
             size = (max(1, round(h * scale)), max(1, round(w * scale)))
-            factor = int(1 / scale)
-            if factor >= 2:  # an integer area reduction first: the antialiased resize of a full-size
-                # image allocates full-width intermediates (hundreds of MB at the image budget)
-                x = torch.nn.functional.avg_pool2d(x, factor, ceil_mode=True)
             x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
         if min(x.shape[-2:]) < 12:  # below MTCNN's smallest window: nothing can be found
             return [[] for _ in range(images.shape[0])]
