@@ -24,7 +24,7 @@ from PIL import Image
 
 import toonkit
 from toonkit.bench.report import cpu_name, git_commit
-from toonkit.translate.video import flicker, read_frames, translate_video, video_frame
+from toonkit.translate.video import FRAME_BATCH, MASK_SCALE, flicker, read_frames, translate_video, video_frame
 
 
 def still_clip(photo: Path, path: Path, frames: int, seed: int = 0, max_side: int = 640) -> Path:
@@ -72,7 +72,8 @@ def main() -> None:
     lines = [
         "# Video flicker, before and after temporal smoothing",
         "",
-        f"Model `{args.model}` with its masker, `--faces auto --background white`; {len(rows)} clips of "
+        f"Model `{args.model}` with its masker (at {MASK_SCALE:g} of the working size; frames in batches of {FRAME_BATCH}), "
+        f"`--faces auto --background white`; {len(rows)} clips of "
         f"{args.frames} frames, each one photo held still with ±1 grey-level noise and a moving square "
         "(benchmarks/video_flicker.py). Flicker: mean absolute change between consecutive output frames minus "
         "the same for the input, over the pixels whose input changes by less than 2/255 (0 = no added flicker; "

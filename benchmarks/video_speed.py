@@ -1,8 +1,8 @@
 """Video speed on a CPU: frames per second at 480p and 720p, and the generator's share of the conv peak.
 
 For each frame size (854×480, 1280×720) it times what ``toonkit translate MODEL clip.mp4`` does per
-frame (:func:`toonkit.translate.video.translate_frame`: resize to the working size, run the masker for
-the person's colour statistics (``--colors keep``, the default), generate, resize back; ``--faces off``,
+frame (:func:`toonkit.translate.video.translate_frame`: in batches of ``FRAME_BATCH`` frames, resize to the working
+size, run the masker (at ``MASK_SCALE`` of the working size, as for every clip frame) for the person's colour statistics (``--colors keep``, the default), generate, resize back; ``--faces off``,
 ``--background keep``), with the model loaded as ``translate`` loads it, in fp32 and, where the CPU has bf16 units, bf16 (weights
 cast once, channels-last: ``--amp bf16``); then the generator alone at that working size, its GFLOP/s
 against this machine's measured conv peak (``benchmarks/perf.py: conv_peak``, same dtype), and the same
@@ -37,7 +37,7 @@ from toonkit.bench.report import cpu_name, git_commit
 from toonkit.metrics.perf import count_flops
 from toonkit.protocols import size_multiple
 from toonkit.translate.options import TranslateOptions
-from toonkit.translate.video import translate_frame
+from toonkit.translate.video import FRAME_BATCH, MASK_SCALE, TemporalState, translate_frame
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280)}
 
@@ -173,7 +173,7 @@ def main() -> None:
     others = OtherLoad()
     rows = []
     for label, (h, w) in SIZES.items():
-        frame = torch.rand(1, 3, h, w) * 2 - 1
+        frames = torch.rand(FRAME_BATCH, 3, h, w) * 2 - 1  # translate_video's batch of consecutive frames
         for amp in amps:
             # as `toonkit translate` loads it: with the model's masker, which --colors keep runs on every
             # frame (the person's colour statistics)
@@ -181,10 +181,14 @@ def main() -> None:
             m = size_multiple(toon.generator)
             wh = tuple(-(-v // m) * m for v in toon.working_size(h, w))  # padded as the generator runs it
             gflop = count_flops(toonkit.load(args.model, device="cpu", masker=False).generator, (1, 3, *wh)) / 1e9
-            frame_s, frame_cpu = timed(lambda toon=toon, frame=frame: translate_frame(toon, frame, None, options), args.repeat)
+            # a clip's frame: with the temporal state translate_video carries (the masker at MASK_SCALE)
+            state = TemporalState()
+            batch_s, batch_cpu = timed(lambda toon=toon, frames=frames, state=state: translate_frame(toon, frames, state, options), args.repeat)
+            frame_s, frame_cpu = batch_s / FRAME_BATCH, batch_cpu / FRAME_BATCH
             x = toon._prepare(torch.rand(1, 3, *wh) * 2 - 1)
             gen_s, _ = timed(lambda toon=toon, x=x: toon.generate(x), args.repeat)
-            mask_s = timed(lambda toon=toon, x=x: toon.mask(x), args.repeat)[0] if toon.has_masker else None
+            small = torch.nn.functional.interpolate(x.float(), scale_factor=MASK_SCALE, mode="bilinear")
+            mask_s = timed(lambda toon=toon, x=small: toon.mask(x), args.repeat)[0] if toon.has_masker else None
             rows.append({"size": label, "amp": amp, "work": wh, "fps": 1 / frame_s, "cpu_per_frame": frame_cpu,
                          "gen_fps": 1 / gen_s, "mask_ms": mask_s and 1000 * mask_s, "gflops": gflop / gen_s, "peak": peaks[amp],
                          "share": gflop / gen_s / peaks[amp], "gflop": gflop})
@@ -219,7 +223,7 @@ def main() -> None:
         + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if has_bf16 else "") + ".",
         "",
         "| frame | precision | working size | frames/s (whole frame path) | CPU s/frame | generator alone (frames/s) "
-        "| masker alone (ms/frame) | generator GFLOP/s | share of conv peak (same dtype) |",
+        f"| masker alone at {MASK_SCALE:g} of the working size (ms/frame) | generator GFLOP/s | share of conv peak (same dtype) |",
         "|---|---|---|---|---|---|---|---|---|",
         *[f"| {r['size']} | {r['amp']} | {r['work'][1]}×{r['work'][0]} | {f(r['fps'], '.2f')} | "
           f"{f(r['cpu_per_frame'], '.3f')} | {f(r['gen_fps'], '.2f')} | {f(r['mask_ms'], '.0f')} | {f(r['gflops'], '.0f')} | "

@@ -75,7 +75,7 @@ def test_small_faces_only_are_repainted() -> None:
     assert picked == [tiny]
     threshold = SMALL_FACE * PORTRAIT_FACE * toon.work_size * 512 / min(work_hw)
     assert tiny.height < threshold < large.height
-    out = paint_faces(toon, photo, torch.full_like(photo, -1.0), [tiny, large], work_hw)
+    out, _ = paint_faces(toon, photo, torch.full_like(photo, -1.0), [tiny, large], work_hw)
     # the tiny face's region was translated (0.5) with the face at a portrait's size, the rest untouched
     cx, cy = tiny.center
     assert out[0, 0, int(cy), int(cx)] == pytest.approx(0.5, abs=1e-4)
@@ -96,7 +96,7 @@ def test_face_cut_by_the_border_is_painted_inside_the_image() -> None:
     toon, _ = _toon(size=64)
     photo = torch.zeros(1, 3, 300, 400)
     face = Face((-10, 200, 14, 230))  # half outside on the left, the bottom near the edge
-    out = paint_faces(toon, photo, torch.full_like(photo, -1.0), [face], toon.working_size(300, 400))
+    out, _ = paint_faces(toon, photo, torch.full_like(photo, -1.0), [face], toon.working_size(300, 400))
     assert out.shape == photo.shape
     assert out[0, 0, 215, 2] == pytest.approx(0.5, abs=1e-4)
 
@@ -317,3 +317,27 @@ def test_mtcnn_profile_faces(mtcnn) -> None:
     for name in ("107.jpg", "113.jpg"):
         faces = mtcnn.detect(_load(folder / name))[0]
         assert faces, name
+
+
+class PortraitMasker(torch.nn.Module):
+    """A stand-in masker that finds a person only in a square image (a face's portrait crop), as a small
+    masker misses a person who is a few pixels high in the whole photo."""
+
+    size_multiple = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(x[:, :1], 10.0 if x.shape[-2] == x.shape[-1] else -10.0)
+
+
+def test_small_faces_are_masked_again_at_the_models_scale() -> None:
+    toon = Cartoonizer(Marker(), PortraitMasker(), size=32, device="cpu", channels_last=False)
+    photo = torch.full((3, 400, 800), -1.0)
+    toon.face_detector = Boxes([Face((400, 200, 416, 218))])
+    auto = toon.translate(photo, background="transparent", faces="auto")
+    off = toon.translate(photo, background="transparent", faces="off")
+    assert auto.shape[0] == off.shape[0] == 4
+    # the whole photo's mask lost the person; the face's portrait crop found it, blended in around the face
+    assert off[3, 209, 408] < 0.01 and auto[3, 209, 408] > 0.99
+    assert auto[3, 5, 5] == off[3, 5, 5] < 0.01  # far from the face: the whole photo's mask
+    # background keep needs no mask: the face is still repainted, no mask is computed for it
+    assert toon.translate(photo, faces="auto").shape[0] == 3

@@ -267,3 +267,75 @@ def test_kill_leaves_no_file_under_the_final_name(tmp_path: Path) -> None:
     time.sleep(0.1)
     assert not (out / "long.mp4").exists()
     assert list(out.iterdir()) == []  # the temporary was removed too
+
+
+def test_mask_smoothing_runs_in_frame_order_within_a_batch() -> None:
+    one, zero = torch.ones(1, 1, 4, 4), torch.zeros(1, 1, 4, 4)
+    frame_by_frame = TemporalState(mask_smoothing=0.5)
+    expected = [frame_by_frame.smooth_mask(m) for m in (one, zero, one)]
+    batched = TemporalState(mask_smoothing=0.5)
+    got = batched.smooth_mask(torch.cat([one, zero]))
+    assert torch.equal(got, torch.cat(expected[:2]))
+    assert torch.equal(batched.smooth_mask(one), expected[2])  # the batch left the last frame's mask
+
+
+class SeenMasker(torch.nn.Module):
+    """A stand-in person masker (bright pixels are the person) that records the sizes it is given."""
+
+    size_multiple = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[tuple[int, int]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.sizes.append((x.shape[-2], x.shape[-1]))
+        return 6 * x.mean(1, keepdim=True)
+
+
+@pytest.mark.parametrize("background", ["keep", "white"])
+def test_frames_translated_in_batches_match_frame_by_frame(tmp_path: Path, background: str) -> None:
+    """Batching frames is a speed choice only: 7 frames in batches of 3 (the last one short) give the
+    frames one at a time gives, smoothing included."""
+    toon = Cartoonizer(Shift(), SeenMasker(), size=32, device="cpu", channels_last=False)
+    src = make_clip(tmp_path / "clip.avi", frames=7)
+    outs = {}
+    for batch in (1, 3):
+        dst = tmp_path / f"out{batch}" / "clip.avi"
+        assert translate_video(toon, src, dst, background=background, batch=batch) == 7
+        outs[batch] = list(read_frames(dst))
+    assert len(outs[1]) == len(outs[3]) == 7
+    assert all(np.array_equal(a, b) for a, b in zip(outs[1], outs[3]))
+
+
+def test_video_masker_runs_at_mask_scale(tmp_path: Path) -> None:
+    masker = SeenMasker()
+    toon = Cartoonizer(Shift(), masker, size=32, device="cpu", channels_last=False)
+    src = make_clip(tmp_path / "clip.avi", frames=2)
+    h, w = toon.working_size(48, 64)
+    translate_video(toon, src, tmp_path / "half" / "clip.avi", mask_scale=0.5)
+    assert set(masker.sizes) == {(round(h / 2), round(w / 2))}
+    masker.sizes.clear()
+    translate_video(toon, src, tmp_path / "full" / "clip.avi", mask_scale=1.0)
+    assert set(masker.sizes) == {toon.working_size(48, 64)}
+
+
+def test_frames_above_the_batch_bound_go_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from toonkit.translate import video
+
+    seen: list[int] = []
+    inner = video.translate_frame
+
+    def spy(toon: Cartoonizer, frames: torch.Tensor, *a: object) -> torch.Tensor:
+        seen.append(frames.shape[0])
+        return inner(toon, frames, *a)
+
+    monkeypatch.setattr(video, "translate_frame", spy)
+    toon = Cartoonizer(Shift(), size=32, device="cpu", channels_last=False)
+    src = make_clip(tmp_path / "clip.avi", frames=5)  # 48×64 frames
+    translate_video(toon, src, tmp_path / "a" / "clip.avi", batch=2)
+    assert seen == [2, 2, 1]
+    seen.clear()
+    monkeypatch.setattr(video, "BATCH_MAX_PIXELS", 48 * 64 - 1)
+    translate_video(toon, src, tmp_path / "b" / "clip.avi", batch=2)
+    assert seen == [1] * 5

@@ -327,15 +327,25 @@ class Cartoonizer:
         # faces found before the full-size cartoon exists: the detector's working memory (its image
         # pyramid) and the cartoon are never held at once
         found = self._find_faces(x, state) if opts.faces == "auto" else None
-        work_mask = self.mask(work) if opts.needs_mask or (keep and self.masker is not None) else None
+        wants_mask = opts.needs_mask or (keep and self.masker is not None)
+        work_mask = self._work_mask(work, state.mask_scale if state is not None else 1.0) if wants_mask else None
         # keep: the photo's colour statistics back on the person (the whole image without a masker)
         cartoon = resize(self.paint(work, opts.colors, work_mask), hw)
-        if found is not None:
-            cartoon = self._paint_faces(x, cartoon, found, opts.colors, (work.shape[-2], work.shape[-1]))
         mask = resize(work_mask, hw).clamp(0, 1) if opts.needs_mask and work_mask is not None else None
+        if found is not None:  # small faces painted, and masked, again at the model's scale
+            cartoon, mask = self._paint_faces(x, cartoon, found, opts.colors, (work.shape[-2], work.shape[-1]), mask)
         if mask is not None and state is not None:
             mask = state.smooth_mask(mask)
         return composite(cartoon, x, mask, opts.background).to(photo.device)
+
+    def _work_mask(self, work: torch.Tensor, scale: float) -> torch.Tensor:
+        """The masker's soft mask of the working-size image, computed at ``scale`` of its size (video
+        frames use a smaller one, :data:`~toonkit.translate.video.MASK_SCALE`) and resized back."""
+        if scale >= 1.0:
+            return self.mask(work)
+        hw = (work.shape[-2], work.shape[-1])
+        small = resize(work, (max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale))))
+        return resize(self.mask(small), hw).clamp(0, 1)
 
     def _find_faces(self, x: torch.Tensor, state: TemporalState | None) -> list[list[Face]] | None:
         """The faces of each image of ``x`` (tracked and smoothed over video frames with ``state``), or
@@ -351,13 +361,17 @@ class Cartoonizer:
         return found
 
     def _paint_faces(self, x: torch.Tensor, cartoon: torch.Tensor, found: list[list[Face]], colors: str,
-                     work_hw: tuple[int, int]) -> torch.Tensor:
-        """``cartoon`` with the faces ``found`` in ``x`` that are small for the model repainted at its scale."""
+                     work_hw: tuple[int, int], mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``cartoon`` with the faces ``found`` in ``x`` that are small for the model repainted at its scale,
+        and ``mask`` (when a background needs one) with them masked again at that scale."""
         from toonkit.translate.faces import paint_faces
 
-        painted = [paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors) for i in range(x.shape[0])]
-        # one image (always, from translate): no concatenated copy, which at the image budget is 200 MB
-        return painted[0] if len(painted) == 1 else torch.cat(painted)
+        done = [paint_faces(self, x[i:i + 1], cartoon[i:i + 1], found[i], work_hw, colors,
+                            None if mask is None else mask[i:i + 1]) for i in range(x.shape[0])]
+        if len(done) == 1:  # one image (always, from translate): no concatenated copy, 200 MB at the budget
+            return done[0]
+        masks = [m for _, m in done]
+        return torch.cat([c for c, _ in done]), None if mask is None else torch.cat(masks)  # type: ignore[arg-type]
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
                   batch_size: int = 8, **options: Any) -> Any:

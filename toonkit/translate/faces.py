@@ -178,8 +178,14 @@ def ellipse_mask(height: int, width: int, cx: float, cy: float, radius: float,
 
 @torch.no_grad()
 def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Sequence[Face],
-                work_hw: tuple[int, int], colors: str = "style") -> torch.Tensor:
-    """Repaint each face of ``faces`` that is small for the model, at the model's scale, into ``cartoon``.
+                work_hw: tuple[int, int], colors: str = "style",
+                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Repaint each face of ``faces`` that is small for the model, at the model's scale, into ``cartoon``,
+    and mask it again at that scale into ``mask``.
+
+    A masker misses most where the generator does: a person a few dozen pixels high at the working size
+    (a faded head in a full-body photo). The enlarged square around the face is a portrait, which the
+    masker gets right, so its mask there is blended into ``mask`` with the same feathered ellipse.
 
     Args:
         toon: the :class:`~toonkit.translate.Cartoonizer` that made ``cartoon``.
@@ -189,16 +195,22 @@ def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Se
         work_hw: the size the generator ran at for the whole photo.
         colors: the ``colors`` option ``cartoon`` was made with: each repainted face gets the same
             (:meth:`~toonkit.translate.api.Cartoonizer.paint`), so that it matches its surroundings.
+        mask: the person mask at the output size, for a background that needs one (None: none).
+
+    Returns:
+        The cartoon and the mask (None when none was given).
 
     Shape:
-        - photo, cartoon: :math:`(1, 3, H, W)` in [-1, 1]
-        - Output: :math:`(1, 3, H, W)`
+        - photo, cartoon: :math:`(1, 3, H, W)` in [-1, 1]; mask :math:`(1, 1, H, W)` in [0, 1]
+        - Output: :math:`(1, 3, H, W)` and :math:`(1, 1, H, W)`
     """
     h, w = cartoon.shape[-2:]
     todo = small_faces(faces, (h, w), work_hw, toon.work_size)
     if not todo:
-        return cartoon
+        return cartoon, mask
     out = cartoon.clone()
+    new_mask = mask.clone() if mask is not None else None
+    masked = toon.masker is not None and (mask is not None or colors == "keep")
     # the largest faces last: where two regions overlap, the nearer (larger) face wins
     for face in sorted(todo, key=lambda f: f.height):
         region = portrait_region(face)
@@ -209,12 +221,17 @@ def paint_faces(toon: Any, photo: torch.Tensor, cartoon: torch.Tensor, faces: Se
         scale = toon.work_size / region.side
         crop_hw = (max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale)))
         crop = resize(photo[..., y0:y1, x0:x1].float(), crop_hw)
-        painted = resize(toon.paint(crop, colors).to(out.device), (y1 - y0, x1 - x0))
-        mask = ellipse_mask(y1 - y0, x1 - x0, region.cx - x0, region.cy - y0, region.side / 2,
-                            device=out.device)
+        crop_mask = toon.mask(crop) if masked else None  # once: for keep's statistics and the background
+        painted = resize(toon.paint(crop, colors, crop_mask).to(out.device), (y1 - y0, x1 - x0))
+        blend = ellipse_mask(y1 - y0, x1 - x0, region.cx - x0, region.cy - y0, region.side / 2,
+                             device=out.device)
         patch = out[..., y0:y1, x0:x1]
-        out[..., y0:y1, x0:x1] = mask * painted + (1 - mask) * patch
-    return out
+        out[..., y0:y1, x0:x1] = blend * painted + (1 - blend) * patch
+        if new_mask is not None and crop_mask is not None:
+            person = resize(crop_mask, (y1 - y0, x1 - x0)).clamp(0, 1).to(new_mask.device)
+            kept = new_mask[..., y0:y1, x0:x1]
+            new_mask[..., y0:y1, x0:x1] = blend * person + (1 - blend) * kept
+    return out, new_mask
 
 
 # -- crop: one upright portrait per face -------------------------------------------------------------

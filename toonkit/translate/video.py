@@ -41,12 +41,15 @@ from toonkit.translate.options import TranslateOptions
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
 INSTALL_HINT = 'pip install "toonkit[video]"  (or: pip install av)'
 #: per container: the video encoder and its options (quality-based rate control)
+#: x264 at ``veryfast``: the encoder shares the cores with the model, and ``medium`` cost a third more of its
+#: CPU time for files no smaller at CRF 18 on cartoon frames (benchmarks/video_speed.md)
+_X264 = {"crf": "18", "preset": "veryfast"}
 ENCODERS: dict[str, tuple[str, str, dict[str, str]]] = {
     # extension: (codec, pixel format, options)
-    ".mp4": ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
-    ".m4v": ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
-    ".mov": ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
-    ".mkv": ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
+    ".mp4": ("libx264", "yuv420p", _X264),
+    ".m4v": ("libx264", "yuv420p", _X264),
+    ".mov": ("libx264", "yuv420p", _X264),
+    ".mkv": ("libx264", "yuv420p", _X264),
     ".webm": ("libvpx-vp9", "yuv420p", {"crf": "32", "b": "0", "row-mt": "1"}),
     ".avi": ("mpeg4", "yuv420p", {"qscale": "3"}),
     ".gif": ("gif", "pal8", {}),
@@ -57,6 +60,15 @@ MASK_SMOOTHING = 0.6
 BOX_SMOOTHING = 0.7
 #: frames a tracked face survives without being detected (detectors miss a face now and then)
 FACE_PATIENCE = 3
+#: the masker's input side in video frames, as a share of the working size: at half size it costs a quarter
+#: (58 → 15 ms of a 480p frame's ~230 ms on 2 CPU cores, benchmarks/video_speed.md); its soft mask only
+#: weights the colour keeping and the background blend, which the mask smoothing averages over frames anyway
+MASK_SCALE = 0.5
+#: frames translated as one batch: on 2 CPU cores the convolutions of two frames keep both cores busier than
+#: one frame's (480p: 5.1 → 5.4 frames/s, benchmarks/video_speed.md); smoothing still runs frame by frame
+FRAME_BATCH = 2
+#: frames larger than this (1080p) are translated one at a time: memory follows the image budget for one frame
+BATCH_MAX_PIXELS = 1920 * 1080
 
 
 class VideoError(ToonkitError):
@@ -120,11 +132,13 @@ class TemporalState:
         box_smoothing: share of the previous box kept (0: no smoothing, each frame's own detection).
         mask_smoothing: share of the previous mask kept (0: no smoothing).
         patience: frames a face survives undetected before it is dropped.
+        mask_scale: the masker's input size as a share of the working size (1: the size a still image gets).
     """
 
     box_smoothing: float = BOX_SMOOTHING
     mask_smoothing: float = MASK_SMOOTHING
     patience: int = FACE_PATIENCE
+    mask_scale: float = MASK_SCALE
     tracks: list[_Track] = field(default_factory=list)
     mask: torch.Tensor | None = None
 
@@ -154,11 +168,15 @@ class TemporalState:
         return [t.face for t in self.tracks]
 
     def smooth_mask(self, mask: torch.Tensor) -> torch.Tensor:
-        """This frame's mask averaged with the previous smoothed mask (exponential moving average)."""
-        if self.mask is not None and self.mask.shape == mask.shape and self.mask_smoothing > 0:
-            mask = self.mask_smoothing * self.mask + (1 - self.mask_smoothing) * mask
-        self.mask = mask
-        return mask
+        """Each frame's mask averaged with the previous smoothed mask (exponential moving average), in
+        order along the batch: ``mask`` is :math:`(N, 1, H, W)` for N consecutive frames."""
+        smoothed = []
+        for frame in mask.split(1):
+            if self.mask is not None and self.mask.shape == frame.shape and self.mask_smoothing > 0:
+                frame = self.mask_smoothing * self.mask + (1 - self.mask_smoothing) * frame
+            self.mask = frame
+            smoothed.append(frame)
+        return torch.cat(smoothed) if len(smoothed) > 1 else smoothed[0]
 
 
 def check_video_options(options: TranslateOptions) -> None:
@@ -176,12 +194,12 @@ def check_video_options(options: TranslateOptions) -> None:
 @torch.no_grad()
 def translate_frame(toon: Any, frame: torch.Tensor, state: TemporalState | None = None,
                     options: TranslateOptions | None = None) -> torch.Tensor:
-    """One frame as :meth:`Cartoonizer.translate_batch` translates an image with ``options``, plus
-    temporal smoothing through ``state``; returned at the frame's size.
+    """Frames as :meth:`Cartoonizer.translate_batch` translates images with ``options``, plus temporal
+    smoothing through ``state`` (in order along the batch); returned at the frames' size.
 
     Shape:
-        - frame: :math:`(1, 3, H, W)` in [-1, 1]
-        - Output: :math:`(1, C, H, W)` (C = 4 for ``transparent``)
+        - frame: :math:`(N, 3, H, W)` in [-1, 1], N consecutive frames
+        - Output: :math:`(N, C, H, W)` (C = 4 for ``transparent``)
     """
     out = toon._translate_batch(frame, options or TranslateOptions(), state)
     hw = (frame.shape[-2], frame.shape[-1])
@@ -273,7 +291,8 @@ def _open_output(av: Any, target: Path, suffix: str, info: ClipInfo, audio_in: A
 
 def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str = "keep", *,
                     smoothing: bool = True, progress: Callable[[int, int], None] | None = None,
-                    root: str | Path | None = None, **options: Any) -> int:
+                    root: str | Path | None = None, mask_scale: float = MASK_SCALE, batch: int = FRAME_BATCH,
+                    **options: Any) -> int:
     """Translate every frame of ``src`` into ``dst`` (same frame size, frame rate and timing, audio kept).
 
     Args:
@@ -282,6 +301,10 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
         dst: the output file; its extension picks the container and encoder (:data:`ENCODERS`).
         background: as for :meth:`Cartoonizer.translate` (``transparent`` is not possible in video).
         smoothing: smooth face boxes and masks over frames (:class:`TemporalState`).
+        mask_scale: the masker's input size as a share of the working size (:data:`MASK_SCALE`; 1 masks
+            each frame as a still image is masked).
+        batch: frames translated together (:data:`FRAME_BATCH`) when they are at most
+            :data:`BATCH_MAX_PIXELS`; larger frames go one at a time.
         progress: called with ``(frames done, frames expected)`` after each frame (expected 0: unknown).
         root: the output folder ``dst`` must stay inside, with no link on the way (as for every writer,
             :func:`toonkit.io_utils.atomic_write`).
@@ -306,9 +329,8 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
     suffix = dst.suffix.lower()
     if suffix not in ENCODERS:
         raise VideoError(f"{dst}: unknown video container (use one of {', '.join(sorted(ENCODERS))})")
-    state = TemporalState() if smoothing else None
-    if not smoothing:
-        state = TemporalState(box_smoothing=0.0, mask_smoothing=0.0, patience=0)
+    state = TemporalState(mask_scale=mask_scale) if smoothing else TemporalState(
+        box_smoothing=0.0, mask_smoothing=0.0, patience=0, mask_scale=mask_scale)
     written = 0
 
     def write(tmp: Path) -> None:
@@ -335,6 +357,24 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
                 out, stream, audio_out = _open_output(av, tmp, suffix, info, audio_in)
             except (av.FFmpegError, ValueError) as exc:
                 raise VideoError(f"{dst}: cannot write this container ({_reason(exc)})") from None
+            pending: list[Any] = []  # decoded frames waiting to be translated together
+
+            def flush() -> None:
+                nonlocal written
+                if not pending:
+                    return
+                rgb = torch.stack([torch.from_numpy(f.to_ndarray(format="rgb24")).permute(2, 0, 1) for f in pending])
+                y = translate_frame(toon, from_uint8(rgb).contiguous(), state, opts)
+                for i, item in enumerate(pending):
+                    array = to_uint8(y[i, :3].cpu()).permute(1, 2, 0).contiguous().numpy()
+                    frame = video_frame(array, palette=suffix == ".gif")
+                    frame.pts, frame.time_base = item.pts, item.time_base
+                    out.mux(stream.encode(frame))
+                    written += 1
+                    if progress is not None:
+                        progress(written, info.frames)
+                pending.clear()
+
             with out:
                 for kind, item in _frames(container, src):
                     if kind == "audio":
@@ -342,16 +382,10 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
                             item.stream = audio_out
                             out.mux(item)
                         continue
-                    rgb = torch.from_numpy(item.to_ndarray(format="rgb24")).permute(2, 0, 1)
-                    x = from_uint8(rgb[None]).contiguous()
-                    y = translate_frame(toon, x, state, opts)
-                    array = to_uint8(y[0, :3].cpu()).permute(1, 2, 0).contiguous().numpy()
-                    frame = video_frame(array, palette=suffix == ".gif")
-                    frame.pts, frame.time_base = item.pts, item.time_base
-                    out.mux(stream.encode(frame))
-                    written += 1
-                    if progress is not None:
-                        progress(written, info.frames)
+                    pending.append(item)
+                    if len(pending) >= (batch if info.width * info.height <= BATCH_MAX_PIXELS else 1):
+                        flush()
+                flush()
                 if written == 0:
                     raise VideoError(f"{src}: the video stream holds no frames")
                 out.mux(stream.encode(None))
