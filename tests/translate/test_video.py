@@ -339,3 +339,10 @@ def test_frames_above_the_batch_bound_go_one_at_a_time(tmp_path: Path, monkeypat
     monkeypatch.setattr(video, "BATCH_MAX_PIXELS", 48 * 64 - 1)
     translate_video(toon, src, tmp_path / "b" / "clip.avi", batch=2)
     assert seen == [1] * 5
+
+
+@pytest.mark.parametrize("kwargs", [{"batch": 0}, {"mask_scale": 0.0}, {"mask_scale": 1.5}])
+def test_bad_batch_or_mask_scale_is_refused_before_reading(tmp_path: Path, toon: Cartoonizer, kwargs: dict) -> None:
+    with pytest.raises(ValueError, match="batch must be >= 1 and mask_scale"):
+        translate_video(toon, tmp_path / "missing.mp4", tmp_path / "out" / "x.mp4", **kwargs)
+    assert not (tmp_path / "out").exists()

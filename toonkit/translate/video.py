@@ -61,11 +61,11 @@ BOX_SMOOTHING = 0.7
 #: frames a tracked face survives without being detected (detectors miss a face now and then)
 FACE_PATIENCE = 3
 #: the masker's input side in video frames, as a share of the working size: at half size it costs a quarter
-#: (58 → 15 ms of a 480p frame's ~230 ms on 2 CPU cores, benchmarks/video_speed.md); its soft mask only
+#: (58 → about 18 ms of a 480p frame on 2 CPU cores, benchmarks/video_speed.md); its soft mask only
 #: weights the colour keeping and the background blend, which the mask smoothing averages over frames anyway
 MASK_SCALE = 0.5
 #: frames translated as one batch: on 2 CPU cores the convolutions of two frames keep both cores busier than
-#: one frame's (480p: 5.1 → 5.4 frames/s, benchmarks/video_speed.md); smoothing still runs frame by frame
+#: one frame's (a few per cent more frames/s on 2 CPU cores in interleaved checks); smoothing still runs frame by frame
 FRAME_BATCH = 2
 #: frames larger than this (1080p) are translated one at a time: memory follows the image budget for one frame
 BATCH_MAX_PIXELS = 1920 * 1080
@@ -324,6 +324,8 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
 
     opts = TranslateOptions.of(background=background, **options)  # a misspelt option is a TypeError
     check_video_options(opts)
+    if batch < 1 or not 0 < mask_scale <= 1:
+        raise ValueError(f"batch must be >= 1 and mask_scale in (0, 1], got {batch} and {mask_scale}")
     av = check_av()
     src, dst = Path(src), Path(dst)
     suffix = dst.suffix.lower()
