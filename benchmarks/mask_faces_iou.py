@@ -5,8 +5,8 @@ again on its portrait crop and blended into the whole photo's mask
 (:func:`toonkit.translate.faces.paint_faces`). This scores the mask the command really uses: the alpha of
 ``Cartoonizer.translate(photo, background="transparent", faces=...)`` at the default size, binarised at
 0.5, against the reference masks of the held-out test photos (``benchmarks/masker_data.py``), with the
-IoU and DAVIS boundary F of ``benchmarks/mask_teacher_iou.py`` and a 95 % bootstrap interval of the
-per-photo difference.
+IoU and DAVIS boundary F of ``benchmarks/mask_teacher_iou.py`` and the bench's paired bootstrap interval
+(:func:`toonkit.bench.claims.paired_bootstrap`) of the per-photo difference.
 
     python benchmarks/mask_faces_iou.py [--model handpainted] [--data ../shared/data] [--out benchmarks/mask_faces_iou.md]
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import shlex
 import statistics
 import sys
@@ -30,13 +29,6 @@ from masker_data import DATASETS, boundary_f, iou, load_truth, split
 REPO = Path(__file__).resolve().parents[1]
 
 
-def interval(diffs: list[float], draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of the mean of ``diffs`` (photos resampled)."""
-    rng = random.Random(seed)
-    means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(draws))
-    return means[int(0.025 * draws)], means[int(0.975 * draws) - 1]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="handpainted")
@@ -46,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     import toonkit
+    from toonkit.bench.claims import paired_bootstrap
     from toonkit.bench.report import cpu_name, git_commit
     from toonkit.data.decode import load_rgb_tensor
     from toonkit.imaging import from_uint8
@@ -66,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                 scores[faces].append((iou(pred, truth), boundary_f(pred, truth)))
         for k, name in ((0, "IoU"), (1, "boundary F")):
             off, auto = ([s[k] for s in scores[m]] for m in ("off", "auto"))
-            diffs = [a - b for a, b in zip(auto, off)]
+            diff = paired_bootstrap(auto, off)
             rows.append((dataset, name, len(off), statistics.fmean(off), min(off), statistics.fmean(auto),
-                         min(auto), statistics.fmean(diffs), interval(diffs)))
+                         min(auto), diff.mean, (diff.low, diff.high)))
             print(rows[-1], file=sys.stderr)
 
     command = "python " + " ".join(shlex.quote(a) for a in

@@ -370,8 +370,8 @@ class Cartoonizer:
                             None if mask is None else mask[i:i + 1]) for i in range(x.shape[0])]
         if len(done) == 1:  # one image (always, from translate): no concatenated copy, 200 MB at the budget
             return done[0]
-        masks = [m for _, m in done]
-        return torch.cat([c for c, _ in done]), None if mask is None else torch.cat(masks)  # type: ignore[arg-type]
+        cartoons, masks = zip(*done)
+        return torch.cat(cartoons), None if mask is None else torch.cat(masks)
 
     def translate(self, images: Any, background: str = "keep", size: Size = None,
                   batch_size: int = 8, **options: Any) -> Any:

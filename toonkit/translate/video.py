@@ -360,6 +360,7 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
             except (av.FFmpegError, ValueError) as exc:
                 raise VideoError(f"{dst}: cannot write this container ({_reason(exc)})") from None
             pending: list[Any] = []  # decoded frames waiting to be translated together
+            per_batch = batch if info.width * info.height <= BATCH_MAX_PIXELS else 1
 
             def flush() -> None:
                 nonlocal written
@@ -385,7 +386,7 @@ def translate_video(toon: Any, src: str | Path, dst: str | Path, background: str
                             out.mux(item)
                         continue
                     pending.append(item)
-                    if len(pending) >= (batch if info.width * info.height <= BATCH_MAX_PIXELS else 1):
+                    if len(pending) >= per_batch:
                         flush()
                 flush()
                 if written == 0:
