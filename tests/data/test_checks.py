@@ -60,7 +60,7 @@ def test_one_image_many_times(folders: tuple[list[Path], list[Path]], tmp_path: 
         copies.append(copy)
     problems = style_folder_problems(copies + cartoons[:2], photos, 64)
     assert problems == ["only 2 style image(s) (12 files, 2 different images): a style needs at least 5 different "
-                        "ones (30 or more give a clearly better model, see the README)"]
+                        "ones (about 30 recommended: see the README's measured curve)"]
 
 
 def test_images_smaller_than_the_crop(folders: tuple[list[Path], list[Path]]) -> None:

@@ -24,11 +24,15 @@ def test_all_metrics_registered(registry: Registry) -> None:
         assert all(p.default is not p.REQUIRED for p in entry.params), entry.name
 
 
+SIGNED_SHIFTS = {"skin_tone"}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_build_without_arguments_or_weights(registry: Registry, name: str, no_weights) -> None:
     metric = registry.build("metric", name)
     assert isinstance(metric, Metric) and metric.name == name
-    assert metric.higher_is_better is False
+    # distances and errors: lower is better; signed shifts (skin ΔL*, ΔITA): closest to 0
+    assert metric.higher_is_better is (None if name in SIGNED_SHIFTS else False)
     assert metric.columns() and all(isinstance(c, str) for c in metric.columns())
     assert not any(c.startswith("FID") for c in metric.columns())  # no Inception here
 

@@ -82,12 +82,27 @@ def _ci(low: float, high: float) -> str:
     return f"{CONFIDENCE * 100:.0f} % CI [{fmt(low)}, {fmt(high)}]"
 
 
-def claim_line(method: str, baseline: str, what: str, higher_is_better: bool, va: float, vb: float,
+def _distances(values: Optional[Sequence[float]]) -> Optional[list[float]]:
+    return None if values is None else [abs(v) for v in values]
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.nan
+
+
+def claim_line(method: str, baseline: str, what: str, higher_is_better: Optional[bool], va: float, vb: float,
                per_a: Optional[Sequence[float]], per_b: Optional[Sequence[float]]) -> tuple[str, Optional[bool]]:
     """One column of a claim as a Markdown list item, and whether ``method`` is established as better
-    (None: nothing established)."""
+    (None: nothing established). ``higher_is_better`` None: a signed shift, compared by its distance
+    from 0 photo by photo."""
     from toonkit.bench.columns import fmt
 
+    if higher_is_better is None:
+        what, higher_is_better = f"|{what}| (distance from 0)", False
+        per_a, per_b = _distances(per_a), _distances(per_b)
+        va = _mean(per_a) if per_a else abs(va)
+        vb = _mean(per_b) if per_b else abs(vb)
     head = f"- {what}, {'higher' if higher_is_better else 'lower'} is better"
     values = f"{fmt(va)} vs {fmt(vb)}"
     if not (math.isfinite(va) and math.isfinite(vb)):

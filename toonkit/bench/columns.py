@@ -56,11 +56,24 @@ def merged_order(sequences: Iterable[Sequence[str]]) -> list[str]:
     return out
 
 
-def best_of(values: list[float], higher_is_better: bool) -> Optional[float]:
+#: a score column's direction: True higher is better, False lower, None closest to 0 (a signed shift such
+#: as skin ΔL*, where the most negative value is the largest change, not the best)
+Direction = Optional[bool]
+
+
+def better_words(direction: Direction) -> str:
+    """``'higher is better'``, ``'lower is better'`` or ``'closest to 0 is better'``."""
+    return "closest to 0 is better" if direction is None else f"{'higher' if direction else 'lower'} is better"
+
+
+def best_of(values: list[float], direction: Direction) -> Optional[float]:
+    """The best of ``values`` (non-finite ones ignored) in ``direction``; None when none is finite."""
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     if not finite:
         return None
-    return max(finite) if higher_is_better else min(finite)
+    if direction is None:
+        return min(finite, key=abs)
+    return max(finite) if direction else min(finite)
 
 
 def rankable(result: BenchResult, col: str) -> list[bool]:
@@ -72,16 +85,17 @@ def rankable(result: BenchResult, col: str) -> list[bool]:
     return [True] * len(rows)
 
 
-Scores = list[tuple[Any, str, bool]]  # (metric, column, higher is better)
+Scores = list[tuple[Any, str, Direction]]  # (metric, column, direction)
 
 
 def score_columns(result: BenchResult) -> Scores:
-    """(metric, column, higher is better) of every score column, spreads (``*_std``) excluded."""
+    """(metric, column, direction) of every score column, spreads (``*_std``) excluded."""
     out = []
     for metric in result.metrics:
         own = metric_columns(metric)  # once per metric: with backend 'auto' it may load a network
         cols = [c for r in result.results for c in r.row if c in own] or list(own)
         for col in dict.fromkeys(cols):
             if not col.endswith("_std"):
-                out.append((metric, col, bool(getattr(metric, "higher_is_better", False))))
+                hib = getattr(metric, "higher_is_better", False)
+                out.append((metric, col, None if hib is None else bool(hib)))
     return out

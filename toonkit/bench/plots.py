@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
+from toonkit.bench.columns import Direction, best_of, better_words
 from toonkit.imaging import to_uint8
 from toonkit.io_utils import atomic_write
 
@@ -86,12 +87,11 @@ def safe_name(column: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", column).strip("_").lower()
 
 
-def bar_chart(path: Path, column: str, methods: list[str], values: list[float], higher_is_better: bool,
+def bar_chart(path: Path, column: str, methods: list[str], values: list[float], higher_is_better: Direction,
               note: str = "", errors: Optional[list[float]] = None) -> Path:
-    """One bar per method; the best is drawn in a stronger colour."""
+    """One bar per method; the best (``higher_is_better`` None: the closest to 0) in a stronger colour."""
     plt = _plt()
-    finite = [v for v in values if math.isfinite(v)]
-    best = (max if higher_is_better else min)(finite) if finite else None
+    best = best_of(values, higher_is_better)
     colours = ["#d95f02" if best is not None and v == best else "#7570b3" for v in values]
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(methods) + 1.5), 3.6), dpi=110)
     heights = [v if math.isfinite(v) else 0.0 for v in values]
@@ -101,7 +101,7 @@ def bar_chart(path: Path, column: str, methods: list[str], values: list[float], 
         ax.annotate("n/a" if not math.isfinite(v) else f"{v:.3g}", (bar.get_x() + bar.get_width() / 2,
                     bar.get_height()), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                     textcoords="offset points")
-    ax.set_title(f"{column} ({'higher' if higher_is_better else 'lower'} is better){note}", fontsize=10)
+    ax.set_title(f"{column} ({better_words(higher_is_better)}){note}", fontsize=10)
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     ax.margins(y=0.15)
     fig.tight_layout()
@@ -175,7 +175,7 @@ def _save_panels(fig: Any, axes: Any, used: int, title: str, path: Path) -> Path
 
 
 def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_label: str,
-                     quality: list[tuple[str, list[float], bool]],
+                     quality: list[tuple[str, list[float], Direction]],
                      title: str = "speed against quality") -> Optional[Path]:
     """One panel per quality column: a cost or speed (x) against the score, each point named.
 
@@ -200,7 +200,7 @@ def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_l
         if log_x:
             ax.set_xscale("log")
         ax.set_xlabel(speed_label, fontsize=8)
-        ax.set_ylabel(f"{col} ({'↑' if hib else '↓'} better)", fontsize=8)
+        ax.set_ylabel(f"{col} ({'→ 0' if hib is None else '↑' if hib else '↓'} better)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
     return _save_panels(fig, axes, len(usable), title, path)

@@ -19,7 +19,7 @@ import torch
 from toonkit.bench import plots
 from toonkit.bench.claims import claim_lines
 from toonkit.bench.data import spread_indices
-from toonkit.bench.columns import Scores, best_of, fmt, markdown_table, merged_order, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
+from toonkit.bench.columns import Scores, best_of, better_words, fmt, markdown_table, merged_order, rankable, score_columns  # noqa: F401 (fmt, rankable: re-exported)
 from toonkit.bench.measure import TRAIN_STEP_PREFIX, losses_csv
 from toonkit.bench.methods import BUDGET_KEYS
 from toonkit.bench.zero_point import skin_group_lines, zero_point_lines
@@ -321,7 +321,7 @@ def _markdown(result: BenchResult, plot_paths: list[Path], scores: Scores, grid_
         has_std = any(f"{col}_std" in r.row for r in res)
         cells = [[r.plan.name, _cell(v, best, r.row.get(f"{col}_std", math.nan) if has_std else None)]
                  for r, v in zip(res, values)]
-        head = f"{col} ({'higher' if hib else 'lower'} is better{', ± std over KID subsets' if has_std else ''})"
+        head = f"{col} ({better_words(hib)}{', ± std over KID subsets' if has_std else ''})"
         lines += _table(["method", head], cells) + [""]
         lines += _quality_notes(result, col, has_std)
     lines += _speed_section(result)

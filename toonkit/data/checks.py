@@ -100,7 +100,7 @@ def style_folder_problems(cartoons: Sequence[Path], photos: Sequence[Path], size
     if distinct < MIN_STYLE_IMAGES:
         repeated = f" ({len(stats)} files, {distinct} different images)" if distinct < len(stats) else ""
         problems.append(f"only {distinct} style image(s){repeated}: a style needs at least {MIN_STYLE_IMAGES} "
-                        "different ones (30 or more give a clearly better model, see the README)")
+                        "different ones (about 30 recommended: see the README's measured curve)")
     elif distinct <= len(stats) // 2:
         problems.append(f"{len(stats)} style files but only {distinct} different images: the folder holds the "
                         "same picture many times (the same 8×8 thumbnail); remove the copies")

@@ -1,9 +1,9 @@
 """Evaluation metrics (registered kind ``"metric"``) and size/speed helpers.
 
 A metric is an object with ``name`` (its registry name), ``higher_is_better`` (direction of all its score
-columns), ``requires`` (the :class:`EvalContext` fields it reads), ``columns()`` (the column names it
-returns, known before running) and ``metric(ctx) -> dict[str, float]``. The context holds one method's
-results on one test set::
+columns; ``None``: a signed shift, best at 0), ``requires`` (the :class:`EvalContext` fields it reads),
+``columns()`` (the column names it returns, known before running) and ``metric(ctx) -> dict[str, float]``.
+The context holds one method's results on one test set::
 
     import toonkit
     from toonkit.metrics import EvalContext

@@ -82,12 +82,13 @@ class Metric(abc.ABC):
     """Base class of toonkit metrics: ``metric(ctx)`` returns ``{column: value}``.
 
     Subclasses set ``name`` (the registry name), ``higher_is_better`` (the direction of every score
-    column it returns) and ``requires`` (the :class:`EvalContext` fields it reads), and implement
-    :meth:`compute`. Columns whose names end in ``_std`` are spreads, not scores.
+    column it returns: ``True``, ``False``, or ``None`` for signed shifts whose best value is 0, which
+    the bench ranks by distance from 0) and ``requires`` (the :class:`EvalContext` fields it reads),
+    and implement :meth:`compute`. Columns whose names end in ``_std`` are spreads, not scores.
     """
 
     name: str = ""
-    higher_is_better: bool = False
+    higher_is_better: bool | None = False
     requires: tuple[str, ...] = ()
 
     def __call__(self, ctx: EvalContext) -> dict[str, float]:

@@ -158,7 +158,7 @@ class SkinTone(Metric):
     """
 
     name = "skin_tone"
-    higher_is_better = False
+    higher_is_better = None  # signed shifts: 0 is best, so a filter that darkens skin cannot rank first
     requires = ("inputs",)
     COLUMNS = ("skin_dL*", "skin_da*", "skin_db*", "skin_dITA")
 
