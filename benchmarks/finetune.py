@@ -71,6 +71,14 @@ def _minutes_at(run_dir: Path) -> "Callable[[int], float]":
     return lambda step: float(np.interp(step, steps, minutes))
 
 
+def _name_the_run(report: Path) -> None:
+    """Write the curve report's checkpoint paths as ``RUN/...``: they lie in the other suite's work folder."""
+    run = (Path("results") / OUT.name / "work" / "runs" / CURVE_RUN).as_posix() + "/"
+    text = report.read_text().replace(run, "RUN/")
+    note = f"`RUN` stands for the {CURVE_RUN} run of `results/{OUT.name}` (in its bench work folder, not committed)."
+    report.write_text(text if note in text else text.rstrip("\n") + "\n\n" + note + "\n")
+
+
 def _train_minutes(result) -> str:  # noqa: ANN001 - wall minutes of a trained method, from its loss log
     run = result.plan.run_dir
     if run is None or not (run / "logs" / "losses.csv").is_file():
@@ -151,6 +159,7 @@ def main() -> int:
                    {"adversarial": result.suite.spec.budget.steps["adversarial"]}, _device(), scores)
     if not args.skip_curve and CURVE_RUN in rows:
         curve = run_suite(suite_from_dict(curve_suite(OUT / "work"), SUITE), out=CURVE_OUT, command=command)
+        _name_the_run(CURVE_OUT / "report.md")
         minutes = _minutes_at(OUT / "work" / "runs" / CURVE_RUN)
         lines += ["## Against minutes of training (the 30-image run)", "",
                   f"| step | minutes | {kid} | KID ratio to photo [95 % CI] |", "|---|---|---|---|"]
