@@ -96,14 +96,14 @@ def claim_line(method: str, baseline: str, what: str, higher_is_better: Optional
     """One column of a claim as a Markdown list item, and whether ``method`` is established as better
     (None: nothing established). ``higher_is_better`` None: a signed shift, compared by its distance
     from 0 photo by photo."""
-    from toonkit.bench.columns import fmt
+    from toonkit.bench.columns import better_words, fmt
 
     if higher_is_better is None:
         what, higher_is_better = f"|{what}| (distance from 0)", False
         per_a, per_b = _distances(per_a), _distances(per_b)
         va = _mean(per_a) if per_a else abs(va)
         vb = _mean(per_b) if per_b else abs(vb)
-    head = f"- {what}, {'higher' if higher_is_better else 'lower'} is better"
+    head = f"- {what}, {better_words(higher_is_better)}"
     values = f"{fmt(va)} vs {fmt(vb)}"
     if not (math.isfinite(va) and math.isfinite(vb)):
         return f"{head}: cannot be compared, a value is missing ({values}).", None
