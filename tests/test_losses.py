@@ -137,6 +137,30 @@ def test_gram_style_loss() -> None:
     assert all(x.grad.abs().sum() > 0 for x in a)
 
 
+def test_weighted_gram_is_the_gram_of_the_weighted_region() -> None:
+    x = torch.randn(2, 3, 4, 6)
+    assert torch.allclose(gram_matrix(x, torch.ones(2, 1, 4, 6)), gram_matrix(x), atol=1e-6)
+    # a mask at twice the feature resolution is area-resized: weight 1 on the right half of each map
+    mask = torch.zeros(2, 1, 8, 12)
+    mask[..., 6:] = 1
+    assert torch.allclose(gram_matrix(x, mask), gram_matrix(x[..., 3:]), atol=1e-6)
+    # what lies outside the region does not change it, and an empty region gives a zero Gram
+    y = x.clone()
+    y[..., :3] = torch.randn(2, 3, 4, 3)
+    assert torch.allclose(gram_matrix(y, mask), gram_matrix(x, mask), atol=1e-6)
+    assert not torch.allclose(gram_matrix(y), gram_matrix(x), atol=1e-3)
+    assert gram_matrix(x, torch.zeros(2, 1, 4, 6)).abs().max() == 0
+
+
+def test_gram_style_loss_takes_precomputed_input_grams() -> None:
+    x = torch.randn(2, 4, 6, 6, requires_grad=True)
+    t = torch.randn(1, 4, 6, 6)
+    style = GramStyleLoss()
+    assert torch.allclose(style([gram_matrix(x)], [t]), style([x], [t]))
+    style([gram_matrix(x, torch.rand(2, 1, 6, 6))], [t]).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
 def test_gram_in_float32_under_autocast() -> None:
     x = torch.randn(1, 16, 8, 8).bfloat16()
     with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -208,26 +208,37 @@ class ContentLoss(nn.Module):
         return _logits(batch, 8, side, side), torch.randn(batch, 8, side, side)
 
 
-def gram_matrix(x: torch.Tensor) -> torch.Tensor:
+def gram_matrix(x: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Gram matrix of feature maps normalised by ``C·H·W``, in float32.
 
+    Args:
+        x: feature maps.
+        weight: optional per-pixel weights (e.g. a soft person mask) at any resolution; resized to the
+            feature maps by area averaging. The Gram is then ``Σ w·f·fᵀ / (C·Σ w)``: the texture statistics
+            of the weighted region only, on the same scale as the unweighted Gram (all-ones weights give
+            exactly it).
+
     Shape:
-        - Input: :math:`(N, C, H, W)`
+        - Input: :math:`(N, C, H, W)`, weight :math:`(N, 1, H', W')`
         - Output: :math:`(N, C, C)`
     """
     n, c, h, w = x.shape
     f = x.float().reshape(n, c, h * w)
     with torch.autocast(device_type=x.device.type, enabled=False):  # bf16 sums of H·W products are too coarse
-        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+        if weight is None:
+            return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+        wt = F.interpolate(weight.float(), size=(h, w), mode="area").reshape(n, 1, h * w)
+        area = wt.sum(dim=2, keepdim=True).clamp_min(1.0)  # an empty mask: a zero Gram, not a division by 0
+        return torch.bmm(f * wt, f.transpose(1, 2)) / (c * area)
 
 
 class GramStyleLoss(nn.Module):
     """Style loss of Gatys et al.: MSE between Gram matrices, averaged over layers.
 
     ``input`` and ``target`` are feature maps — a tensor, a list or a dict (e.g. from
-    ``VGGFeatures(layers=[...])``). A target may also be precomputed Gram matrices (3-D tensors from
-    :func:`gram_matrix`), and a target batch of 1 is broadcast over the input batch, so a style image's
-    Grams can be computed once.
+    ``VGGFeatures(layers=[...])``). Either may also be precomputed Gram matrices (3-D tensors from
+    :func:`gram_matrix`, e.g. of a masked region), and a target batch of 1 is broadcast over the input
+    batch, so a style image's Grams can be computed once.
 
     Example:
         >>> style = GramStyleLoss()
@@ -243,7 +254,7 @@ class GramStyleLoss(nn.Module):
         pairs = _paired(input, target)
         terms = []
         for a, b in pairs:
-            ga = gram_matrix(a)
+            ga = a.float() if a.dim() == 3 else gram_matrix(a)
             gb = (b.float() if b.dim() == 3 else gram_matrix(b)).detach()
             if gb.shape[0] == 1 and ga.shape[0] > 1:
                 gb = gb.expand_as(ga)

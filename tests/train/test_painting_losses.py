@@ -50,6 +50,40 @@ def test_the_terms_are_off_by_default(demo: Path, tmp_path: Path) -> None:
     assert (trainer.method.w_color, trainer.method.w_style, trainer.method.w_flat) == (0.0, 0.0, 0.0)
 
 
+def test_the_style_term_looks_at_the_person_only_when_asked(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.method.update(w_style=10.0, style_region="person")
+    trainer = Trainer(recipe, tmp_path / "run")
+    method = trainer.method
+    method.net["masker"].eval()  # as in the adversarial phase (batch statistics would mix the batch)
+    cartoon, fake = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(3, 3, 32, 32) * 2 - 1
+    _, memo = method.discriminator_views(cartoon, cartoon, fake)
+    cartoon_weight, fake_weight = method.style_regions(memo, 2, 3)
+    assert torch.allclose(cartoon_weight, method.mask(cartoon), atol=1e-5)
+    assert torch.allclose(fake_weight, method.mask(fake), atol=1e-5)
+    # the loss compares the weighted regions: a half-image region gives another value than the whole
+    features = method.net["feature"](fake)
+    half = torch.zeros(3, 1, 32, 32)
+    half[..., 16:] = 1
+    whole = method.style_loss(features, cartoon)
+    assert torch.allclose(method.style_loss(features, cartoon, torch.ones(2, 1, 32, 32), torch.ones_like(half)),
+                          whole, rtol=1e-5, atol=0)
+    assert not torch.isclose(method.style_loss(features, cartoon, half[:2], half), whole, rtol=1e-2, atol=0)
+    trainer.fit()
+    rows = (tmp_path / "run" / "logs" / "losses.csv").read_text().splitlines()
+    last = dict(zip(rows[0].split(","), rows[-1].split(",")))
+    assert float(last["style"]) > 0
+    method.style_region = "image"
+    assert method.style_regions(memo, 2, 3) == (None, None)
+
+
+def test_an_unknown_style_region_lists_the_options(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.method.update(style_region="face")
+    with pytest.raises((RecipeError, ValueError), match="image, person"):
+        Trainer(recipe, tmp_path / "run")
+
+
 def test_init_starts_every_network_it_has_from_the_source(trained: Path, demo: Path, tmp_path: Path) -> None:
     from toonkit.core.checkpoint import read_checkpoint
 

@@ -74,13 +74,24 @@ class CartoonGAN(Method):
             target = feature(photo)
         return self.loss["content"](feature(fake) if fake_features is None else fake_features, target)
 
-    def style_loss(self, fake_features: torch.Tensor, cartoon: torch.Tensor) -> torch.Tensor:
-        """Gram style loss of G's features against the mean Gram matrix of the cartoons' features."""
+    def style_regions(self, memo: Any, n_cartoon: int, n_fake: int
+                      ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Where the Gram style loss looks in the cartoons and in the fakes: per-pixel weights in [0, 1],
+        or ``None`` for the whole image (CartoonGAN). ``memo`` is what :meth:`discriminator_views` returned
+        for ``n_cartoon`` cartoons (twice: plain and smoothed) and ``n_fake`` fakes."""
+        return None, None
+
+    def style_loss(self, fake_features: torch.Tensor, cartoon: torch.Tensor,
+                   cartoon_weight: torch.Tensor | None = None, fake_weight: torch.Tensor | None = None
+                   ) -> torch.Tensor:
+        """Gram style loss of G's features against the mean Gram matrix of the cartoons' features, each
+        over its weighted region when weights are given (see :func:`~toonkit.losses.gram_matrix`)."""
         from toonkit.losses import gram_matrix
 
         with torch.no_grad():
-            target = gram_matrix(self.net["feature"](cartoon)).mean(0, keepdim=True)
-        return self.loss["style"]([fake_features], [target])
+            target = gram_matrix(self.net["feature"](cartoon), cartoon_weight).mean(0, keepdim=True)
+        source = fake_features if fake_weight is None else gram_matrix(fake_features, fake_weight)
+        return self.loss["style"]([source], [target])
 
     def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         G = self.net["generator"]
@@ -114,7 +125,8 @@ class CartoonGAN(Method):
         g_loss = adv + self.w_content * content
         parts = {"adv": adv, "content": content}
         if self.w_style:
-            parts["style"] = self.style_loss(fake_features, cartoon)
+            cartoon_weight, fake_weight = self.style_regions(memo, cartoon.shape[0], n)
+            parts["style"] = self.style_loss(fake_features, cartoon, cartoon_weight, fake_weight)
             g_loss = g_loss + self.w_style * parts["style"]
         if self.w_color:
             parts["color"] = self.loss["color"](fake, photo)

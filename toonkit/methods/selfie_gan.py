@@ -1,12 +1,13 @@
 """Selfie-GAN: CartoonGAN with a U-Net masker S before D, so D never sees the background."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import torch
 
 from toonkit.methods.base import Phase, Roles, Slot, StepContext
 from toonkit.methods.cartoongan import CartoonGAN
+from toonkit.nets.layers import check_choice
 
 
 class SelfieGAN(CartoonGAN):
@@ -25,6 +26,10 @@ class SelfieGAN(CartoonGAN):
             then skipped.
         reuse_cartoon_mask: give each edge-smoothed cartoon its cartoon's mask instead of running S on
             it (smoothing only blurs edges, the silhouette is the same); saves a third of S's work.
+        style_region: where the Gram style loss (``w_style``) compares textures: ``image`` (the whole
+            image, as CartoonGAN) or ``person``: only inside S's masks, of the cartoons and of G's output,
+            so the style images' backgrounds (scenery, rooms) are not part of the texture the person is
+            painted with (the reason the paper hides the background from D, applied to the style term).
 
     Phases:
         ``init`` (G, content loss), ``masker`` (S, BCE against person masks), ``adversarial``
@@ -43,10 +48,13 @@ class SelfieGAN(CartoonGAN):
 
     def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
                  masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True,
-                 w_color: float = 0.0, w_style: float = 0.0, w_flat: float = 0.0) -> None:
+                 w_color: float = 0.0, w_style: float = 0.0, w_flat: float = 0.0,
+                 style_region: Literal["image", "person"] = "image") -> None:
         super().__init__(w_content=w_content, w_color=w_color, w_style=w_style, w_flat=w_flat)
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
         self.reuse_cartoon_mask = reuse_cartoon_mask
+        check_choice("style_region", style_region, ("image", "person"))
+        self.style_region = style_region
 
     def init_weights(self) -> None:
         if self.masker_weights:
@@ -74,6 +82,13 @@ class SelfieGAN(CartoonGAN):
         else:
             masks = self.mask(images)
         return self.composite(images, masks), masks
+
+    def style_regions(self, memo: Any, n_cartoon: int, n_fake: int
+                      ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        if self.style_region == "image":
+            return None, None
+        # memo holds the masks of the D batch: cartoons, smoothed cartoons, fakes
+        return memo[:n_cartoon], memo[-n_fake:]
 
     def view_again(self, images: torch.Tensor, memo: Any) -> torch.Tensor:
         # the fakes are the last rows of the D batch: reuse their masks instead of running S again
