@@ -151,7 +151,8 @@ def main() -> int:
               "shared with other work while these ran.", ""]
     missing = [n for n in result.suite.spec.methods if n not in rows]
     if missing:
-        lines += [f"Not trained or scored in this invocation: {', '.join(f'`{n}`' for n in missing)}.", ""]
+        lines += [f"Not trained or scored in this invocation: {', '.join(f'`{n}`' for n in missing)} (their "
+                  "reports: `results/suite_finetune_variants/`).", ""]
     lines += _seed_table(result, rows, kid)
     _plot_images(result, rows, kid)
     if CURVE_RUN in rows:
@@ -187,6 +188,10 @@ def main() -> int:
     return 0
 
 
+def _style_region(r) -> str:  # noqa: ANN001 - where a run's Gram style term looked (image or person)
+    return r.plan.recipe.spec.method.get("style_region", "image")
+
+
 def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
     """The 30-image run at several training seeds, by where the style term looks, with each region's
     mean and range over its seeds: how far one run of a recipe lies from another."""
@@ -202,7 +207,7 @@ def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
     by_region: dict[str, list[float]] = {}
     for name in names:
         r = rows[name]
-        region = r.plan.recipe.spec.method.get("style_region", "image")
+        region = _style_region(r)
         ratio = _ratio(result, name)
         _, dl, da = _skin_worst(result, name)
         by_region.setdefault(region, []).append(ratio.value)
@@ -229,8 +234,7 @@ def _plot_images(result, rows: dict, kid: str) -> None:  # noqa: ANN001
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label="fine-tuned (95 % CI)")
     # the 30-image run at other seeds: how far apart two runs of one recipe land
-    others = [n for n in SEED_RUNS if n in rows and n != "anime_30"
-              and rows[n].plan.recipe.spec.method.get("style_region", "image") == "image"]
+    others = [n for n in SEED_RUNS if n in rows and n != "anime_30" and _style_region(rows[n]) == "image"]
     if others:
         ax.scatter([COUNTS["anime_30"]] * len(others), [_ratio(result, n).value for n in others], marker="x",
                    color="tab:blue", zorder=3, label="30, other training seeds")

@@ -66,6 +66,11 @@ def better_words(direction: Direction) -> str:
     return "closest to 0 is better" if direction is None else f"{'higher' if direction else 'lower'} is better"
 
 
+def better_arrow(direction: Direction) -> str:
+    """The short form of :func:`better_words` for axis labels: ``'↑'``, ``'↓'`` or ``'→ 0'``."""
+    return "→ 0" if direction is None else "↑" if direction else "↓"
+
+
 def best_of(values: list[float], direction: Direction) -> Optional[float]:
     """The best of ``values`` (non-finite ones ignored) in ``direction``; None when none is finite."""
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from toonkit.bench.columns import Direction, best_of, better_words
+from toonkit.bench.columns import Direction, best_of, better_arrow, better_words
 from toonkit.imaging import to_uint8
 from toonkit.io_utils import atomic_write
 
@@ -200,7 +200,7 @@ def speed_vs_quality(path: Path, methods: list[str], speed: list[float], speed_l
         if log_x:
             ax.set_xscale("log")
         ax.set_xlabel(speed_label, fontsize=8)
-        ax.set_ylabel(f"{col} ({'→ 0' if hib is None else '↑' if hib else '↓'} better)", fontsize=8)
+        ax.set_ylabel(f"{col} ({better_arrow(hib)} better)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
     return _save_panels(fig, axes, len(usable), title, path)
