@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toonkit.augment import EdgeSmooth, Outline, register
+from toonkit.augment import DiffAugment, EdgeSmooth, Outline, register
 from toonkit.registry import Registry
 
 
@@ -12,7 +12,7 @@ def test_registered_and_buildable_without_arguments() -> None:
     reg = Registry()
     register(reg)
     names = {e.name for e in reg.list("augmenter")}
-    assert names == {"edge_smooth", "outline", "style_jitter"}
+    assert names == {"diff_augment", "edge_smooth", "outline", "style_jitter"}
     for e in reg.list("augmenter"):
         assert e.summary and all(p.default is not p.REQUIRED for p in e.params)
         for p in e.params:
@@ -23,11 +23,14 @@ def test_registered_and_buildable_without_arguments() -> None:
     assert reg.build("augmenter", "outline").__class__ is Outline
     jittered = reg.build("augmenter", "style_jitter")(x)
     assert jittered.shape == x.shape and not torch.equal(jittered, x)
+    augmented = reg.build("augmenter", "diff_augment")(x)
+    assert augmented.shape == x.shape and not torch.equal(augmented, x)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_inputs_stay_on_cuda() -> None:
     x = torch.rand(2, 3, 48, 64, device="cuda") * 2 - 1
     assert Outline()(x).is_cuda and EdgeSmooth()(x).is_cuda
+    assert DiffAugment()(x).is_cuda
     with torch.autocast("cuda", dtype=torch.bfloat16):
         assert Outline()(x).shape == x.shape and EdgeSmooth()(x).shape == x.shape

@@ -133,3 +133,21 @@ def test_a_finished_run_carries_a_model_card(trained: Path) -> None:
     for text in ("## How it was trained", "| data | 6 photos, 6 style images |", "| steps | init 2, masker 2, "
                  "adversarial 2", "Last logged losses: ", "style ", "## Data and licence", "Not measured yet"):
         assert text in card, text
+
+
+def test_d_augment_transforms_everything_d_sees_in_both_steps(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.augment["d_augment"] = {"type": "diff_augment", "translation": 0.125, "cutout": 0.5}
+    trainer = Trainer(recipe, tmp_path / "run")
+    seen: list[tuple[int, bool]] = []
+    trainer.method.aug["d_augment"].register_forward_hook(
+        lambda module, args, out: seen.append((args[0].shape[0], args[0].requires_grad)))
+    d_seen: list[torch.Tensor] = []
+    trainer.raw_nets["discriminator"].register_forward_hook(lambda module, args, out: d_seen.append(args[0]))
+    trainer.fit()
+    batch = recipe.spec.data.batch_size
+    adversarial = recipe.spec.train.phases["adversarial"].steps
+    # per adversarial step: D's batch (cartoons, smoothed cartoons, fakes, no gradient to G), then G's fakes
+    assert seen == [(3 * batch, False), (batch, True)] * adversarial
+    # D only ever saw augmented images: every one of them has a cut-out square of the fill
+    assert d_seen and all(bool(((x == 0).all(dim=1).flatten(1).sum(1) > 0).all()) for x in d_seen)

@@ -24,7 +24,9 @@ class CartoonGAN(Method):
             flattened version, which rewards flat colour regions with clean edges. 0: none.
 
     An optional ``style_jitter`` augmenter (none by default) changes the colours of each cartoon and its
-    smoothed twin alike before D sees them, so D cannot learn the style set's skin tone as style.
+    smoothed twin alike before D sees them, so D cannot learn the style set's skin tone as style. An
+    optional ``d_augment`` augmenter (none by default; ``diff_augment`` for a few style images) transforms
+    every image D sees, real and generated, in both of D's and G's steps, differentiably.
 
     Phases:
         ``init`` (G, content loss only; photos) and ``adversarial`` (D then G; photos and cartoons).
@@ -44,7 +46,8 @@ class CartoonGAN(Method):
         "flat": Slot("loss", "flat_surface"),
     }
     augment = {"edge_smooth": Slot("augmenter", "edge_smooth"),
-               "style_jitter": Slot("augmenter", None, optional=True)}
+               "style_jitter": Slot("augmenter", None, optional=True),
+               "d_augment": Slot("augmenter", None, optional=True)}
     roles = Roles(smoothing="edge_smooth")
     phases: ClassVar[tuple[Phase, ...]] = (
         Phase("init", ("generator",), "photos", epochs=1, summary="G reconstructs photos (content loss)"),
@@ -65,6 +68,11 @@ class CartoonGAN(Method):
 
     def view_again(self, images: torch.Tensor, memo: Any) -> torch.Tensor:
         return images
+
+    def d_augment(self, views: torch.Tensor) -> torch.Tensor:
+        """D's input after the optional ``d_augment`` augmenter (the same for real and generated images,
+        so it never becomes part of the style)."""
+        return self.aug["d_augment"](views) if "d_augment" in self.aug else views
 
     def content_loss(self, fake: torch.Tensor, photo: torch.Tensor,
                      fake_features: torch.Tensor | None = None) -> torch.Tensor:
@@ -113,11 +121,12 @@ class CartoonGAN(Method):
         n = photo.shape[0]
         # one D pass over cartoons, smoothed cartoons and fakes: a single forward per backward (DDP)
         views, memo = self.discriminator_views(cartoon, smooth.to(cartoon.dtype), fake.detach())
+        views = self.d_augment(views)
         real_logits, smooth_logits, fake_logits = D(views).split([cartoon.shape[0], smooth.shape[0], n])
         d_loss = self.loss["discriminator"](real_logits, smooth_logits, fake_logits)
         ctx.optimize("discriminator", d_loss)
 
-        fake_view = self.view_again(fake, memo)
+        fake_view = self.d_augment(self.view_again(fake, memo))
         with frozen(D) as (d,):
             adv = self.loss["adversarial"](d(fake_view), True, for_discriminator=False)
         fake_features = self.net["feature"](fake)
