@@ -29,9 +29,11 @@ CURVE_OUT = REPO / "benchmarks" / "results" / "suite_finetune_curve"
 REPORT = REPO / "benchmarks" / "finetune.md"
 COUNTS = {"anime_10": 10, "anime_30": 30, "anime_100": 100, "anime_150": 150}
 CURVE_RUN = "anime_30"
-# the 30-image run trained again: other training seeds, and the Gram style term on the person only
+# the 30-image run trained again: other training seeds, the Gram style term on the person only, and D's
+# input through the differentiable augmentation
 SEED_RUNS = ("anime_30", "anime_30_seed1", "anime_30_seed2", "anime_30_person", "anime_30_person_seed1",
-             "anime_30_person_seed2")
+             "anime_30_person_seed2", "anime_30_diffaug", "anime_30_diffaug_seed1", "anime_30_diffaug_seed2",
+             "anime_30_shift", "anime_30_shift_seed1", "anime_30_shift_seed2")
 
 
 def _kid_col(row: dict) -> str:
@@ -192,6 +194,17 @@ def _style_region(r) -> str:  # noqa: ANN001 - where a run's Gram style term loo
     return r.plan.recipe.spec.method.get("style_region", "image")
 
 
+def _d_augment(r) -> str:  # noqa: ANN001 - the augmenter D's input went through, or "none"
+    spec = r.plan.recipe.spec.augment.get("d_augment") or {}
+    if not spec:
+        return "none"
+    return f"{spec['type']} (shifts only)" if spec.get("cutout") == 0 else spec["type"]
+
+
+def _variant(r) -> str:  # noqa: ANN001 - how a run differs from the recipe's other runs of the seed table
+    return f"style term on the {_style_region(r)}, D's input augmented by {_d_augment(r)}"
+
+
 def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
     """The 30-image run at several training seeds, by where the style term looks, with each region's
     mean and range over its seeds: how far one run of a recipe lies from another."""
@@ -201,21 +214,24 @@ def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
     lines = ["## Against the training seed (the 30-image run)", "",
              "The same recipe and data trained again with other seeds (`train.seed`; the bootstrap intervals "
              "above cover the choice of test photos and references, not this), and with the Gram style term "
-             "computed inside the masker's person masks only (`method.style_region=person`).", "",
-             f"| run | seed | style term on | {kid} | KID ratio to photo [95 % CI] | worst skin group ΔL* | worst Δa* |",
-             "|---|---|---|---|---|---|---|"]
-    by_region: dict[str, list[float]] = {}
+             "computed inside the masker's person masks only (`method.style_region=person`), and with every "
+             "image the discriminator sees shifted and cut (`augment.d_augment`, `diff_augment`), or only shifted "
+             "(its `cutout=0`).", "",
+             f"| run | seed | style term on | D's input augmented | {kid} | KID ratio to photo [95 % CI] | "
+             "worst skin group ΔL* | worst Δa* |",
+             "|---|---|---|---|---|---|---|---|"]
+    by_variant: dict[str, list[float]] = {}
     for name in names:
         r = rows[name]
-        region = _style_region(r)
         ratio = _ratio(result, name)
         _, dl, da = _skin_worst(result, name)
-        by_region.setdefault(region, []).append(ratio.value)
-        lines.append(f"| `{name}` | {r.plan.recipe.spec.train.seed} | {region} | {r.row.get(kid, math.nan):.4f} | "
-                     f"{ratio.value:.2f} [{ratio.low:.2f}, {ratio.high:.2f}] | {dl:+.1f} | {da:+.1f} |")
+        by_variant.setdefault(_variant(r), []).append(ratio.value)
+        lines.append(f"| `{name}` | {r.plan.recipe.spec.train.seed} | {_style_region(r)} | {_d_augment(r)} | "
+                     f"{r.row.get(kid, math.nan):.4f} | {ratio.value:.2f} [{ratio.low:.2f}, {ratio.high:.2f}] | "
+                     f"{dl:+.1f} | {da:+.1f} |")
     lines.append("")
-    for region, values in by_region.items():
-        lines.append(f"- style term on the {region}: KID ratio {sum(values) / len(values):.2f} on average over "
+    for variant, values in by_variant.items():
+        lines.append(f"- {variant}: KID ratio {sum(values) / len(values):.2f} on average over "
                      f"{len(values)} seed(s), from {min(values):.2f} to {max(values):.2f}.")
     return lines + [""]
 
@@ -234,7 +250,8 @@ def _plot_images(result, rows: dict, kid: str) -> None:  # noqa: ANN001
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label="fine-tuned (95 % CI)")
     # the 30-image run at other seeds: how far apart two runs of one recipe land
-    others = [n for n in SEED_RUNS if n in rows and n != "anime_30" and _style_region(rows[n]) == "image"]
+    same = _variant(rows["anime_30"]) if "anime_30" in rows else None
+    others = [n for n in SEED_RUNS if n in rows and n != "anime_30" and _variant(rows[n]) == same]
     if others:
         ax.scatter([COUNTS["anime_30"]] * len(others), [_ratio(result, n).value for n in others], marker="x",
                    color="tab:blue", zorder=3, label="30, other training seeds")
