@@ -33,7 +33,7 @@ CURVE_RUN = "anime_30"
 # input through the differentiable augmentation
 SEED_RUNS = ("anime_30", "anime_30_seed1", "anime_30_seed2", "anime_30_person", "anime_30_person_seed1",
              "anime_30_person_seed2", "anime_30_diffaug", "anime_30_diffaug_seed1", "anime_30_diffaug_seed2",
-             "anime_30_shift", "anime_30_shift_seed1", "anime_30_shift_seed2")
+             "anime_30_shift", "anime_30_shift_seed1")
 
 
 def _kid_col(row: dict) -> str:
@@ -206,8 +206,9 @@ def _variant(r) -> str:  # noqa: ANN001 - how a run differs from the recipe's ot
 
 
 def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
-    """The 30-image run at several training seeds, by where the style term looks, with each region's
-    mean and range over its seeds: how far one run of a recipe lies from another."""
+    """The 30-image run at several training seeds, by variant (where the style term looks, what D's input
+    goes through), with each variant's mean and range over its seeds: how far one run of a recipe lies
+    from another."""
     names = [n for n in SEED_RUNS if n in rows]
     if len(names) < 2:
         return []

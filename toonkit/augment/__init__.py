@@ -3,8 +3,8 @@
 Registered: ``edge_smooth`` (CartoonGAN's edge-smoothed negatives, OpenCV-faithful) and ``outline``
 (pix2pix input) and ``style_jitter`` (colour jitter of style images, so D cannot take their skin
 tone for the style) and ``diff_augment`` (differentiable shifts and cutouts of everything D sees, for
-training on a few style images), the components methods' ``augment`` slots take. Random crops and flips are the data
-loaders' (one window shared by a photo and its mask), not an augmenter's.
+training on a few style images), the components methods' ``augment`` slots take. Random crops and flips
+are the data loaders' (one window shared by a photo and its mask), not an augmenter's.
 """
 from __future__ import annotations
 
