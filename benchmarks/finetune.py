@@ -33,7 +33,7 @@ CURVE_RUN = "anime_30"
 # input through the differentiable augmentation
 SEED_RUNS = ("anime_30", "anime_30_seed1", "anime_30_seed2", "anime_30_person", "anime_30_person_seed1",
              "anime_30_person_seed2", "anime_30_diffaug", "anime_30_diffaug_seed1", "anime_30_diffaug_seed2",
-             "anime_30_shift", "anime_30_shift_seed1")
+             "anime_30_shift", "anime_30_shift_seed1", "anime_30_shift_seed2")
 
 
 def _kid_col(row: dict) -> str:
