@@ -33,7 +33,8 @@ CURVE_RUN = "anime_30"
 # input through the differentiable augmentation
 SEED_RUNS = ("anime_30", "anime_30_seed1", "anime_30_seed2", "anime_30_person", "anime_30_person_seed1",
              "anime_30_person_seed2", "anime_30_diffaug", "anime_30_diffaug_seed1", "anime_30_diffaug_seed2",
-             "anime_30_shift", "anime_30_shift_seed1", "anime_30_shift_seed2")
+             "anime_30_shift", "anime_30_shift_seed1", "anime_30_shift_seed2", "anime_30_gray",
+             "anime_30_gray_seed1", "anime_30_gray_seed2")
 
 
 def _kid_col(row: dict) -> str:
@@ -190,8 +191,10 @@ def main() -> int:
     return 0
 
 
-def _style_region(r) -> str:  # noqa: ANN001 - where a run's Gram style term looked (image or person)
-    return r.plan.recipe.spec.method.get("style_region", "image")
+def _style_region(r) -> str:  # noqa: ANN001 - where a run's Gram style term looked, and in what colours
+    method = r.plan.recipe.spec.method
+    region = method.get("style_region", "image")
+    return f"{region} (gray)" if method.get("style_color", "rgb") == "gray" else region
 
 
 def _d_augment(r) -> str:  # noqa: ANN001 - the augmenter D's input went through, or "none"
@@ -217,7 +220,8 @@ def _seed_table(result, rows: dict, kid: str) -> list[str]:  # noqa: ANN001
              "above cover the choice of test photos and references, not this), and with the Gram style term "
              "computed inside the masker's person masks only (`method.style_region=person`), and with every "
              "image the discriminator sees shifted and cut (`augment.d_augment`, `diff_augment`), or only shifted "
-             "(its `cutout=0`).", "",
+             "(its `cutout=0`), and with the style term comparing grayscale images (`method.style_color=gray`).",
+             "",
              f"| run | seed | style term on | D's input augmented | {kid} | KID ratio to photo [95 % CI] | "
              "worst skin group ΔL* | worst Δa* |",
              "|---|---|---|---|---|---|---|---|"]

@@ -65,16 +65,43 @@ def test_the_style_term_looks_at_the_person_only_when_asked(demo: Path, tmp_path
     features = method.net["feature"](fake)
     half = torch.zeros(3, 1, 32, 32)
     half[..., 16:] = 1
-    whole = method.style_loss(features, cartoon)
-    assert torch.allclose(method.style_loss(features, cartoon, torch.ones(2, 1, 32, 32), torch.ones_like(half)),
-                          whole, rtol=1e-5, atol=0)
-    assert not torch.isclose(method.style_loss(features, cartoon, half[:2], half), whole, rtol=1e-2, atol=0)
+    whole = method.style_loss(fake, features, cartoon)
+    assert torch.allclose(method.style_loss(fake, features, cartoon, torch.ones(2, 1, 32, 32),
+                                            torch.ones_like(half)), whole, rtol=1e-5, atol=0)
+    assert not torch.isclose(method.style_loss(fake, features, cartoon, half[:2], half), whole, rtol=1e-2,
+                             atol=0)
     trainer.fit()
     rows = (tmp_path / "run" / "logs" / "losses.csv").read_text().splitlines()
     last = dict(zip(rows[0].split(","), rows[-1].split(",")))
     assert float(last["style"]) > 0
     method.style_region = "image"
     assert method.style_regions(memo, 2, 3) == (None, None)
+
+
+def test_the_gray_style_term_ignores_colour(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.method.update(w_style=10.0, style_color="gray")
+    method = Trainer(recipe, tmp_path / "run").method
+    cartoon, fake = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(3, 3, 32, 32) * 2 - 1
+    features = method.net["feature"](fake)  # ignored in gray: the fake is looked at again in grayscale
+    swapped = cartoon[:, [2, 0, 1]]  # other colours; the luma changes too, so compare against gray copies
+    gray = (0.299 * cartoon[:, :1] + 0.587 * cartoon[:, 1:2] + 0.114 * cartoon[:, 2:]).expand_as(cartoon)
+    loss = method.style_loss(fake, features, gray)
+    # the same luma in any colours is the same target: a hue-only change of the cartoons changes nothing
+    tint = torch.tensor([0.2, -0.1, (0.1 * 0.587 - 0.2 * 0.299) / 0.114])  # zero luma: a hue change only
+    tinted = gray + tint.view(1, 3, 1, 1)
+    assert torch.allclose(method.style_loss(fake, features, tinted), loss, rtol=1e-4, atol=1e-6)
+    assert not torch.isclose(method.style_loss(fake, features, swapped), loss, rtol=1e-3, atol=0)
+    method.style_color = "rgb"  # in colour, the same hue-only change is a different target
+    assert not torch.isclose(method.style_loss(fake, features, tinted), method.style_loss(fake, features, gray),
+                             rtol=1e-3, atol=0)
+
+
+def test_an_unknown_style_color_lists_the_options(demo: Path, tmp_path: Path) -> None:
+    recipe = tiny_recipe("selfie_gan", demo)
+    recipe.spec.method.update(style_color="grey")
+    with pytest.raises((RecipeError, ValueError), match="rgb, gray"):
+        Trainer(recipe, tmp_path / "run")
 
 
 def test_an_unknown_style_region_lists_the_options(demo: Path, tmp_path: Path) -> None:

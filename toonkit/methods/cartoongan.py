@@ -1,11 +1,13 @@
 """CartoonGAN (Chen, Lai, Liu, CVPR 2018): content-loss initialisation, then edge-promoting GAN."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
+from kornia.color import rgb_to_grayscale
 
 from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
+from toonkit.nets.layers import check_choice
 
 
 class CartoonGAN(Method):
@@ -22,6 +24,10 @@ class CartoonGAN(Method):
             cartoons (after the style jitter, so their colours do not become the target). 0: none.
         w_flat: weight of the flat-surface loss (slot ``flat``): G(p) against its own mean-shift
             flattened version, which rewards flat colour regions with clean edges. 0: none.
+        style_color: what the Gram style loss compares: ``rgb`` (the images as they are) or ``gray``
+            (both sides in grayscale, as AnimeGAN does): texture and shading only, so the style images'
+            hair and eye colours are not a target the person's colours are pulled towards. Costs one more
+            pass of the feature network over G(p) per step.
 
     An optional ``style_jitter`` augmenter (none by default) changes the colours of each cartoon and its
     smoothed twin alike before D sees them, so D cannot learn the style set's skin tone as style. An
@@ -56,9 +62,11 @@ class CartoonGAN(Method):
     )
 
     def __init__(self, w_content: float = 10.0, w_color: float = 0.0, w_style: float = 0.0,
-                 w_flat: float = 0.0) -> None:
+                 w_flat: float = 0.0, style_color: Literal["rgb", "gray"] = "rgb") -> None:
         super().__init__()
         self.w_content, self.w_color, self.w_style, self.w_flat = w_content, w_color, w_style, w_flat
+        check_choice("style_color", style_color, ("rgb", "gray"))
+        self.style_color = style_color
 
     # What D looks at; Selfie-GAN overrides this to hide the background.
     def discriminator_views(self, cartoon: torch.Tensor, smooth: torch.Tensor, fake: torch.Tensor
@@ -89,15 +97,20 @@ class CartoonGAN(Method):
         for ``n_cartoon`` cartoons (twice: plain and smoothed) and ``n_fake`` fakes."""
         return None, None
 
-    def style_loss(self, fake_features: torch.Tensor, cartoon: torch.Tensor,
+    def style_loss(self, fake: torch.Tensor, fake_features: torch.Tensor, cartoon: torch.Tensor,
                    cartoon_weight: torch.Tensor | None = None, fake_weight: torch.Tensor | None = None
                    ) -> torch.Tensor:
         """Gram style loss of G's features against the mean Gram matrix of the cartoons' features, each
-        over its weighted region when weights are given (see :func:`~toonkit.losses.gram_matrix`)."""
+        over its weighted region when weights are given (see :func:`~toonkit.losses.gram_matrix`).
+        ``fake_features`` (``feature(fake)``) are reused unless ``style_color`` is ``gray``."""
         from toonkit.losses import gram_matrix
 
+        feature = self.net["feature"]
+        if self.style_color == "gray":
+            cartoon, fake = _gray(cartoon), _gray(fake)
+            fake_features = feature(fake)
         with torch.no_grad():
-            target = gram_matrix(self.net["feature"](cartoon), cartoon_weight).mean(0, keepdim=True)
+            target = gram_matrix(feature(cartoon), cartoon_weight).mean(0, keepdim=True)
         source = fake_features if fake_weight is None else gram_matrix(fake_features, fake_weight)
         return self.loss["style"]([source], [target])
 
@@ -135,7 +148,7 @@ class CartoonGAN(Method):
         parts = {"adv": adv, "content": content}
         if self.w_style:
             cartoon_weight, fake_weight = self.style_regions(memo, cartoon.shape[0], n)
-            parts["style"] = self.style_loss(fake_features, cartoon, cartoon_weight, fake_weight)
+            parts["style"] = self.style_loss(fake, fake_features, cartoon, cartoon_weight, fake_weight)
             g_loss = g_loss + self.w_style * parts["style"]
         if self.w_color:
             parts["color"] = self.loss["color"](fake, photo)
@@ -151,3 +164,9 @@ class CartoonGAN(Method):
 
 def register(registry: Any) -> None:
     registry.add("method", "cartoongan", CartoonGAN)
+
+
+def _gray(images: torch.Tensor) -> torch.Tensor:
+    """Grayscale (ITU-R 601 luma) in three channels, for a feature network that takes RGB; linear, so
+    images in [-1, 1] stay in [-1, 1]."""
+    return rgb_to_grayscale(images).expand_as(images)

@@ -21,6 +21,7 @@ class SelfieGAN(CartoonGAN):
         w_seg: ``w2``, weight of the masker's BCE loss (paper: 10).
         w_color, w_style, w_flat: weights of the colour-consistency, Gram style and flat-surface
             losses (see :class:`CartoonGAN`); not in the paper.
+        style_color: ``rgb`` or ``gray``, what the Gram style loss compares (see :class:`CartoonGAN`).
         fill: the constant in [-1, 1] that replaces the background D would have seen.
         masker_weights: a trained masker's weights (safetensors or state dict); the ``masker`` phase is
             then skipped.
@@ -49,8 +50,10 @@ class SelfieGAN(CartoonGAN):
     def __init__(self, w_content: float = 10.0, w_seg: float = 10.0, fill: float = 0.0,
                  masker_weights: Optional[str] = None, reuse_cartoon_mask: bool = True,
                  w_color: float = 0.0, w_style: float = 0.0, w_flat: float = 0.0,
-                 style_region: Literal["image", "person"] = "image") -> None:
-        super().__init__(w_content=w_content, w_color=w_color, w_style=w_style, w_flat=w_flat)
+                 style_region: Literal["image", "person"] = "image",
+                 style_color: Literal["rgb", "gray"] = "rgb") -> None:
+        super().__init__(w_content=w_content, w_color=w_color, w_style=w_style, w_flat=w_flat,
+                         style_color=style_color)
         self.w_seg, self.fill, self.masker_weights = w_seg, fill, masker_weights
         self.reuse_cartoon_mask = reuse_cartoon_mask
         check_choice("style_region", style_region, ("image", "person"))
