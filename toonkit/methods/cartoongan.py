@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 import torch
-from kornia.color import rgb_to_grayscale
 
+from toonkit.imaging import rgb_to_gray
 from toonkit.methods.base import Method, Phase, Roles, Slot, StepContext, frozen
 from toonkit.nets.layers import check_choice
 
@@ -167,6 +167,6 @@ def register(registry: Any) -> None:
 
 
 def _gray(images: torch.Tensor) -> torch.Tensor:
-    """Grayscale (ITU-R 601 luma) in three channels, for a feature network that takes RGB; linear, so
+    """Grayscale (BT.601 luma) in three channels, for a feature network that takes RGB; linear, so
     images in [-1, 1] stay in [-1, 1]."""
-    return rgb_to_grayscale(images).expand_as(images)
+    return rgb_to_gray(images).expand_as(images)

@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toonkit.imaging import BT601_LUMA
 from toonkit.nets.layers import check_size
 from toonkit.weights import imagenet_features_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-REC601_LUMA = (0.299, 0.587, 0.114)
 ENCODER_WEIGHTS = (None, "imagenet")
 #: probabilities are clamped to this margin before the refined mask is turned back into logits
 _PROB_MARGIN = 1e-4
@@ -113,7 +113,7 @@ class AlexNetMasker(nn.Module):
         self.sharpness = float(sharpness)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("luma", torch.tensor(REC601_LUMA).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("luma", torch.tensor(BT601_LUMA).view(1, 3, 1, 1), persistent=False)
 
     def freeze_early(self, frozen: bool = True) -> None:
         """Freeze (or unfreeze) conv1 and conv2: generic edge and texture filters that few images cannot
